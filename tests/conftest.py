@@ -1,0 +1,152 @@
+"""Shared fixtures: one migrated database per test session (SQLite file or a fresh PostgreSQL
+database), emptied after every test; a frozen clock; the demo programme."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from walletcards import migrate
+from walletcards.clock import FixedClock
+from walletcards.db import Database, Model
+from walletcards.loyalty.cards import create_customer, issue_card
+from walletcards.loyalty.config import load_program_file, parse_program
+from walletcards.loyalty.models import Card, Program
+from walletcards.loyalty.programs import apply_program
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "demo.toml"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _test_url(tmp_root: Path) -> str:
+    return os.environ.get("WALLETCARDS_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get("WALLETCARDS_TEST_DATABASE_URL") or "sqlite (temporary file)"
+    return f"walletcards test database: {make_url(url).render_as_string(hide_password=True)}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Concurrency tests need PostgreSQL: on the SQLite run they are deselected (they run, and
+    count, in the PostgreSQL run of `make test`), never skipped-and-counted."""
+    url = os.environ.get("WALLETCARDS_TEST_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        return
+    keep = [item for item in items if item.get_closest_marker("postgres") is None]
+    dropped = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = _test_url(tmp_path_factory.mktemp("db"))
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    # A fresh database per test session, so parallel runs and old data never interfere.
+    name = f"walletcards_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    migrate.upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "database" not in request.fixturenames:
+        return
+    db: Database = request.getfixturevalue("database")
+    tables = [t.name for t in reversed(Model.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.is_postgres:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+def demo_document(**overrides: Any) -> dict[str, Any]:
+    """The demo programme as a dict; ``overrides`` replace whole top-level tables/keys
+    (a value of None removes the key)."""
+    document = dict(load_program_file(DEMO).document)
+    for key, value in overrides.items():
+        if value is None:
+            document.pop(key, None)
+        else:
+            document[key] = value
+    return document
+
+
+MakeProgram = Callable[..., Program]
+
+
+@pytest.fixture
+def make_program(database: Database, clock: FixedClock) -> MakeProgram:
+    def make(**overrides: Any) -> Program:
+        config = parse_program(demo_document(**overrides))
+        with database.transaction() as session:
+            program, _ = apply_program(session, config, clock.now())
+        return program
+
+    return make
+
+
+@pytest.fixture
+def program(make_program: MakeProgram) -> Program:
+    return make_program()
+
+
+MakeCard = Callable[..., Card]
+
+
+@pytest.fixture
+def make_card(database: Database, clock: FixedClock) -> MakeCard:
+    def make(program: Program, **customer: Any) -> Card:
+        with database.transaction() as session:
+            person = create_customer(session, program, clock.now(), **customer)
+            return issue_card(session, program, person, clock.now())
+
+    return make
+
+
+@pytest.fixture
+def card(program: Program, make_card: MakeCard) -> Card:
+    return make_card(program, email="ann@example.com", name="Ann")
+
+
+def reload_card(session: Session, card_id: int) -> Card:
+    card = session.get(Card, card_id, populate_existing=True)
+    assert card is not None
+    return card

@@ -1,0 +1,31 @@
+"""walletcards: loyalty cards in Apple Wallet and Google Wallet, fed by shop webhooks."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from walletcards.clients import Clients
+from walletcards.db import Database
+from walletcards.settings import Settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
+    """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
+    from walletcards.errors import register_error_handlers
+    from walletcards.health import bp as health_bp
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key.reveal(),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["walletcards.settings"] = settings
+    app.extensions["walletcards.clients"] = clients or Clients()
+    app.extensions["walletcards.db"] = Database(settings.database_url)
+    register_error_handlers(app)
+    app.register_blueprint(health_bp)
+    return app

@@ -1,0 +1,122 @@
+"""The `walletcards` command group. Each command is an entry point: it owns its transaction."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from walletcards.clock import SystemClock
+from walletcards.db import Database
+from walletcards.settings import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _database() -> Database:
+    return Database(_settings().database_url)
+
+
+@click.group()
+def main() -> None:
+    """Loyalty cards in Apple Wallet and Google Wallet."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest revision."""
+    from walletcards import migrate
+
+    database = _database()
+    migrate.upgrade(database)
+    click.echo(f"database at the latest revision ({database.engine.url.render_as_string()})")
+
+
+@main.group()
+def program() -> None:
+    """Loyalty programmes, configured as TOML files."""
+
+
+@program.command("apply")
+@click.argument("path", type=click.Path(dir_okay=False))
+def program_apply(path: str) -> None:
+    """Create or update the programme described by PATH (idempotent)."""
+    from walletcards.loyalty.config import ProgramConfigError, load_program_file
+    from walletcards.loyalty.programs import apply_program
+
+    try:
+        config = load_program_file(path)
+    except ProgramConfigError as exc:
+        for where, what in exc.problems:
+            click.echo(f"error: {where}: {what}", err=True)
+        raise click.ClickException(f"{path}: not applied, nothing changed") from exc
+    try:
+        with _database().transaction() as session:
+            _, outcome = apply_program(session, config, SystemClock().now())
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}; nothing changed") from exc
+    click.echo(f"programme {config.slug!r} {outcome}")
+
+
+@program.command("list")
+def program_list() -> None:
+    """List the programmes."""
+    from sqlalchemy import select
+
+    from walletcards.loyalty.models import Program
+
+    with _database().transaction() as session:
+        for slug, name, currency in session.execute(
+            select(Program.slug, Program.name, Program.currency).order_by(Program.slug)
+        ):
+            click.echo(f"{slug}\t{currency}\t{name}")
+
+
+@main.group()
+def ledger() -> None:
+    """The points ledger."""
+
+
+@ledger.command("verify")
+@click.option("--program", "slug", help="Only this programme.")
+def ledger_verify(slug: str | None) -> None:
+    """Recompute every balance from entries and lots; exit 1 on any mismatch."""
+    from sqlalchemy.exc import NoResultFound
+
+    from walletcards.loyalty.verify import verify
+
+    try:
+        with _database().transaction() as session:
+            mismatches = verify(session, slug)
+    except NoResultFound as exc:
+        raise click.ClickException(f"no programme {slug!r}") from exc
+    for mismatch in mismatches:
+        click.echo(f"card {mismatch.card_id}: {mismatch.check}: {mismatch.detail}")
+    if mismatches:
+        click.echo(f"{len(mismatches)} mismatch(es)", err=True)
+        sys.exit(1)
+    click.echo("ledger verified: no mismatches")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app (the embedded default; use gunicorn with wsgi:app in production)."""
+    from werkzeug.serving import run_simple
+
+    from walletcards import create_app
+
+    app = create_app(_settings())
+    click.echo(f"walletcards on http://{host}:{port}/")
+    run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -1,0 +1,248 @@
+"""Orders to ledger entries: award a paid order (base points + welcome + every-Nth), reverse a
+refund or cancellation pro rata and exactly once, and the yearly birthday bonus.
+
+Each function locks the card, checks every limit before writing anything, and raises a
+:class:`~walletcards.loyalty.ledger.LedgerError` (nothing written) when the order cannot apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from walletcards.loyalty import ledger
+from walletcards.loyalty.config import ProgramRules
+from walletcards.loyalty.ledger import LedgerError, LimitExceeded, Posted
+from walletcards.loyalty.models import Customer, LedgerEntry, Lot, Order, Program, Refund
+from walletcards.loyalty.programs import program_rules
+from walletcards.loyalty.rules import (
+    OrderFacts,
+    birthday_in,
+    earning_rate,
+    eligible_minor,
+    lot_dates,
+    nth_reward_due,
+    points_for,
+    reversal_target,
+)
+from walletcards.loyalty.tiers import COUNTING, refresh_tier
+
+BIRTHDAY_GRACE_DAYS = 7  # a daily job that missed a day still awards, once a year
+
+
+class OrderRejected(LedgerError):
+    code = "order_rejected"
+    status = 422
+
+
+class UnknownOrder(LedgerError):
+    code = "unknown_order"
+    status = 404
+
+
+@dataclass(frozen=True)
+class OrderAward:
+    order: Order
+    created: bool  # False: the order had been applied before and nothing was written
+    entries: tuple[LedgerEntry, ...]
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund: Refund
+    created: bool
+
+
+def order_key(source: str, external_id: str) -> str:
+    return f"{source}:order:{external_id}"
+
+
+def find_order(session: Session, program_id: int, source: str, external_id: str) -> Order | None:
+    return session.execute(
+        select(Order).where(Order.program_id == program_id, Order.source == source,
+                            Order.external_id == external_id)
+    ).scalar_one_or_none()  # fmt: skip
+
+
+def _active_nth_reward(session: Session, card_id: int, ordinal: int) -> bool:
+    """Whether reward number ``ordinal`` stands on an order that still counts."""
+    found = session.execute(
+        select(LedgerEntry.id).join(Order, Order.id == LedgerEntry.order_id).where(
+            LedgerEntry.card_id == card_id, LedgerEntry.cause == f"every_nth:{ordinal}",
+            Order.status.in_(COUNTING),
+        )
+    ).first()  # fmt: skip
+    return found is not None
+
+
+def award_paid_order(session: Session, program: Program, card_id: int, facts: OrderFacts,
+                     now: datetime) -> OrderAward:  # fmt: skip
+    """Apply a paid order once: base points at the tier the order reaches, the welcome bonus on
+    the customer's first paid order, the every-Nth reward; all held for the return window."""
+    rules = program_rules(program)
+    if facts.currency != program.currency:
+        raise OrderRejected(
+            f"order currency {facts.currency} differs from the programme's {program.currency}"
+        )
+    card = ledger.lock_card(session, card_id)
+    existing = find_order(session, program.id, facts.source, facts.external_id)
+    if existing is not None:
+        return OrderAward(existing, created=False, entries=())
+    ledger.settle_time(session, card, now)
+    paid_at = min(facts.paid_at, now)
+    eligible = eligible_minor(rules.earning, facts)
+    order = Order(
+        program_id=program.id, card_id=card.id, source=facts.source,
+        external_id=facts.external_id, currency=facts.currency, total_minor=facts.total_minor,
+        eligible_minor=eligible, refunded_minor=0, refunded_eligible_minor=0, base_points=0,
+        bonus_points=0, points_reversed=0, status="paid", paid_at=paid_at, created_at=now,
+    )  # fmt: skip
+    session.add(order)
+    session.flush()
+    card.paid_orders += 1
+    tier = refresh_tier(session, rules.tiers, card, now, "raise")
+    base = points_for(eligible, earning_rate(rules, tier), facts.currency)
+    key = order_key(facts.source, facts.external_id)
+    credits: list[tuple[str, str, str, int, int | None]] = []  # kind, key, cause, points, expiry
+    if base > 0:
+        credits.append(("earn", f"{key}:earn", key, base, rules.expiry_days))
+    welcome_key = f"card:{card.id}:welcome"
+    first_order = card.paid_orders == 1
+    if (
+        rules.welcome
+        and first_order
+        and ledger.find_entry_any(session, program.id, welcome_key) is None
+    ):
+        credits.append(("bonus", welcome_key, "welcome", rules.welcome.points,
+                        rules.welcome.expires_days or rules.expiry_days))  # fmt: skip
+    ordinal = nth_reward_due(card.paid_orders, rules.every_nth.orders) if rules.every_nth else None
+    if rules.every_nth and ordinal and not _active_nth_reward(session, card.id, ordinal):
+        credits.append(("bonus", f"{key}:nth", f"every_nth:{ordinal}", rules.every_nth.points,
+                        rules.expiry_days))  # fmt: skip
+    _check_limits(rules, [points for _, _, _, points, _ in credits])
+    available_at, _ = lot_dates(paid_at, rules.hold_days, None)
+    entries = []
+    for kind, entry_key, cause, points, expires_days in credits:
+        _, expires_at = lot_dates(paid_at, rules.hold_days, expires_days)
+        posted = ledger.credit(
+            session, card, kind=kind, key=entry_key, points=points, cause=cause, now=now,
+            available_at=available_at, expires_at=expires_at,
+            max_points=rules.max_points_per_entry, order_id=order.id,
+        )  # fmt: skip
+        entries.append(posted.entry)
+    order.base_points = base
+    order.bonus_points = sum(points for kind, _, _, points, _ in credits if kind == "bonus")
+    card.version += 1  # the order count and progress changed even when no points did
+    return OrderAward(order, created=True, entries=tuple(entries))
+
+
+def _check_limits(rules: ProgramRules, amounts: list[int]) -> None:
+    for points in amounts:
+        if points > rules.max_points_per_entry:
+            raise LimitExceeded(
+                f"{points} points is above the programme's limit of "
+                f"{rules.max_points_per_entry} per entry; nothing was applied"
+            )
+    if sum(amounts) > rules.max_points_per_order:
+        raise LimitExceeded(
+            f"{sum(amounts)} points is above the programme's limit of "
+            f"{rules.max_points_per_order} per order; nothing was applied"
+        )
+
+
+def reverse_order(session: Session, program: Program, *, source: str, external_id: str,
+                  key: str, refunded_minor: int, refunded_eligible_minor: int, cancel: bool,
+                  now: datetime) -> RefundResult:  # fmt: skip
+    """Apply a refund (amounts refunded by it) or a cancellation to an order, exactly once.
+
+    Base points are reversed pro rata to the eligible amount refunded so far (rounded down, so
+    the total never exceeds what was earned); bonuses go back when nothing of the order remains.
+    """
+    if refunded_minor < 0 or refunded_eligible_minor < 0:
+        raise OrderRejected("refund amounts cannot be negative")
+    order = find_order(session, program.id, source, external_id)
+    if order is None:
+        raise UnknownOrder(f"no order {external_id!r} from {source!r}")
+    card = ledger.lock_card(session, order.card_id)
+    session.refresh(order, with_for_update=True)
+    digest = ledger.input_hash({"order": order.id, "refunded": refunded_minor, "cancel": cancel,
+                                "refunded_eligible": refunded_eligible_minor})  # fmt: skip
+    refund = session.execute(
+        select(Refund).where(Refund.program_id == program.id, Refund.idempotency_key == key)
+    ).scalar_one_or_none()
+    if refund is not None:
+        if refund.input_hash != digest:
+            raise ledger.IdempotencyConflict(f"refund {key!r} was already applied with other amounts")
+        return RefundResult(refund, created=False)
+    was_counting = order.status in COUNTING
+    order.refunded_minor = min(order.total_minor, order.refunded_minor + refunded_minor)
+    order.refunded_eligible_minor = min(
+        order.eligible_minor, order.refunded_eligible_minor + refunded_eligible_minor
+    )
+    full = cancel or (
+        order.refunded_eligible_minor >= order.eligible_minor
+        and order.refunded_minor >= order.total_minor
+    )
+    target = reversal_target(order.base_points, order.eligible_minor, order.refunded_eligible_minor)
+    if full:
+        target = order.base_points + order.bonus_points
+    points = max(target - order.points_reversed, 0)
+    entry = None
+    if points > 0:
+        lots = session.execute(select(Lot.id).where(Lot.order_id == order.id)).scalars()
+        entry = ledger.reverse(
+            session, card, key=f"{key}:reversal", points=points, cause=order_key(source, external_id),
+            now=now, order_id=order.id, prefer_lots=list(lots),
+        ).entry  # fmt: skip
+        order.points_reversed += points
+    if cancel:
+        order.status = "cancelled"
+    elif full:
+        order.status = "refunded"
+    elif order.refunded_minor > 0 or order.refunded_eligible_minor > 0:
+        order.status = "partially_refunded"
+    if was_counting and order.status not in COUNTING:
+        card.paid_orders -= 1
+    refresh_tier(session, program_rules(program).tiers, card, now, "lower")
+    refund = Refund(
+        program_id=program.id, order_id=order.id, idempotency_key=key, input_hash=digest,
+        kind="cancel" if cancel else "refund", refunded_minor=refunded_minor,
+        refunded_eligible_minor=refunded_eligible_minor, points_reversed=points,
+        entry_id=entry.id if entry else None, created_at=now,
+    )  # fmt: skip
+    session.add(refund)
+    card.version += 1
+    session.flush()
+    return RefundResult(refund, created=True)
+
+
+def award_birthday(session: Session, program: Program, card_id: int, now: datetime) -> Posted | None:
+    """The yearly birthday bonus, on the birthday in the programme's time zone (or within a week
+    after, should the daily job miss a day); once per card and year."""
+    rules = program_rules(program)
+    if rules.birthday is None:
+        return None
+    card = ledger.lock_card(session, card_id)
+    customer = session.get(Customer, card.customer_id)
+    if customer is None or customer.birthday is None:
+        return None
+    today = now.astimezone(ZoneInfo(rules.timezone)).date()
+    for year in (today.year, today.year - 1):  # a birthday on 31 Dec still counts on 2 Jan
+        day = birthday_in(customer.birthday, year)
+        if day <= today < day + timedelta(days=BIRTHDAY_GRACE_DAYS):
+            key = f"card:{card.id}:birthday:{year}"
+            existing = ledger.find_entry_any(session, program.id, key)
+            if existing is not None:
+                return Posted(existing, created=False)
+            available_at, expires_at = lot_dates(now, 0, rules.birthday.expires_days or rules.expiry_days)
+            return ledger.credit(
+                session, card, kind="bonus", key=key,
+                points=rules.birthday.points, cause=f"birthday:{year}", now=now,
+                available_at=available_at, expires_at=expires_at,
+                max_points=rules.max_points_per_entry,
+            )  # fmt: skip
+    return None

@@ -1,0 +1,71 @@
+"""Customers and their cards: one card per customer, with unguessable tokens and a member number."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from walletcards.loyalty.models import Card, Customer, Program
+
+
+def _member_number(session: Session, program_id: int) -> str:
+    """A random 10-digit number with a Luhn check digit, unique in the programme."""
+    while True:
+        body = str(secrets.randbelow(9 * 10**8) + 10**8)
+        number = body + _luhn_digit(body)
+        exists = session.execute(
+            select(Card.id).where(Card.program_id == program_id, Card.member_number == number)
+        ).first()
+        if exists is None:
+            return number
+
+
+def _luhn_digit(body: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        digit = int(char)
+        if index % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
+def luhn_valid(number: str) -> bool:
+    return number.isdigit() and len(number) > 1 and _luhn_digit(number[:-1]) == number[-1]
+
+
+def create_customer(session: Session, program: Program, now: datetime, *,
+                    external_id: str | None = None, email: str | None = None,
+                    phone: str | None = None, name: str | None = None,
+                    birthday: date | None = None, locale: str | None = None) -> Customer:  # fmt: skip
+    customer = Customer(
+        program_id=program.id, external_id=external_id, email=email, phone=phone, name=name,
+        birthday=birthday, locale=locale, created_at=now,
+    )  # fmt: skip
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def issue_card(session: Session, program: Program, customer: Customer, now: datetime) -> Card:
+    """The customer's card (created once): serial, URL token, Apple auth token, member number."""
+    existing = session.execute(
+        select(Card).where(Card.customer_id == customer.id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    card = Card(
+        program_id=program.id, customer_id=customer.id, serial=str(uuid.uuid4()),
+        public_token=secrets.token_urlsafe(24), auth_token=secrets.token_urlsafe(24),
+        member_number=_member_number(session, program.id), available=0, pending=0, debt=0,
+        paid_orders=0, version=1, created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(card)
+    session.flush()
+    return card

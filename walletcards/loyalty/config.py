@@ -1,0 +1,386 @@
+"""Programme files (TOML): parse and validate into typed rules; every error names its field.
+
+The pinned tables (`[webhooks]`, `[apple]`, `[google]`) follow ARCHITECTURE.md; the rules tables
+(`[earning]`, `[hold]`, `[expiry]`, `[welcome]`, `[every_nth]`, `[birthday]`, `[limits]`,
+`[tiers]`) are documented in README.md with examples/demo.toml.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from walletcards.money import MoneyError, is_currency_code, to_minor
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+QUALIFY_BY = ("lifetime_spend", "window_spend", "paid_orders")
+PERIODS = ("lifetime", "requalify")
+LOCALES = ("en", "ru", "zh")
+# The largest points value any rule may name: far above any sane programme, far below overflow.
+MAX_POINTS = 10_000_000
+
+
+class ProgramConfigError(ValueError):
+    """A programme file that cannot be applied; ``problems`` lists (field, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{where}: {what}" for where, what in problems))
+
+
+@dataclass(frozen=True)
+class EarningRule:
+    points_per_unit: Decimal
+    include_shipping: bool
+    include_tax: bool
+    exclude_brands: frozenset[str]
+    exclude_skus: frozenset[str]
+    exclude_product_types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class BonusRule:
+    points: int
+    expires_days: int | None
+
+
+@dataclass(frozen=True)
+class EveryNthRule:
+    orders: int
+    points: int
+
+
+@dataclass(frozen=True)
+class Tier:
+    code: str
+    name: str
+    threshold: int  # paid orders, or minor units of spend
+    points_per_unit: Decimal | None
+
+
+@dataclass(frozen=True)
+class TierRules:
+    qualify_by: Literal["lifetime_spend", "window_spend", "paid_orders"]
+    window_days: int
+    period: Literal["lifetime", "requalify"]
+    requalify_months: int
+    levels: tuple[Tier, ...]
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    currency: str
+    earning: EarningRule
+    point_value: Decimal
+    hold_days: int
+    expiry_days: int | None
+    expiry_warn_days: int
+    welcome: BonusRule | None
+    every_nth: EveryNthRule | None
+    birthday: BonusRule | None
+    max_points_per_entry: int
+    max_points_per_order: int
+    tiers: TierRules | None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class ProgramConfig:
+    slug: str
+    name: str
+    currency: str
+    locale: str
+    test_mode: bool
+    rules: ProgramRules
+    document: dict[str, Any]  # the validated file, stored as the programme's config
+
+
+class _Reader:
+    """Reads one table, recording problems instead of stopping at the first."""
+
+    def __init__(self, data: Any, path: str, problems: list[tuple[str, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.fail("", "must be a table")
+            data = {}
+        self.data: dict[str, Any] = data
+        self.seen: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path and key else (self.path or key)
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append((self.where(key), message))
+
+    def raw(self, key: str) -> Any:
+        self.seen.add(key)
+        return self.data.get(key)
+
+    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                self.fail(key, "is required")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, "must be a non-empty string")
+            return default
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false")
+            return default
+        return value
+
+    def integer(self, key: str, default: int | None, *, low: int = 0, high: int = MAX_POINTS,
+                required: bool = False) -> int | None:  # fmt: skip
+        value = self.raw(key)
+        if value is None:
+            if required:
+                self.fail(key, "is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(key, f"must be a whole number from {low} to {high}")
+            return default
+        return value
+
+    def decimal(self, key: str, default: Decimal | None, *, required: bool = False) -> Decimal | None:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                self.fail(key, "is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.fail(key, 'must be a decimal written as a string, e.g. "0.05"')
+            return default
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(key, f"{value!r} is not a decimal number")
+            return default
+        if not number.is_finite() or number < 0 or number > 1_000_000:
+            self.fail(key, "must be a decimal from 0 to 1000000")
+            return default
+        return number
+
+    def strings(self, key: str) -> frozenset[str]:
+        value = self.raw(key)
+        if value is None:
+            return frozenset()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.fail(key, "must be a list of non-empty strings")
+            return frozenset()
+        return frozenset(v.strip().casefold() for v in value)
+
+    def finish(self) -> None:
+        for key in sorted(set(self.data) - self.seen):
+            self.fail(key, "unknown key (misspelt?)")
+
+
+def load_program_file(path: str | Path) -> ProgramConfig:
+    try:
+        with open(path, "rb") as fh:
+            document = tomllib.load(fh)
+    except OSError as exc:
+        raise ProgramConfigError([(str(path), f"cannot read: {exc.strerror}")]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgramConfigError([(str(path), f"not valid TOML: {exc}")]) from exc
+    return parse_program(document)
+
+
+def parse_program(document: dict[str, Any]) -> ProgramConfig:
+    """Validate a whole programme document; raises ProgramConfigError listing every problem."""
+    problems: list[tuple[str, str]] = []
+    top = _Reader(document, "", problems)
+    slug = top.string("slug", required=True) or ""
+    if slug and not SLUG_RE.match(slug):
+        top.fail("slug", "use lower-case letters, digits and '-' (at most 63)")
+    name = top.string("name", required=True) or ""
+    currency = top.string("currency", required=True) or "USD"
+    if not is_currency_code(currency):
+        top.fail("currency", "must be an ISO 4217 code in capitals, e.g. USD")
+        currency = "USD"
+    locale = top.string("locale", "en") or "en"
+    if locale not in LOCALES:
+        top.fail("locale", f"must be one of {', '.join(LOCALES)}")
+    test_mode = top.boolean("test_mode", False)
+    timezone = top.string("timezone", "UTC") or "UTC"
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        top.fail("timezone", f"{timezone!r} is not an IANA time zone (e.g. Europe/Moscow)")
+        timezone = "UTC"
+    _check_secrets(top.raw("webhooks"), problems)
+    _check_apple(top.raw("apple"), problems)
+    _check_google(top.raw("google"), problems)
+    rules = parse_rules(top, currency, problems)
+    rules = replace(rules, timezone=timezone)
+    top.finish()
+    if problems:
+        raise ProgramConfigError(problems)
+    return ProgramConfig(slug, name, currency, locale, test_mode, rules, document)
+
+
+def parse_rules(top: _Reader, currency: str, problems: list[tuple[str, str]]) -> ProgramRules:
+    earning = _Reader(top.raw("earning"), "earning", problems)
+    rule = EarningRule(
+        points_per_unit=earning.decimal("points_per_unit", Decimal(0), required=True) or Decimal(0),
+        include_shipping=earning.boolean("include_shipping", False),
+        include_tax=earning.boolean("include_tax", False),
+        exclude_brands=earning.strings("exclude_brands"),
+        exclude_skus=earning.strings("exclude_skus"),
+        exclude_product_types=earning.strings("exclude_product_types"),
+    )
+    earning.finish()
+    redemption = _Reader(top.raw("redemption"), "redemption", problems)
+    point_value = redemption.decimal("point_value", Decimal("0.01")) or Decimal("0.01")
+    redemption.finish()
+    hold = _Reader(top.raw("hold"), "hold", problems)
+    hold_days = hold.integer("days", 0, high=365) or 0
+    hold.finish()
+    expiry = _Reader(top.raw("expiry"), "expiry", problems)
+    expiry_days = expiry.integer("days", None, low=1, high=3650)
+    warn_days = expiry.integer("warn_days", 0, high=365) or 0
+    if expiry_days is not None and warn_days >= expiry_days:
+        expiry.fail("warn_days", "must be smaller than expiry.days")
+    expiry.finish()
+    limits = _Reader(top.raw("limits"), "limits", problems)
+    per_entry = limits.integer("max_points_per_entry", 100_000, low=1) or 100_000
+    per_order = limits.integer("max_points_per_order", per_entry, low=1) or per_entry
+    limits.finish()
+    welcome = _bonus(top.raw("welcome"), "welcome", problems, per_entry)
+    birthday = _bonus(top.raw("birthday"), "birthday", problems, per_entry)
+    every_nth = None
+    if top.raw("every_nth") is not None:
+        nth = _Reader(top.raw("every_nth"), "every_nth", problems)
+        orders = nth.integer("orders", None, low=2, high=1000, required=True)
+        points = nth.integer("points", None, low=1, required=True)
+        _under_cap(nth, "points", points, per_entry)
+        nth.finish()
+        if orders and points:
+            every_nth = EveryNthRule(orders, points)
+    tiers = _tiers(top.raw("tiers"), currency, problems)
+    return ProgramRules(
+        currency=currency, earning=rule, point_value=point_value, hold_days=hold_days,
+        expiry_days=expiry_days, expiry_warn_days=warn_days, welcome=welcome,
+        every_nth=every_nth, birthday=birthday, max_points_per_entry=per_entry,
+        max_points_per_order=per_order, tiers=tiers,
+    )  # fmt: skip
+
+
+def _under_cap(reader: _Reader, key: str, points: int | None, cap: int) -> None:
+    if points is not None and points > cap:
+        reader.fail(key, f"{points} is above limits.max_points_per_entry ({cap})")
+
+
+def _bonus(data: Any, path: str, problems: list[tuple[str, str]], cap: int) -> BonusRule | None:
+    if data is None:
+        return None
+    reader = _Reader(data, path, problems)
+    points = reader.integer("points", None, low=1, required=True)
+    _under_cap(reader, "points", points, cap)
+    expires = reader.integer("expires_days", None, low=1, high=3650)
+    reader.finish()
+    return BonusRule(points, expires) if points else None
+
+
+def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRules | None:
+    if data is None:
+        return None
+    reader = _Reader(data, "tiers", problems)
+    qualify_by = reader.string("qualify_by", required=True) or "paid_orders"
+    if qualify_by not in QUALIFY_BY:
+        reader.fail("qualify_by", f"must be one of {', '.join(QUALIFY_BY)}")
+        qualify_by = "paid_orders"
+    window_days = reader.integer("window_days", 365, low=1, high=3650) or 365
+    period = reader.string("period", "lifetime") or "lifetime"
+    if period not in PERIODS:
+        reader.fail("period", f"must be one of {', '.join(PERIODS)}")
+        period = "lifetime"
+    months = reader.integer("requalify_months", 12, low=1, high=120) or 12
+    raw_levels = reader.raw("levels")
+    levels: list[Tier] = []
+    if not isinstance(raw_levels, list) or not raw_levels:
+        reader.fail("levels", "must be a non-empty list of [[tiers.levels]]")
+        raw_levels = []
+    for index, raw in enumerate(raw_levels):
+        level = _Reader(raw, f"tiers.levels[{index}]", problems)
+        code = level.string("code", required=True) or ""
+        if code and not SLUG_RE.match(code):
+            level.fail("code", "use lower-case letters, digits and '-'")
+        name = level.string("name", required=True) or code
+        rate = level.decimal("points_per_unit", None)
+        threshold = _threshold(level, qualify_by, currency)
+        level.finish()
+        if threshold is not None and levels and threshold <= levels[-1].threshold:
+            level.fail("threshold", "thresholds must strictly increase from level to level")
+        if any(t.code == code for t in levels):
+            level.fail("code", f"duplicate tier code {code!r}")
+        levels.append(Tier(code, name, threshold or 0, rate))
+    reader.finish()
+    return TierRules(qualify_by, window_days, period, months, tuple(levels))  # type: ignore[arg-type]
+
+
+def _threshold(level: _Reader, qualify_by: str, currency: str) -> int | None:
+    if qualify_by == "paid_orders":
+        return level.integer("threshold", None, low=0, high=100_000, required=True)
+    amount = level.decimal("threshold", None, required=True)
+    if amount is None:
+        return None
+    try:
+        return to_minor(amount, currency)
+    except MoneyError as exc:
+        level.fail("threshold", str(exc))
+        return None
+
+
+def _check_secrets(data: Any, problems: list[tuple[str, str]]) -> None:
+    if data is None:
+        return
+    reader = _Reader(data, "webhooks", problems)
+    for key in ("shopify_secret", "shopify_previous_secret", "woocommerce_secret",
+                "woocommerce_previous_secret", "orders_secret", "orders_previous_secret"):  # fmt: skip
+        value = reader.string(key)
+        if value and value.startswith("env:") and not re.fullmatch(r"env:[A-Z_][A-Z0-9_]*", value):
+            reader.fail(key, 'an environment reference looks like "env:NAME_IN_CAPITALS"')
+    reader.finish()
+
+
+def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:
+    if data is None:
+        return
+    reader = _Reader(data, "apple", problems)
+    ptid = reader.string("pass_type_identifier", required=True)
+    if ptid and not ptid.startswith("pass."):
+        reader.fail("pass_type_identifier", 'starts with "pass." (e.g. pass.com.example.demo)')
+    team = reader.string("team_identifier", required=True)
+    if team and not re.fullmatch(r"[A-Z0-9]{10}", team):
+        reader.fail("team_identifier", "is 10 capital letters or digits")
+    for key in ("certificate", "private_key", "wwdr_certificate"):
+        reader.string(key, required=True)
+    for key in ("private_key_password", "background_color", "foreground_color", "label_color"):
+        reader.string(key)
+    reader.finish()
+
+
+def _check_google(data: Any, problems: list[tuple[str, str]]) -> None:
+    if data is None:
+        return
+    reader = _Reader(data, "google", problems)
+    issuer = reader.string("issuer_id", required=True)
+    if issuer and not issuer.isdigit():
+        reader.fail("issuer_id", "is the issuer's numeric id, as a string")
+    reader.string("service_account_file", required=True)
+    reader.finish()

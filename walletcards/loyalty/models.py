@@ -1,0 +1,210 @@
+"""Programmes, customers, cards, orders and the append-only ledger (entries, lots, lot draws).
+
+The card row carries the materialised balance (available, pending, debt) and ``version``, the
+durable signal that the card's wallets need an update. Check constraints keep every balance and
+every lot remainder non-negative even if code were wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from walletcards.db import Model
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Program(Model):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    config_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Customer(Model):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("program_id", "external_id"),
+        Index("ix_customers_program_email", "program_id", "email"),
+        Index("ix_customers_program_phone", "program_id", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str | None] = mapped_column(String(200))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+
+class Card(Model):
+    __tablename__ = "cards"
+    __table_args__ = (
+        CheckConstraint("available >= 0", name="available_not_negative"),
+        CheckConstraint("pending >= 0", name="pending_not_negative"),
+        CheckConstraint("debt >= 0", name="debt_not_negative"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("program_id", "member_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), unique=True)
+    serial: Mapped[str] = mapped_column(String(64), unique=True)
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+    auth_token: Mapped[str] = mapped_column(String(64))
+    member_number: Mapped[str] = mapped_column(String(20))
+    available: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    debt: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_orders: Mapped[int] = mapped_column(Integer, default=0)
+    tier_code: Mapped[str | None] = mapped_column(String(63))
+    tier_since: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Order(Model):
+    """A shop order as far as loyalty cares: amounts in minor units, refunds accumulated."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("program_id", "source", "external_id"),
+        CheckConstraint("refunded_minor >= 0", name="refunded_not_negative"),
+        CheckConstraint(
+            "refunded_eligible_minor >= 0 AND refunded_eligible_minor <= eligible_minor",
+            name="refunded_eligible_in_range",
+        ),
+        Index("ix_orders_card_paid_at", "card_id", "paid_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    source: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    eligible_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_eligible_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    base_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    bonus_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20))  # paid | partially_refunded | refunded | cancelled
+    paid_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class LedgerEntry(Model):
+    """One immutable fact. Deltas move the card's materialised balance; their sum is the balance.
+
+    ``idempotency_key`` is unique per programme and derived from the cause; ``input_hash`` is the
+    SHA-256 of the inputs, so a retry with the same key and other inputs is a conflict.
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("program_id", "idempotency_key"),
+        Index("ix_ledger_entries_card", "card_id", "id"),
+        Index("ix_ledger_entries_order", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    points: Mapped[int] = mapped_column(BigInteger)  # the entry's nominal amount, always >= 0
+    available_delta: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending_delta: Mapped[int] = mapped_column(BigInteger, default=0)
+    debt_delta: Mapped[int] = mapped_column(BigInteger, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    cause: Mapped[str] = mapped_column(String(255))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    memo: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Lot(Model):
+    """Points from one credit: pending until ``available_at``, spendable until ``expires_at``."""
+
+    __tablename__ = "lots"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
+        CheckConstraint("points > 0", name="points_positive"),
+        Index("ix_lots_card_open", "card_id", "remaining"),
+        Index("ix_lots_expires_at", "expires_at"),
+        Index("ix_lots_available_at", "released", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    released: Mapped[bool] = mapped_column(Boolean)
+    available_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    expiry_warned_at: Mapped[datetime | None]
+
+
+class LotDraw(Model):
+    """Which lot a debit (redemption, reversal, expiry, debt settlement) took its points from."""
+
+    __tablename__ = "lot_draws"
+    __table_args__ = (CheckConstraint("points > 0", name="points_positive"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+
+
+class Refund(Model):
+    """One refund or cancellation applied to an order, once (keyed like a ledger entry)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (UniqueConstraint("program_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))  # refund | cancel
+    refunded_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_eligible_minor: Mapped[int] = mapped_column(BigInteger)
+    points_reversed: Mapped[int] = mapped_column(BigInteger)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime]

@@ -1,0 +1,74 @@
+"""Programmes as code: apply a validated programme file idempotently; rules parsed once per hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from functools import lru_cache
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from walletcards.loyalty.config import ProgramConfig, ProgramRules, parse_program
+from walletcards.loyalty.models import Program
+
+
+class UnknownProgram(LookupError):
+    code = "unknown_program"
+    status = 404
+
+
+def document_hash(document: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def apply_program(session: Session, config: ProgramConfig,
+                  now: datetime) -> tuple[Program, Literal["created", "updated", "unchanged"]]:  # fmt: skip
+    """Create or update the programme named by ``config.slug``; unchanged files write nothing."""
+    digest = document_hash(config.document)
+    program = session.execute(
+        select(Program).where(Program.slug == config.slug).with_for_update()
+    ).scalar_one_or_none()
+    if program is None:
+        program = Program(
+            slug=config.slug, name=config.name, currency=config.currency,
+            config=config.document, config_hash=digest, created_at=now, updated_at=now,
+        )  # fmt: skip
+        session.add(program)
+        session.flush()
+        return program, "created"
+    if program.config_hash == digest:
+        return program, "unchanged"
+    if program.currency != config.currency:
+        raise ValueError(
+            f"currency: programme {config.slug!r} already uses {program.currency}; "
+            "changing the currency of a running programme would corrupt its amounts"
+        )
+    program.name = config.name
+    program.config = config.document
+    program.config_hash = digest
+    program.updated_at = now
+    return program, "updated"
+
+
+@lru_cache(maxsize=256)
+def _parsed(config_hash: str, document_json: str) -> ProgramConfig:
+    return parse_program(json.loads(document_json))
+
+
+def program_config(program: Program) -> ProgramConfig:
+    """The stored document, parsed (cached by its hash: parse cost paid once per version)."""
+    return _parsed(program.config_hash, json.dumps(program.config, sort_keys=True))
+
+
+def program_rules(program: Program) -> ProgramRules:
+    return program_config(program).rules
+
+
+def get_program(session: Session, slug: str) -> Program:
+    program = session.execute(select(Program).where(Program.slug == slug)).scalar_one_or_none()
+    if program is None:
+        raise UnknownProgram(f"no programme {slug!r}")
+    return program

@@ -1,0 +1,143 @@
+"""Pure loyalty rules: points for an order, tier for a history, bonuses and progress.
+
+No database and no clock here: callers pass every fact in, tests call these directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from walletcards.loyalty.config import EarningRule, ProgramRules, Tier, TierRules
+from walletcards.money import floor_points
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One line, its amount already net of line discounts and multiplied by quantity."""
+
+    amount_minor: int
+    sku: str | None = None
+    brand: str | None = None
+    product_type: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What a shop told us about a paid order, in the programme's currency (minor units)."""
+
+    source: str
+    external_id: str
+    currency: str
+    paid_at: datetime
+    lines: tuple[OrderLine, ...]
+    shipping_minor: int = 0
+    tax_minor: int = 0
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line.amount_minor for line in self.lines) + self.shipping_minor + self.tax_minor
+
+
+def _excluded(rule: EarningRule, line: OrderLine) -> bool:
+    def norm(value: str | None) -> str:
+        return (value or "").strip().casefold()
+
+    return (
+        norm(line.sku) in rule.exclude_skus
+        or norm(line.brand) in rule.exclude_brands
+        or norm(line.product_type) in rule.exclude_product_types
+    )
+
+
+def eligible_minor(rule: EarningRule, facts: OrderFacts) -> int:
+    """The part of the order that earns points: lines not excluded (+ shipping/tax if enabled)."""
+    amount = sum(line.amount_minor for line in facts.lines if not _excluded(rule, line))
+    if rule.include_shipping:
+        amount += facts.shipping_minor
+    if rule.include_tax:
+        amount += facts.tax_minor
+    return max(amount, 0)
+
+
+def earning_rate(rules: ProgramRules, tier: Tier | None) -> Decimal:
+    if tier is not None and tier.points_per_unit is not None:
+        return tier.points_per_unit
+    return rules.earning.points_per_unit
+
+
+def points_for(amount_minor: int, rate: Decimal, currency: str) -> int:
+    """Points for an eligible amount, rounded down once per order (never over-award)."""
+    return floor_points(amount_minor, rate, currency)
+
+
+def tier_for(tiers: TierRules, metric: int) -> Tier | None:
+    """The highest level whose threshold the metric reaches (thresholds are inclusive)."""
+    reached = None
+    for level in tiers.levels:
+        if metric >= level.threshold:
+            reached = level
+    return reached
+
+
+def next_tier(tiers: TierRules, metric: int) -> tuple[Tier, int] | None:
+    """The next level up and how much of the metric is still missing, or None at the top."""
+    for level in tiers.levels:
+        if metric < level.threshold:
+            return level, level.threshold - metric
+    return None
+
+
+def tier_by_code(tiers: TierRules | None, code: str | None) -> Tier | None:
+    if tiers is None or code is None:
+        return None
+    return next((level for level in tiers.levels if level.code == code), None)
+
+
+def tier_rank(tiers: TierRules | None, code: str | None) -> int:
+    """0 for no tier, 1 for the first level, …; unknown codes (a removed level) rank 0."""
+    if tiers is None or code is None:
+        return 0
+    for index, level in enumerate(tiers.levels, start=1):
+        if level.code == code:
+            return index
+    return 0
+
+
+def orders_to_nth_reward(paid_orders: int, every: int) -> int:
+    """Paid orders still needed for the next every-Nth reward (N right after a reward)."""
+    return every - (paid_orders % every)
+
+
+def nth_reward_due(paid_orders_after: int, every: int) -> int | None:
+    """The reward's ordinal (1, 2, …) when this order completes a multiple of N, else None."""
+    if paid_orders_after > 0 and paid_orders_after % every == 0:
+        return paid_orders_after // every
+    return None
+
+
+def birthday_in(birthday: date, year: int) -> date:
+    """A customer's birthday in ``year``; 29 February falls on 28 February in other years."""
+    try:
+        return birthday.replace(year=year)
+    except ValueError:
+        return date(year, 2, 28)
+
+
+def lot_dates(start: datetime, hold_days: int,
+              expires_days: int | None) -> tuple[datetime, datetime | None]:  # fmt: skip
+    """(available_at, expires_at): held for ``hold_days``, then spendable for ``expires_days``."""
+    available_at = start + timedelta(days=hold_days)
+    expires_at = None if expires_days is None else available_at + timedelta(days=expires_days)
+    return available_at, expires_at
+
+
+def reversal_target(earned: int, eligible_minor: int, refunded_eligible_minor: int) -> int:
+    """Points to have reversed in total once ``refunded_eligible_minor`` of the order is refunded.
+
+    Pro rata, rounded down, so partial refunds never take back more than earned and a full
+    refund takes back exactly what was earned."""
+    if eligible_minor <= 0 or refunded_eligible_minor >= eligible_minor:
+        return earned
+    return earned * refunded_eligible_minor // eligible_minor

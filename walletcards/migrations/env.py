@@ -1,0 +1,19 @@
+"""Alembic environment: the connection is handed in by walletcards.migrate (no alembic.ini)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from walletcards.db import Model
+from walletcards.loyalty import models  # noqa: F401  (registers the tables)
+
+config = context.config
+connection = config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Model.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

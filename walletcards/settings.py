@@ -1,0 +1,121 @@
+"""Service settings, parsed once from WALLETCARDS_* environment variables (+ an optional TOML file).
+
+Secrets are wrapped in :class:`Secret` so that a repr, a log line or an error never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """The service cannot start with this configuration; the message names the setting."""
+
+
+class Secret:
+    """A string that hides itself from repr/str; read it with :meth:`reveal`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(Secret)
+
+
+def _default_instance() -> Path:
+    return Path.cwd() / "instance"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    public_url: str
+    secret_key: Secret
+    apns_url: str = "https://api.push.apple.com"
+    apns_ca_file: str | None = None
+    google_api_url: str = "https://walletobjects.googleapis.com"
+    dev: bool = False
+    instance_path: Path = field(default_factory=_default_instance)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read WALLETCARDS_* (and WALLETCARDS_CONFIG, a TOML file whose keys are the same names
+        in lower case without the prefix; the environment wins)."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, str] = {}
+        config_file = env.get("WALLETCARDS_CONFIG")
+        if config_file:
+            try:
+                with open(config_file, "rb") as fh:
+                    data = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"WALLETCARDS_CONFIG: cannot read {config_file}: {exc}") from exc
+            values.update({str(k).lower(): str(v) for k, v in data.items()})
+        prefix = "WALLETCARDS_"
+        values.update({k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)})
+
+        dev = values.get("dev", "").lower() in {"1", "true", "yes"}
+        instance = Path(values.get("instance_path") or _default_instance())
+        database_url = values.get("database_url") or f"sqlite:///{instance / 'walletcards.db'}"
+        public_url = (values.get("public_url") or "").rstrip("/")
+        if not public_url:
+            if not dev:
+                raise ConfigError("WALLETCARDS_PUBLIC_URL is required (the base of every link)")
+            public_url = "http://127.0.0.1:8000"
+        secret = values.get("secret_key") or ""
+        if not secret:
+            if not dev:
+                raise ConfigError(
+                    "WALLETCARDS_SECRET_KEY is required; set WALLETCARDS_DEV=1 only for development"
+                )
+            secret = _dev_secret(instance)
+        if len(secret) < 16:
+            raise ConfigError("WALLETCARDS_SECRET_KEY must be at least 16 characters")
+        return cls(
+            database_url=normalise_database_url(database_url),
+            public_url=public_url,
+            secret_key=Secret(secret),
+            apns_url=(values.get("apns_url") or cls.apns_url).rstrip("/"),
+            apns_ca_file=values.get("apns_ca_file") or None,
+            google_api_url=(values.get("google_api_url") or cls.google_api_url).rstrip("/"),
+            dev=dev,
+            instance_path=instance,
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3 here (SQLAlchemy would pick psycopg2)."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def _dev_secret(instance: Path) -> str:
+    """Development only: a random key kept in instance/ so sessions survive restarts."""
+    path = instance / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value
