@@ -37,9 +37,9 @@ def db_upgrade() -> None:
     """Create or migrate the schema to the latest revision."""
     from walletcards import migrate
 
-    database = _database()
-    migrate.upgrade(database)
-    click.echo(f"database at the latest revision ({database.engine.url.render_as_string()})")
+    with _database() as database:
+        migrate.upgrade(database)
+        click.echo(f"database at the latest revision ({database.engine.url.render_as_string()})")
 
 
 @main.group()
@@ -61,7 +61,7 @@ def program_apply(path: str) -> None:
             click.echo(f"error: {where}: {what}", err=True)
         raise click.ClickException(f"{path}: not applied, nothing changed") from exc
     try:
-        with _database().transaction() as session:
+        with _database() as database, database.transaction() as session:
             _, outcome = apply_program(session, config, SystemClock().now())
     except ValueError as exc:
         raise click.ClickException(f"{path}: {exc}; nothing changed") from exc
@@ -75,7 +75,7 @@ def program_list() -> None:
 
     from walletcards.loyalty.models import Program
 
-    with _database().transaction() as session:
+    with _database() as database, database.transaction() as session:
         for slug, name, currency in session.execute(
             select(Program.slug, Program.name, Program.currency).order_by(Program.slug)
         ):
@@ -96,7 +96,7 @@ def ledger_verify(slug: str | None) -> None:
     from walletcards.loyalty.verify import verify
 
     try:
-        with _database().transaction() as session:
+        with _database() as database, database.transaction() as session:
             mismatches = verify(session, slug)
     except NoResultFound as exc:
         raise click.ClickException(f"no programme {slug!r}") from exc
@@ -120,3 +120,7 @@ def serve(host: str, port: int) -> None:
     app = create_app(_settings())
     click.echo(f"walletcards on http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""Time as a dependency: services take ``now`` (or a Clock) so tests freeze time without patching."""
+"""Time as a dependency: services take ``now`` (or a Clock); tests freeze time without patching."""
 
 from __future__ import annotations
 

@@ -14,6 +14,10 @@ def healthz() -> tuple[Response, int]:
     database: Database = current_app.extensions["walletcards.db"]
     if database.ping():
         return jsonify({"status": "ok", "database": "ok"}), 200
-    return jsonify({"error": {"code": "database_unreachable",
-                              "message": "the database is not reachable"},
-                    "status": "degraded", "database": "unreachable"}), 503  # fmt: skip
+    return jsonify(
+        {
+            "error": {"code": "database_unreachable", "message": "the database is not reachable"},
+            "status": "degraded",
+            "database": "unreachable",
+        }
+    ), 503

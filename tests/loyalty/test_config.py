@@ -45,21 +45,48 @@ def test_demo_programme_is_valid_and_uses_every_rule() -> None:
         ({"welcome": {"points": 50000}}, "welcome.points"),
         ({"every_nth": {"orders": 1, "points": 10}}, "every_nth.orders"),
         ({"limits": {"max_points_per_entry": 0}}, "limits.max_points_per_entry"),
-        ({"tiers": {"qualify_by": "points", "levels": [{"code": "a", "name": "A", "threshold": 1}]}},
-         "tiers.qualify_by"),
+        (
+            {
+                "tiers": {
+                    "qualify_by": "points",
+                    "levels": [{"code": "a", "name": "A", "threshold": 1}],
+                }
+            },
+            "tiers.qualify_by",
+        ),
         ({"tiers": {"qualify_by": "paid_orders", "levels": []}}, "tiers.levels"),
-        ({"tiers": {"qualify_by": "paid_orders", "levels": [
-            {"code": "a", "name": "A", "threshold": 2}, {"code": "b", "name": "B", "threshold": 2}]}},
-         "tiers.levels[1].threshold"),
-        ({"apple": {"pass_type_identifier": "com.example", "team_identifier": "ABCDE12345",
-                    "certificate": "c", "private_key": "k", "wwdr_certificate": "w"}},
-         "apple.pass_type_identifier"),
+        (
+            {
+                "tiers": {
+                    "qualify_by": "paid_orders",
+                    "levels": [
+                        {"code": "a", "name": "A", "threshold": 2},
+                        {"code": "b", "name": "B", "threshold": 2},
+                    ],
+                }
+            },
+            "tiers.levels[1].threshold",
+        ),
+        (
+            {
+                "apple": {
+                    "pass_type_identifier": "com.example",
+                    "team_identifier": "ABCDE12345",
+                    "certificate": "c",
+                    "private_key": "k",
+                    "wwdr_certificate": "w",
+                }
+            },
+            "apple.pass_type_identifier",
+        ),
         ({"google": {"issuer_id": "abc", "service_account_file": "x.json"}}, "google.issuer_id"),
         ({"webhooks": {"shopify_secret": "env:lower case"}}, "webhooks.shopify_secret"),
         ({"colour": "red"}, "colour"),
     ],
-)  # fmt: skip
-def test_bad_programme_file_is_rejected_naming_the_field(change: dict[str, Any], field: str) -> None:
+)
+def test_bad_programme_file_is_rejected_naming_the_field(
+    change: dict[str, Any], field: str
+) -> None:
     document = demo_document(**change)
     if change == {"earning": {"points_per_unt": "5"}}:
         assert "earning.points_per_unt" in problems_of(document)
@@ -109,8 +136,12 @@ def test_invalid_file_changes_nothing_and_names_the_field(
 ) -> None:
     runner = CliRunner()
     runner.invoke(main, ["program", "apply", str(DEMO)], env=cli_env)
-    bad = write(tmp_path, DEMO.read_text().replace('name = "Demo Coffee"', 'name = "Broken"')
-                .replace("days = 14", "days = -1"))  # fmt: skip
+    bad = write(
+        tmp_path,
+        DEMO.read_text()
+        .replace('name = "Demo Coffee"', 'name = "Broken"')
+        .replace("days = 14", "days = -1"),
+    )
     result = runner.invoke(main, ["program", "apply", str(bad)], env=cli_env)
     assert result.exit_code == 1
     assert "hold.days" in result.output and "nothing changed" in result.output

@@ -15,19 +15,36 @@ from walletcards.loyalty.verify import verify
 DAY = timedelta(days=1)
 
 
-def give(database: Database, card: Card, clock: FixedClock, points: int, key: str, *,
-         hold: int = 0, expires: int | None = None) -> ledger.Posted:  # fmt: skip
+def give(
+    database: Database,
+    card: Card,
+    clock: FixedClock,
+    points: int,
+    key: str,
+    *,
+    hold: int = 0,
+    expires: int | None = None,
+) -> ledger.Posted:
     now = clock.now()
     with database.transaction() as session:
         locked = ledger.lock_card(session, card.id)
         return ledger.credit(
-            session, locked, kind="bonus", key=key, points=points, cause=f"test:{key}", now=now,
-            available_at=now + hold * DAY, expires_at=None if expires is None else now + (hold + expires) * DAY,
+            session,
+            locked,
+            kind="bonus",
+            key=key,
+            points=points,
+            cause=f"test:{key}",
+            now=now,
+            available_at=now + hold * DAY,
+            expires_at=None if expires is None else now + (hold + expires) * DAY,
             max_points=10_000,
-        )  # fmt: skip
+        )
 
 
-def spend(database: Database, card: Card, clock: FixedClock, points: int, key: str) -> ledger.Posted:
+def spend(
+    database: Database, card: Card, clock: FixedClock, points: int, key: str
+) -> ledger.Posted:
     with database.transaction() as session:
         locked = ledger.lock_card(session, card.id)
         return ledger.redeem(session, locked, key=key, points=points, cause="till", now=clock.now())
@@ -36,8 +53,9 @@ def spend(database: Database, card: Card, clock: FixedClock, points: int, key: s
 def take_back(database: Database, card: Card, clock: FixedClock, points: int, key: str) -> None:
     with database.transaction() as session:
         locked = ledger.lock_card(session, card.id)
-        ledger.reverse(session, locked, key=key, points=points, cause="refund", now=clock.now(),
-                       order_id=None)  # fmt: skip
+        ledger.reverse(
+            session, locked, key=key, points=points, cause="refund", now=clock.now(), order_id=None
+        )
 
 
 def balance(database: Database, card: Card) -> tuple[int, int, int]:
@@ -51,8 +69,9 @@ def assert_verified(database: Database) -> None:
         assert verify(session) == []
 
 
-def test_same_key_same_inputs_returns_the_original_entry(database: Database, card: Card,
-                                                          clock: FixedClock) -> None:  # fmt: skip
+def test_same_key_same_inputs_returns_the_original_entry(
+    database: Database, card: Card, clock: FixedClock
+) -> None:
     first = give(database, card, clock, 100, "k1")
     again = give(database, card, clock, 100, "k1")
     assert first.created and not again.created
@@ -69,15 +88,17 @@ def test_same_key_other_inputs_is_a_conflict_and_writes_nothing(
     assert balance(database, card) == (100, 0, 0)
 
 
-def test_credit_above_the_entry_limit_is_refused(database: Database, card: Card,
-                                                  clock: FixedClock) -> None:  # fmt: skip
+def test_credit_above_the_entry_limit_is_refused(
+    database: Database, card: Card, clock: FixedClock
+) -> None:
     with pytest.raises(ledger.LimitExceeded, match="10000"):
         give(database, card, clock, 10_001, "millionaire")
     assert balance(database, card) == (0, 0, 0)
 
 
-def test_held_points_are_pending_until_the_hold_ends(database: Database, card: Card,
-                                                      clock: FixedClock) -> None:  # fmt: skip
+def test_held_points_are_pending_until_the_hold_ends(
+    database: Database, card: Card, clock: FixedClock
+) -> None:
     give(database, card, clock, 80, "held", hold=14)
     assert balance(database, card) == (0, 80, 0)
     with pytest.raises(ledger.InsufficientPoints):
@@ -96,10 +117,15 @@ def test_redeem_consumes_soonest_expiring_lots_first_and_records_draws(
     soon = give(database, card, clock, 100, "soon", expires=30).entry
     redemption = spend(database, card, clock, 150, "r1").entry
     with database.transaction() as session:
-        drawn = dict(session.execute(
-            select(Lot.entry_id, LotDraw.points).join(LotDraw, LotDraw.lot_id == Lot.id)
-            .where(LotDraw.entry_id == redemption.id)
-        ).tuples().all())  # fmt: skip
+        drawn = dict(
+            session.execute(
+                select(Lot.entry_id, LotDraw.points)
+                .join(LotDraw, LotDraw.lot_id == Lot.id)
+                .where(LotDraw.entry_id == redemption.id)
+            )
+            .tuples()
+            .all()
+        )
     assert drawn == {soon.id: 100, late.id: 50}
     assert never.id not in drawn
 
@@ -115,8 +141,9 @@ def test_redeeming_more_than_available_is_refused_and_writes_nothing(
         assert session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == 1
 
 
-def test_expiry_writes_one_entry_per_lot_remainder(database: Database, card: Card,
-                                                    clock: FixedClock) -> None:  # fmt: skip
+def test_expiry_writes_one_entry_per_lot_remainder(
+    database: Database, card: Card, clock: FixedClock
+) -> None:
     give(database, card, clock, 100, "a", expires=30)
     give(database, card, clock, 50, "b", expires=30)
     give(database, card, clock, 20, "c")
@@ -156,8 +183,9 @@ def test_reversal_of_spent_points_becomes_debt_netted_against_next_credit(
     assert_verified(database)
 
 
-def test_every_change_bumps_the_card_version(database: Database, card: Card,
-                                              clock: FixedClock) -> None:  # fmt: skip
+def test_every_change_bumps_the_card_version(
+    database: Database, card: Card, clock: FixedClock
+) -> None:
     versions = [card.version]
     give(database, card, clock, 10, "a")
     with database.transaction() as session:
@@ -168,8 +196,9 @@ def test_every_change_bumps_the_card_version(database: Database, card: Card,
     assert versions == sorted(set(versions))
 
 
-def test_expiring_before_lists_spendable_points_by_card(database: Database, card: Card,
-                                                         clock: FixedClock) -> None:  # fmt: skip
+def test_expiring_before_lists_spendable_points_by_card(
+    database: Database, card: Card, clock: FixedClock
+) -> None:
     give(database, card, clock, 100, "a", expires=30)
     give(database, card, clock, 40, "b", expires=60)
     with database.transaction() as session:
@@ -177,8 +206,9 @@ def test_expiring_before_lists_spendable_points_by_card(database: Database, card
     assert rows == [(card.id, 100, clock.now() + 30 * DAY)]
 
 
-def test_verify_reports_a_tampered_balance(database: Database, card: Card,
-                                           clock: FixedClock) -> None:  # fmt: skip
+def test_verify_reports_a_tampered_balance(
+    database: Database, card: Card, clock: FixedClock
+) -> None:
     give(database, card, clock, 100, "a")
     with database.transaction() as session:
         reload_card(session, card.id).available = 500

@@ -56,8 +56,9 @@ def test_shipping_and_tax_excluded_unless_configured() -> None:
     order = facts(OrderLine(1000), shipping=500, tax=80)
     assert eligible_minor(RULES.earning, order) == 1000
     with_both = parse_program(
-        demo_document(earning={"points_per_unit": "5", "include_shipping": True,
-                               "include_tax": True})  # fmt: skip
+        demo_document(
+            earning={"points_per_unit": "5", "include_shipping": True, "include_tax": True}
+        )
     ).rules
     assert eligible_minor(with_both.earning, order) == 1580
 
@@ -67,8 +68,12 @@ def test_tier_thresholds_are_inclusive_at_exact_boundaries() -> None:
     assert tiers is not None
     assert tier_for(tiers, 0) is None
     assert [tier_for(tiers, n).code for n in (1, 2, 3, 4, 99)] == [  # type: ignore[union-attr]
-        "bronze", "silver", "silver", "gold", "gold",
-    ]  # fmt: skip
+        "bronze",
+        "silver",
+        "silver",
+        "gold",
+        "gold",
+    ]
 
 
 def test_spend_thresholds_are_minor_units_of_the_currency() -> None:
@@ -108,9 +113,12 @@ def test_every_nth_progress_and_due() -> None:
 
 @pytest.mark.parametrize(
     ("born", "year", "expected"),
-    [(date(1990, 2, 28), 2027, date(2027, 2, 28)), (date(1992, 2, 29), 2027, date(2027, 2, 28)),
-     (date(1992, 2, 29), 2028, date(2028, 2, 29))],
-)  # fmt: skip
+    [
+        (date(1990, 2, 28), 2027, date(2027, 2, 28)),
+        (date(1992, 2, 29), 2027, date(2027, 2, 28)),
+        (date(1992, 2, 29), 2028, date(2028, 2, 29)),
+    ],
+)
 def test_birthday_on_29_february_falls_on_28_february_in_common_years(
     born: date, year: int, expected: date
 ) -> None:

@@ -63,24 +63,29 @@ def order_key(source: str, external_id: str) -> str:
 
 def find_order(session: Session, program_id: int, source: str, external_id: str) -> Order | None:
     return session.execute(
-        select(Order).where(Order.program_id == program_id, Order.source == source,
-                            Order.external_id == external_id)
-    ).scalar_one_or_none()  # fmt: skip
+        select(Order).where(
+            Order.program_id == program_id, Order.source == source, Order.external_id == external_id
+        )
+    ).scalar_one_or_none()
 
 
 def _active_nth_reward(session: Session, card_id: int, ordinal: int) -> bool:
     """Whether reward number ``ordinal`` stands on an order that still counts."""
     found = session.execute(
-        select(LedgerEntry.id).join(Order, Order.id == LedgerEntry.order_id).where(
-            LedgerEntry.card_id == card_id, LedgerEntry.cause == f"every_nth:{ordinal}",
+        select(LedgerEntry.id)
+        .join(Order, Order.id == LedgerEntry.order_id)
+        .where(
+            LedgerEntry.card_id == card_id,
+            LedgerEntry.cause == f"every_nth:{ordinal}",
             Order.status.in_(COUNTING),
         )
-    ).first()  # fmt: skip
+    ).first()
     return found is not None
 
 
-def award_paid_order(session: Session, program: Program, card_id: int, facts: OrderFacts,
-                     now: datetime) -> OrderAward:  # fmt: skip
+def award_paid_order(
+    session: Session, program: Program, card_id: int, facts: OrderFacts, now: datetime
+) -> OrderAward:
     """Apply a paid order once: base points at the tier the order reaches, the welcome bonus on
     the customer's first paid order, the every-Nth reward; all held for the return window."""
     rules = program_rules(program)
@@ -96,11 +101,22 @@ def award_paid_order(session: Session, program: Program, card_id: int, facts: Or
     paid_at = min(facts.paid_at, now)
     eligible = eligible_minor(rules.earning, facts)
     order = Order(
-        program_id=program.id, card_id=card.id, source=facts.source,
-        external_id=facts.external_id, currency=facts.currency, total_minor=facts.total_minor,
-        eligible_minor=eligible, refunded_minor=0, refunded_eligible_minor=0, base_points=0,
-        bonus_points=0, points_reversed=0, status="paid", paid_at=paid_at, created_at=now,
-    )  # fmt: skip
+        program_id=program.id,
+        card_id=card.id,
+        source=facts.source,
+        external_id=facts.external_id,
+        currency=facts.currency,
+        total_minor=facts.total_minor,
+        eligible_minor=eligible,
+        refunded_minor=0,
+        refunded_eligible_minor=0,
+        base_points=0,
+        bonus_points=0,
+        points_reversed=0,
+        status="paid",
+        paid_at=paid_at,
+        created_at=now,
+    )
     session.add(order)
     session.flush()
     card.paid_orders += 1
@@ -117,22 +133,44 @@ def award_paid_order(session: Session, program: Program, card_id: int, facts: Or
         and first_order
         and ledger.find_entry_any(session, program.id, welcome_key) is None
     ):
-        credits.append(("bonus", welcome_key, "welcome", rules.welcome.points,
-                        rules.welcome.expires_days or rules.expiry_days))  # fmt: skip
+        credits.append(
+            (
+                "bonus",
+                welcome_key,
+                "welcome",
+                rules.welcome.points,
+                rules.welcome.expires_days or rules.expiry_days,
+            )
+        )
     ordinal = nth_reward_due(card.paid_orders, rules.every_nth.orders) if rules.every_nth else None
     if rules.every_nth and ordinal and not _active_nth_reward(session, card.id, ordinal):
-        credits.append(("bonus", f"{key}:nth", f"every_nth:{ordinal}", rules.every_nth.points,
-                        rules.expiry_days))  # fmt: skip
+        credits.append(
+            (
+                "bonus",
+                f"{key}:nth",
+                f"every_nth:{ordinal}",
+                rules.every_nth.points,
+                rules.expiry_days,
+            )
+        )
     _check_limits(rules, [points for _, _, _, points, _ in credits])
     available_at, _ = lot_dates(paid_at, rules.hold_days, None)
     entries = []
     for kind, entry_key, cause, points, expires_days in credits:
         _, expires_at = lot_dates(paid_at, rules.hold_days, expires_days)
         posted = ledger.credit(
-            session, card, kind=kind, key=entry_key, points=points, cause=cause, now=now,
-            available_at=available_at, expires_at=expires_at,
-            max_points=rules.max_points_per_entry, order_id=order.id,
-        )  # fmt: skip
+            session,
+            card,
+            kind=kind,
+            key=entry_key,
+            points=points,
+            cause=cause,
+            now=now,
+            available_at=available_at,
+            expires_at=expires_at,
+            max_points=rules.max_points_per_entry,
+            order_id=order.id,
+        )
         entries.append(posted.entry)
     order.base_points = base
     order.bonus_points = sum(points for kind, _, _, points, _ in credits if kind == "bonus")
@@ -154,9 +192,18 @@ def _check_limits(rules: ProgramRules, amounts: list[int]) -> None:
         )
 
 
-def reverse_order(session: Session, program: Program, *, source: str, external_id: str,
-                  key: str, refunded_minor: int, refunded_eligible_minor: int, cancel: bool,
-                  now: datetime) -> RefundResult:  # fmt: skip
+def reverse_order(
+    session: Session,
+    program: Program,
+    *,
+    source: str,
+    external_id: str,
+    key: str,
+    refunded_minor: int,
+    refunded_eligible_minor: int,
+    cancel: bool,
+    now: datetime,
+) -> RefundResult:
     """Apply a refund (amounts refunded by it) or a cancellation to an order, exactly once.
 
     Base points are reversed pro rata to the eligible amount refunded so far (rounded down, so
@@ -169,14 +216,22 @@ def reverse_order(session: Session, program: Program, *, source: str, external_i
         raise UnknownOrder(f"no order {external_id!r} from {source!r}")
     card = ledger.lock_card(session, order.card_id)
     session.refresh(order, with_for_update=True)
-    digest = ledger.input_hash({"order": order.id, "refunded": refunded_minor, "cancel": cancel,
-                                "refunded_eligible": refunded_eligible_minor})  # fmt: skip
+    digest = ledger.input_hash(
+        {
+            "order": order.id,
+            "refunded": refunded_minor,
+            "cancel": cancel,
+            "refunded_eligible": refunded_eligible_minor,
+        }
+    )
     refund = session.execute(
         select(Refund).where(Refund.program_id == program.id, Refund.idempotency_key == key)
     ).scalar_one_or_none()
     if refund is not None:
         if refund.input_hash != digest:
-            raise ledger.IdempotencyConflict(f"refund {key!r} was already applied with other amounts")
+            raise ledger.IdempotencyConflict(
+                f"refund {key!r} was already applied with other amounts"
+            )
         return RefundResult(refund, created=False)
     was_counting = order.status in COUNTING
     order.refunded_minor = min(order.total_minor, order.refunded_minor + refunded_minor)
@@ -195,9 +250,15 @@ def reverse_order(session: Session, program: Program, *, source: str, external_i
     if points > 0:
         lots = session.execute(select(Lot.id).where(Lot.order_id == order.id)).scalars()
         entry = ledger.reverse(
-            session, card, key=f"{key}:reversal", points=points, cause=order_key(source, external_id),
-            now=now, order_id=order.id, prefer_lots=list(lots),
-        ).entry  # fmt: skip
+            session,
+            card,
+            key=f"{key}:reversal",
+            points=points,
+            cause=order_key(source, external_id),
+            now=now,
+            order_id=order.id,
+            prefer_lots=list(lots),
+        ).entry
         order.points_reversed += points
     if cancel:
         order.status = "cancelled"
@@ -209,18 +270,26 @@ def reverse_order(session: Session, program: Program, *, source: str, external_i
         card.paid_orders -= 1
     refresh_tier(session, program_rules(program).tiers, card, now, "lower")
     refund = Refund(
-        program_id=program.id, order_id=order.id, idempotency_key=key, input_hash=digest,
-        kind="cancel" if cancel else "refund", refunded_minor=refunded_minor,
-        refunded_eligible_minor=refunded_eligible_minor, points_reversed=points,
-        entry_id=entry.id if entry else None, created_at=now,
-    )  # fmt: skip
+        program_id=program.id,
+        order_id=order.id,
+        idempotency_key=key,
+        input_hash=digest,
+        kind="cancel" if cancel else "refund",
+        refunded_minor=refunded_minor,
+        refunded_eligible_minor=refunded_eligible_minor,
+        points_reversed=points,
+        entry_id=entry.id if entry else None,
+        created_at=now,
+    )
     session.add(refund)
     card.version += 1
     session.flush()
     return RefundResult(refund, created=True)
 
 
-def award_birthday(session: Session, program: Program, card_id: int, now: datetime) -> Posted | None:
+def award_birthday(
+    session: Session, program: Program, card_id: int, now: datetime
+) -> Posted | None:
     """The yearly birthday bonus, on the birthday in the programme's time zone (or within a week
     after, should the daily job miss a day); once per card and year."""
     rules = program_rules(program)
@@ -238,11 +307,19 @@ def award_birthday(session: Session, program: Program, card_id: int, now: dateti
             existing = ledger.find_entry_any(session, program.id, key)
             if existing is not None:
                 return Posted(existing, created=False)
-            available_at, expires_at = lot_dates(now, 0, rules.birthday.expires_days or rules.expiry_days)
+            available_at, expires_at = lot_dates(
+                now, 0, rules.birthday.expires_days or rules.expiry_days
+            )
             return ledger.credit(
-                session, card, kind="bonus", key=key,
-                points=rules.birthday.points, cause=f"birthday:{year}", now=now,
-                available_at=available_at, expires_at=expires_at,
+                session,
+                card,
+                kind="bonus",
+                key=key,
+                points=rules.birthday.points,
+                cause=f"birthday:{year}",
+                now=now,
+                available_at=available_at,
+                expires_at=expires_at,
                 max_points=rules.max_points_per_entry,
-            )  # fmt: skip
+            )
     return None

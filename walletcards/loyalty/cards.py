@@ -40,14 +40,28 @@ def luhn_valid(number: str) -> bool:
     return number.isdigit() and len(number) > 1 and _luhn_digit(number[:-1]) == number[-1]
 
 
-def create_customer(session: Session, program: Program, now: datetime, *,
-                    external_id: str | None = None, email: str | None = None,
-                    phone: str | None = None, name: str | None = None,
-                    birthday: date | None = None, locale: str | None = None) -> Customer:  # fmt: skip
+def create_customer(
+    session: Session,
+    program: Program,
+    now: datetime,
+    *,
+    external_id: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    birthday: date | None = None,
+    locale: str | None = None,
+) -> Customer:
     customer = Customer(
-        program_id=program.id, external_id=external_id, email=email, phone=phone, name=name,
-        birthday=birthday, locale=locale, created_at=now,
-    )  # fmt: skip
+        program_id=program.id,
+        external_id=external_id,
+        email=email,
+        phone=phone,
+        name=name,
+        birthday=birthday,
+        locale=locale,
+        created_at=now,
+    )
     session.add(customer)
     session.flush()
     return customer
@@ -61,11 +75,20 @@ def issue_card(session: Session, program: Program, customer: Customer, now: date
     if existing is not None:
         return existing
     card = Card(
-        program_id=program.id, customer_id=customer.id, serial=str(uuid.uuid4()),
-        public_token=secrets.token_urlsafe(24), auth_token=secrets.token_urlsafe(24),
-        member_number=_member_number(session, program.id), available=0, pending=0, debt=0,
-        paid_orders=0, version=1, created_at=now, updated_at=now,
-    )  # fmt: skip
+        program_id=program.id,
+        customer_id=customer.id,
+        serial=str(uuid.uuid4()),
+        public_token=secrets.token_urlsafe(24),
+        auth_token=secrets.token_urlsafe(24),
+        member_number=_member_number(session, program.id),
+        available=0,
+        pending=0,
+        debt=0,
+        paid_orders=0,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(card)
     session.flush()
     return card

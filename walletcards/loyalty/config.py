@@ -144,8 +144,15 @@ class _Reader:
             return default
         return value
 
-    def integer(self, key: str, default: int | None, *, low: int = 0, high: int = MAX_POINTS,
-                required: bool = False) -> int | None:  # fmt: skip
+    def integer(
+        self,
+        key: str,
+        default: int | None,
+        *,
+        low: int = 0,
+        high: int = MAX_POINTS,
+        required: bool = False,
+    ) -> int | None:
         value = self.raw(key)
         if value is None:
             if required:
@@ -156,7 +163,9 @@ class _Reader:
             return default
         return value
 
-    def decimal(self, key: str, default: Decimal | None, *, required: bool = False) -> Decimal | None:
+    def decimal(
+        self, key: str, default: Decimal | None, *, required: bool = False
+    ) -> Decimal | None:
         value = self.raw(key)
         if value is None:
             if required:
@@ -273,11 +282,19 @@ def parse_rules(top: _Reader, currency: str, problems: list[tuple[str, str]]) ->
             every_nth = EveryNthRule(orders, points)
     tiers = _tiers(top.raw("tiers"), currency, problems)
     return ProgramRules(
-        currency=currency, earning=rule, point_value=point_value, hold_days=hold_days,
-        expiry_days=expiry_days, expiry_warn_days=warn_days, welcome=welcome,
-        every_nth=every_nth, birthday=birthday, max_points_per_entry=per_entry,
-        max_points_per_order=per_order, tiers=tiers,
-    )  # fmt: skip
+        currency=currency,
+        earning=rule,
+        point_value=point_value,
+        hold_days=hold_days,
+        expiry_days=expiry_days,
+        expiry_warn_days=warn_days,
+        welcome=welcome,
+        every_nth=every_nth,
+        birthday=birthday,
+        max_points_per_entry=per_entry,
+        max_points_per_order=per_order,
+        tiers=tiers,
+    )
 
 
 def _under_cap(reader: _Reader, key: str, points: int | None, cap: int) -> None:
@@ -350,8 +367,14 @@ def _check_secrets(data: Any, problems: list[tuple[str, str]]) -> None:
     if data is None:
         return
     reader = _Reader(data, "webhooks", problems)
-    for key in ("shopify_secret", "shopify_previous_secret", "woocommerce_secret",
-                "woocommerce_previous_secret", "orders_secret", "orders_previous_secret"):  # fmt: skip
+    for key in (
+        "shopify_secret",
+        "shopify_previous_secret",
+        "woocommerce_secret",
+        "woocommerce_previous_secret",
+        "orders_secret",
+        "orders_previous_secret",
+    ):
         value = reader.string(key)
         if value and value.startswith("env:") and not re.fullmatch(r"env:[A-Z_][A-Z0-9_]*", value):
             reader.fail(key, 'an environment reference looks like "env:NAME_IN_CAPITALS"')

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from walletcards.db import Model
 
@@ -118,7 +118,9 @@ class Order(Model):
     base_points: Mapped[int] = mapped_column(BigInteger, default=0)
     bonus_points: Mapped[int] = mapped_column(BigInteger, default=0)
     points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
-    status: Mapped[str] = mapped_column(String(20))  # paid | partially_refunded | refunded | cancelled
+    status: Mapped[str] = mapped_column(
+        String(20)
+    )  # paid | partially_refunded | refunded | cancelled
     paid_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
@@ -178,6 +180,8 @@ class Lot(Model):
     expires_at: Mapped[datetime | None]
     expiry_warned_at: Mapped[datetime | None]
 
+    entry: Mapped[LedgerEntry] = relationship(lazy="raise")
+
 
 class LotDraw(Model):
     """Which lot a debit (redemption, reversal, expiry, debt settlement) took its points from."""
@@ -189,6 +193,9 @@ class LotDraw(Model):
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
     points: Mapped[int] = mapped_column(BigInteger)
+
+    entry: Mapped[LedgerEntry] = relationship(lazy="raise")
+    lot: Mapped[Lot] = relationship(lazy="raise")
 
 
 class Refund(Model):

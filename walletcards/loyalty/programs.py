@@ -24,8 +24,9 @@ def document_hash(document: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def apply_program(session: Session, config: ProgramConfig,
-                  now: datetime) -> tuple[Program, Literal["created", "updated", "unchanged"]]:  # fmt: skip
+def apply_program(
+    session: Session, config: ProgramConfig, now: datetime
+) -> tuple[Program, Literal["created", "updated", "unchanged"]]:
     """Create or update the programme named by ``config.slug``; unchanged files write nothing."""
     digest = document_hash(config.document)
     program = session.execute(
@@ -33,9 +34,14 @@ def apply_program(session: Session, config: ProgramConfig,
     ).scalar_one_or_none()
     if program is None:
         program = Program(
-            slug=config.slug, name=config.name, currency=config.currency,
-            config=config.document, config_hash=digest, created_at=now, updated_at=now,
-        )  # fmt: skip
+            slug=config.slug,
+            name=config.name,
+            currency=config.currency,
+            config=config.document,
+            config_hash=digest,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(program)
         session.flush()
         return program, "created"

@@ -125,8 +125,9 @@ def birthday_in(birthday: date, year: int) -> date:
         return date(year, 2, 28)
 
 
-def lot_dates(start: datetime, hold_days: int,
-              expires_days: int | None) -> tuple[datetime, datetime | None]:  # fmt: skip
+def lot_dates(
+    start: datetime, hold_days: int, expires_days: int | None
+) -> tuple[datetime, datetime | None]:
     """(available_at, expires_at): held for ``hold_days``, then spendable for ``expires_days``."""
     available_at = start + timedelta(days=hold_days)
     expires_at = None if expires_days is None else available_at + timedelta(days=expires_days)

@@ -1,4 +1,4 @@
-"""Tier qualification from order history (never from points: spending points never lowers a tier)."""
+"""Tier qualification from order history, never from points: spending never lowers a tier."""
 
 from __future__ import annotations
 
@@ -27,8 +27,13 @@ def qualifying_metric(session: Session, tiers: TierRules, card: Card, now: datet
     return int(session.execute(query).scalar_one())
 
 
-def refresh_tier(session: Session, tiers: TierRules | None, card: Card, now: datetime,
-                 direction: Literal["raise", "lower", "requalify"]) -> Tier | None:  # fmt: skip
+def refresh_tier(
+    session: Session,
+    tiers: TierRules | None,
+    card: Card,
+    now: datetime,
+    direction: Literal["raise", "lower", "requalify"],
+) -> Tier | None:
     """Re-evaluate the card's tier. A purchase may only raise it, a refund only lower it, a
     periodic re-qualification set it to what the history earns. Bumps the version on change."""
     if tiers is None:

@@ -1,0 +1,53 @@
+# walletcards — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The PostgreSQL server the second test pass runs against (a fresh database is created in it).
+# Empty it (`make test PG_TEST_URL=`) only on a machine without PostgreSQL.
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+PORT ?= 8000
+
+.PHONY: run test check test-sqlite test-postgres bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+## run: install, migrate the embedded SQLite database, apply the demo programme, serve on :8000
+run: $(VENV)/.installed
+	WALLETCARDS_DEV=1 $(BIN)/walletcards db upgrade
+	WALLETCARDS_DEV=1 $(BIN)/walletcards program apply examples/demo.toml
+	WALLETCARDS_DEV=1 $(BIN)/walletcards serve --port $(PORT)
+
+## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL
+test: check test-sqlite test-postgres
+
+check: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-sqlite: $(VENV)/.installed-dev
+	WALLETCARDS_TEST_DATABASE_URL= $(BIN)/pytest
+
+test-postgres: $(VENV)/.installed-dev
+	@if [ -z "$(PG_TEST_URL)" ]; then echo "PG_TEST_URL is empty: PostgreSQL pass NOT run"; \
+	else WALLETCARDS_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; fi
+
+## bench: every benchmark in bench/, results to paste into BENCHMARKS.md
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run
+
+bench-quick: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run --quick
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

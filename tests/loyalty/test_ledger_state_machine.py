@@ -1,0 +1,151 @@
+"""Random sequences of earn / redeem / partial refund / cancel / expire / time advance; after
+every step the ledger's invariants must hold (the same checks as `walletcards ledger verify`,
+plus conservation of points and attribution of every entry to a cause)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import count
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy import func, select
+
+from tests.conftest import MakeCard, reload_card
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty import awards, ledger
+from walletcards.loyalty.models import LedgerEntry, Lot, Order, Program
+from walletcards.loyalty.rules import OrderFacts, OrderLine
+from walletcards.loyalty.verify import verify
+
+KINDS = {"earn", "bonus", "redeem", "reversal", "release", "expiry"}
+ORDER_KINDS = {"earn", "reversal"}
+
+
+def test_ledger_invariants_hold_over_random_histories(
+    database: Database, program: Program, make_card: MakeCard, clock: FixedClock
+) -> None:
+    serial = count()
+
+    class LedgerMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.card = make_card(program, email=f"m{next(serial)}@example.com")
+            self.orders: list[str] = []
+            self.keys = count()
+
+        def _write(self, fn: object) -> None:
+            try:
+                with database.transaction() as session:
+                    fn(session)  # type: ignore[operator]
+            except ledger.LedgerError:
+                pass  # refused operations must change nothing; the invariants check that
+
+        @rule(amount=st.integers(min_value=0, max_value=50_000))
+        def earn(self, amount: int) -> None:
+            order_id = f"{self.card.id}-{len(self.orders)}"
+            self.orders.append(order_id)
+            facts = OrderFacts("orders", order_id, "USD", clock.now(), (OrderLine(amount),))
+            self._write(
+                lambda s: awards.award_paid_order(s, program, self.card.id, facts, clock.now())
+            )
+
+        @rule(points=st.integers(min_value=1, max_value=3_000))
+        def redeem(self, points: int) -> None:
+            key = f"{self.card.id}:redeem:{next(self.keys)}"
+            self._write(
+                lambda s: ledger.redeem(
+                    s,
+                    ledger.lock_card(s, self.card.id),
+                    key=key,
+                    points=points,
+                    cause="till",
+                    now=clock.now(),
+                )
+            )
+
+        @rule(pick=st.integers(min_value=0, max_value=50), amount=st.integers(1, 30_000))
+        def partial_refund(self, pick: int, amount: int) -> None:
+            if self.orders:
+                self._refund(self.orders[pick % len(self.orders)], amount, cancel=False)
+
+        @rule(pick=st.integers(min_value=0, max_value=50))
+        def cancel(self, pick: int) -> None:
+            if self.orders:
+                self._refund(self.orders[pick % len(self.orders)], 0, cancel=True)
+
+        def _refund(self, order_id: str, amount: int, cancel: bool) -> None:
+            key = f"{order_id}:refund:{next(self.keys)}"
+            self._write(
+                lambda s: awards.reverse_order(
+                    s,
+                    program,
+                    source="orders",
+                    external_id=order_id,
+                    key=key,
+                    refunded_minor=amount,
+                    refunded_eligible_minor=amount,
+                    cancel=cancel,
+                    now=clock.now(),
+                )
+            )
+
+        @rule(days=st.sampled_from([1, 7, 13, 14, 15, 29, 30, 31, 90, 181, 200]))
+        def advance_time(self, days: int) -> None:
+            clock.advance(timedelta(days=days))
+
+        @rule()
+        def expire(self) -> None:
+            self._write(
+                lambda s: ledger.settle_time(s, ledger.lock_card(s, self.card.id), clock.now())
+            )
+
+        @invariant()
+        def balances_hold(self) -> None:
+            with database.transaction() as session:
+                card = reload_card(session, self.card.id)
+                assert verify(session, program.slug) == []
+                assert min(card.available, card.pending, card.debt) >= 0
+                assert card.debt == 0 or card.available + card.pending == 0
+                # Conservation: what the card holds net of debt is credits minus debits.
+                by_kind = dict(
+                    session.execute(
+                        select(LedgerEntry.kind, func.sum(LedgerEntry.points))
+                        .where(LedgerEntry.card_id == card.id)
+                        .group_by(LedgerEntry.kind)
+                    )
+                    .tuples()
+                    .all()
+                )
+                credited = by_kind.get("earn", 0) + by_kind.get("bonus", 0)
+                debited = sum(by_kind.get(k, 0) for k in ("redeem", "expiry", "reversal"))
+                assert card.available + card.pending - card.debt == credited - debited
+                lots = session.execute(
+                    select(func.coalesce(func.sum(Lot.points), 0)).where(Lot.card_id == card.id)
+                ).scalar_one()
+                assert lots == credited
+                # Attribution: every entry names its cause; order entries point at their order.
+                for kind, cause, order_id in session.execute(
+                    select(LedgerEntry.kind, LedgerEntry.cause, LedgerEntry.order_id).where(
+                        LedgerEntry.card_id == card.id
+                    )
+                ):
+                    assert kind in KINDS and cause
+                    if kind in ORDER_KINDS:
+                        assert order_id is not None
+                for order in session.execute(
+                    select(Order).where(Order.card_id == card.id)
+                ).scalars():
+                    assert 0 <= order.points_reversed <= order.base_points + order.bonus_points
+
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
