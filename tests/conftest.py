@@ -33,8 +33,9 @@ def _test_url(tmp_root: Path) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    url = os.environ.get("WALLETCARDS_TEST_DATABASE_URL") or "sqlite (temporary file)"
-    return f"walletcards test database: {make_url(url).render_as_string(hide_password=True)}"
+    url = os.environ.get("WALLETCARDS_TEST_DATABASE_URL")
+    shown = make_url(url).render_as_string(hide_password=True) if url else "SQLite (temporary file)"
+    return f"walletcards test database: {shown}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
