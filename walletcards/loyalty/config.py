@@ -11,18 +11,17 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from walletcards.loyalty.config_reader import TableReader
 from walletcards.money import MoneyError, is_currency_code, to_minor
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 QUALIFY_BY = ("lifetime_spend", "window_spend", "paid_orders")
 PERIODS = ("lifetime", "requalify")
 LOCALES = ("en", "ru", "zh")
-# The largest points value any rule may name: far above any sane programme, far below overflow.
-MAX_POINTS = 10_000_000
 
 
 class ProgramConfigError(ValueError):
@@ -100,104 +99,6 @@ class ProgramConfig:
     document: dict[str, Any]  # the validated file, stored as the programme's config
 
 
-class _Reader:
-    """Reads one table, recording problems instead of stopping at the first."""
-
-    def __init__(self, data: Any, path: str, problems: list[tuple[str, str]]) -> None:
-        self.path = path
-        self.problems = problems
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            self.fail("", "must be a table")
-            data = {}
-        self.data: dict[str, Any] = data
-        self.seen: set[str] = set()
-
-    def where(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path and key else (self.path or key)
-
-    def fail(self, key: str, message: str) -> None:
-        self.problems.append((self.where(key), message))
-
-    def raw(self, key: str) -> Any:
-        self.seen.add(key)
-        return self.data.get(key)
-
-    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
-        value = self.raw(key)
-        if value is None:
-            if required:
-                self.fail(key, "is required")
-            return default
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, "must be a non-empty string")
-            return default
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.fail(key, "must be true or false")
-            return default
-        return value
-
-    def integer(
-        self,
-        key: str,
-        default: int | None,
-        *,
-        low: int = 0,
-        high: int = MAX_POINTS,
-        required: bool = False,
-    ) -> int | None:
-        value = self.raw(key)
-        if value is None:
-            if required:
-                self.fail(key, "is required")
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(key, f"must be a whole number from {low} to {high}")
-            return default
-        return value
-
-    def decimal(
-        self, key: str, default: Decimal | None, *, required: bool = False
-    ) -> Decimal | None:
-        value = self.raw(key)
-        if value is None:
-            if required:
-                self.fail(key, "is required")
-            return default
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            self.fail(key, 'must be a decimal written as a string, e.g. "0.05"')
-            return default
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            self.fail(key, f"{value!r} is not a decimal number")
-            return default
-        if not number.is_finite() or number < 0 or number > 1_000_000:
-            self.fail(key, "must be a decimal from 0 to 1000000")
-            return default
-        return number
-
-    def strings(self, key: str) -> frozenset[str]:
-        value = self.raw(key)
-        if value is None:
-            return frozenset()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.fail(key, "must be a list of non-empty strings")
-            return frozenset()
-        return frozenset(v.strip().casefold() for v in value)
-
-    def finish(self) -> None:
-        for key in sorted(set(self.data) - self.seen):
-            self.fail(key, "unknown key (misspelt?)")
-
-
 def load_program_file(path: str | Path) -> ProgramConfig:
     try:
         with open(path, "rb") as fh:
@@ -212,7 +113,7 @@ def load_program_file(path: str | Path) -> ProgramConfig:
 def parse_program(document: dict[str, Any]) -> ProgramConfig:
     """Validate a whole programme document; raises ProgramConfigError listing every problem."""
     problems: list[tuple[str, str]] = []
-    top = _Reader(document, "", problems)
+    top = TableReader(document, "", problems)
     slug = top.string("slug", required=True) or ""
     if slug and not SLUG_RE.match(slug):
         top.fail("slug", "use lower-case letters, digits and '-' (at most 63)")
@@ -242,8 +143,8 @@ def parse_program(document: dict[str, Any]) -> ProgramConfig:
     return ProgramConfig(slug, name, currency, locale, test_mode, rules, document)
 
 
-def parse_rules(top: _Reader, currency: str, problems: list[tuple[str, str]]) -> ProgramRules:
-    earning = _Reader(top.raw("earning"), "earning", problems)
+def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]) -> ProgramRules:
+    earning = TableReader(top.raw("earning"), "earning", problems)
     rule = EarningRule(
         points_per_unit=earning.decimal("points_per_unit", Decimal(0), required=True) or Decimal(0),
         include_shipping=earning.boolean("include_shipping", False),
@@ -253,19 +154,19 @@ def parse_rules(top: _Reader, currency: str, problems: list[tuple[str, str]]) ->
         exclude_product_types=earning.strings("exclude_product_types"),
     )
     earning.finish()
-    redemption = _Reader(top.raw("redemption"), "redemption", problems)
+    redemption = TableReader(top.raw("redemption"), "redemption", problems)
     point_value = redemption.decimal("point_value", Decimal("0.01")) or Decimal("0.01")
     redemption.finish()
-    hold = _Reader(top.raw("hold"), "hold", problems)
+    hold = TableReader(top.raw("hold"), "hold", problems)
     hold_days = hold.integer("days", 0, high=365) or 0
     hold.finish()
-    expiry = _Reader(top.raw("expiry"), "expiry", problems)
+    expiry = TableReader(top.raw("expiry"), "expiry", problems)
     expiry_days = expiry.integer("days", None, low=1, high=3650)
     warn_days = expiry.integer("warn_days", 0, high=365) or 0
     if expiry_days is not None and warn_days >= expiry_days:
         expiry.fail("warn_days", "must be smaller than expiry.days")
     expiry.finish()
-    limits = _Reader(top.raw("limits"), "limits", problems)
+    limits = TableReader(top.raw("limits"), "limits", problems)
     per_entry = limits.integer("max_points_per_entry", 100_000, low=1) or 100_000
     per_order = limits.integer("max_points_per_order", per_entry, low=1) or per_entry
     limits.finish()
@@ -273,7 +174,7 @@ def parse_rules(top: _Reader, currency: str, problems: list[tuple[str, str]]) ->
     birthday = _bonus(top.raw("birthday"), "birthday", problems, per_entry)
     every_nth = None
     if top.raw("every_nth") is not None:
-        nth = _Reader(top.raw("every_nth"), "every_nth", problems)
+        nth = TableReader(top.raw("every_nth"), "every_nth", problems)
         orders = nth.integer("orders", None, low=2, high=1000, required=True)
         points = nth.integer("points", None, low=1, required=True)
         _under_cap(nth, "points", points, per_entry)
@@ -297,7 +198,7 @@ def parse_rules(top: _Reader, currency: str, problems: list[tuple[str, str]]) ->
     )
 
 
-def _under_cap(reader: _Reader, key: str, points: int | None, cap: int) -> None:
+def _under_cap(reader: TableReader, key: str, points: int | None, cap: int) -> None:
     if points is not None and points > cap:
         reader.fail(key, f"{points} is above limits.max_points_per_entry ({cap})")
 
@@ -305,7 +206,7 @@ def _under_cap(reader: _Reader, key: str, points: int | None, cap: int) -> None:
 def _bonus(data: Any, path: str, problems: list[tuple[str, str]], cap: int) -> BonusRule | None:
     if data is None:
         return None
-    reader = _Reader(data, path, problems)
+    reader = TableReader(data, path, problems)
     points = reader.integer("points", None, low=1, required=True)
     _under_cap(reader, "points", points, cap)
     expires = reader.integer("expires_days", None, low=1, high=3650)
@@ -316,7 +217,7 @@ def _bonus(data: Any, path: str, problems: list[tuple[str, str]], cap: int) -> B
 def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRules | None:
     if data is None:
         return None
-    reader = _Reader(data, "tiers", problems)
+    reader = TableReader(data, "tiers", problems)
     qualify_by = reader.string("qualify_by", required=True) or "paid_orders"
     if qualify_by not in QUALIFY_BY:
         reader.fail("qualify_by", f"must be one of {', '.join(QUALIFY_BY)}")
@@ -333,7 +234,7 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
         reader.fail("levels", "must be a non-empty list of [[tiers.levels]]")
         raw_levels = []
     for index, raw in enumerate(raw_levels):
-        level = _Reader(raw, f"tiers.levels[{index}]", problems)
+        level = TableReader(raw, f"tiers.levels[{index}]", problems)
         code = level.string("code", required=True) or ""
         if code and not SLUG_RE.match(code):
             level.fail("code", "use lower-case letters, digits and '-'")
@@ -350,7 +251,7 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
     return TierRules(qualify_by, window_days, period, months, tuple(levels))  # type: ignore[arg-type]
 
 
-def _threshold(level: _Reader, qualify_by: str, currency: str) -> int | None:
+def _threshold(level: TableReader, qualify_by: str, currency: str) -> int | None:
     if qualify_by == "paid_orders":
         return level.integer("threshold", None, low=0, high=100_000, required=True)
     amount = level.decimal("threshold", None, required=True)
@@ -366,7 +267,7 @@ def _threshold(level: _Reader, qualify_by: str, currency: str) -> int | None:
 def _check_secrets(data: Any, problems: list[tuple[str, str]]) -> None:
     if data is None:
         return
-    reader = _Reader(data, "webhooks", problems)
+    reader = TableReader(data, "webhooks", problems)
     for key in (
         "shopify_secret",
         "shopify_previous_secret",
@@ -384,7 +285,7 @@ def _check_secrets(data: Any, problems: list[tuple[str, str]]) -> None:
 def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:
     if data is None:
         return
-    reader = _Reader(data, "apple", problems)
+    reader = TableReader(data, "apple", problems)
     ptid = reader.string("pass_type_identifier", required=True)
     if ptid and not ptid.startswith("pass."):
         reader.fail("pass_type_identifier", 'starts with "pass." (e.g. pass.com.example.demo)')
@@ -401,7 +302,7 @@ def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:
 def _check_google(data: Any, problems: list[tuple[str, str]]) -> None:
     if data is None:
         return
-    reader = _Reader(data, "google", problems)
+    reader = TableReader(data, "google", problems)
     issuer = reader.string("issuer_id", required=True)
     if issuer and not issuer.isdigit():
         reader.fail("issuer_id", "is the issuer's numeric id, as a string")

@@ -1,4 +1,4 @@
-"""The append-only points ledger: credit, redeem, reverse, release and expire.
+"""The append-only points ledger: credit, redeem and reverse (holds and expiry: ``lots``).
 
 Every function takes a session and never commits. Each write locks the card row first
 (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers),
@@ -12,155 +12,69 @@ Invariants kept here and checked by ``walletcards ledger verify``:
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty.models import Card, LedgerEntry, Lot, LotDraw
+from walletcards.loyalty.entries import (
+    IdempotencyConflict,
+    InsufficientPoints,
+    LedgerError,
+    LimitExceeded,
+    Posted,
+    apply_entry,
+    find_entry,
+    find_entry_any,
+    input_hash,
+    lock_card,
+    new_entry,
+)
+from walletcards.loyalty.lots import (
+    card_lots,
+    draw,
+    expiring_before,
+    open_lots,
+    plan_draw,
+    settle_time,
+)
+from walletcards.loyalty.models import Card, LedgerEntry, Lot
+
+__all__ = [
+    "IdempotencyConflict",
+    "InsufficientPoints",
+    "LedgerError",
+    "LimitExceeded",
+    "Posted",
+    "card_lots",
+    "credit",
+    "expiring_before",
+    "find_entry",
+    "find_entry_any",
+    "input_hash",
+    "lock_card",
+    "redeem",
+    "reverse",
+    "settle_time",
+]
 
 
-class LedgerError(Exception):
-    """A refused ledger operation; ``code`` is the API error code. Nothing has been written."""
-
-    code = "ledger_error"
-    status = 409
-
-
-class IdempotencyConflict(LedgerError):
-    code = "idempotency_conflict"
-
-
-class InsufficientPoints(LedgerError):
-    code = "insufficient_points"
-    status = 422
+def _replay_or_settle(
+    session: Session, card: Card, key: str, digest: str, now: datetime
+) -> Posted | None:
+    """The earlier entry under ``key`` if this is a retry; otherwise bring the card's lots up
+    to ``now`` (holds released, expiries written) before the new entry is planned."""
+    existing = find_entry(session, card.program_id, key, digest)
+    if existing is not None:
+        return Posted(existing, created=False)
+    settle_time(session, card, now)
+    return None
 
 
-class LimitExceeded(LedgerError):
-    code = "limit_exceeded"
-    status = 422
-
-
-@dataclass(frozen=True)
-class Posted:
-    entry: LedgerEntry
-    created: bool
-
-
-def input_hash(inputs: dict[str, Any]) -> str:
-    canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def lock_card(session: Session, card_id: int) -> Card:
-    """The card row, locked for the rest of the transaction (serialises writers to one card)."""
-    card = session.execute(
-        select(Card)
-        .where(Card.id == card_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    return card
-
-
-def find_entry_any(session: Session, program_id: int, key: str) -> LedgerEntry | None:
-    """The entry posted under ``key``, whatever its inputs."""
-    return session.execute(
-        select(LedgerEntry).where(
-            LedgerEntry.program_id == program_id, LedgerEntry.idempotency_key == key
-        )
-    ).scalar_one_or_none()
-
-
-def find_entry(session: Session, program_id: int, key: str, inputs_hash: str) -> LedgerEntry | None:
-    """The entry already posted under ``key`` (same inputs), None if new; conflict otherwise."""
-    entry = find_entry_any(session, program_id, key)
-    if entry is not None and entry.input_hash != inputs_hash:
-        raise IdempotencyConflict(f"idempotency key {key!r} was already used with different inputs")
-    return entry
-
-
-def _new_entry(
-    card: Card,
-    *,
-    kind: str,
-    points: int,
-    key: str,
-    inputs_hash: str,
-    cause: str,
-    now: datetime,
-    order_id: int | None = None,
-    actor: str | None = None,
-    memo: str | None = None,
-) -> LedgerEntry:
-    return LedgerEntry(
-        program_id=card.program_id,
-        card_id=card.id,
-        kind=kind,
-        points=points,
-        available_delta=0,
-        pending_delta=0,
-        debt_delta=0,
-        idempotency_key=key,
-        input_hash=inputs_hash,
-        cause=cause,
-        order_id=order_id,
-        actor=actor,
-        memo=memo,
-        created_at=now,
-    )
-
-
-def _apply(card: Card, entry: LedgerEntry, now: datetime) -> None:
-    card.available += entry.available_delta
-    card.pending += entry.pending_delta
-    card.debt += entry.debt_delta
-    card.version += 1
-    card.updated_at = now
-
-
-Plan = list[tuple[Lot, int]]
-
-
-def _plan(lots: Iterable[Lot], wanted: int) -> Plan:
-    """Which lots give how much of ``wanted`` points, in the order given."""
-    plan: Plan = []
-    left = wanted
-    for lot in lots:
-        if left == 0:
-            break
-        take = min(lot.remaining, left)
-        if take > 0:
-            plan.append((lot, take))
-            left -= take
-    return plan
-
-
-def _draw(session: Session, entry: LedgerEntry, plan: Plan) -> None:
-    """Take the planned points from their lots, move the entry's deltas and record each draw."""
-    for lot, take in plan:
-        lot.remaining -= take
-        if lot.released:
-            entry.available_delta -= take
-        else:
-            entry.pending_delta -= take
-        session.add(LotDraw(entry=entry, lot=lot, points=take))
-
-
-def _open_lots(session: Session, card_id: int, *, released_only: bool, now: datetime) -> list[Lot]:
-    """Lots with points left, soonest expiry first (never-expiring last), then oldest."""
-    query = select(Lot).where(Lot.card_id == card_id, Lot.remaining > 0)
-    if released_only:
-        query = query.where(
-            Lot.released.is_(True), (Lot.expires_at.is_(None)) | (Lot.expires_at > now)
-        )
-    query = query.order_by(Lot.expires_at.is_(None), Lot.expires_at, Lot.id)
-    return list(session.execute(query).scalars())
+def _posted(session: Session, card: Card, entry: LedgerEntry, now: datetime) -> Posted:
+    apply_entry(card, entry, now)
+    session.flush()
+    return Posted(entry, created=True)
 
 
 def credit(
@@ -200,11 +114,10 @@ def credit(
             "expires_at": expires_at,
         }
     )
-    existing = find_entry(session, card.program_id, key, digest)
-    if existing is not None:
-        return Posted(existing, created=False)
-    settle_time(session, card, now)
-    entry = _new_entry(
+    replay = _replay_or_settle(session, card, key, digest, now)
+    if replay is not None:
+        return replay
+    entry = new_entry(
         card,
         kind=kind,
         points=points,
@@ -235,12 +148,10 @@ def credit(
     session.add_all([entry, lot])
     if card.debt > 0:
         # Debt from an earlier over-reversal is netted against new points (FACTS: ledger practice).
-        plan = _plan([lot], min(card.debt, points))
-        _draw(session, entry, plan)
+        plan = plan_draw([lot], min(card.debt, points))
+        draw(session, entry, plan)
         entry.debt_delta = -sum(take for _, take in plan)
-    _apply(card, entry, now)
-    session.flush()
-    return Posted(entry, created=True)
+    return _posted(session, card, entry, now)
 
 
 def redeem(
@@ -258,17 +169,16 @@ def redeem(
     if points <= 0:
         raise InsufficientPoints("redeem at least 1 point")
     digest = input_hash({"op": "redeem", "card": card.id, "points": points, "cause": cause})
-    existing = find_entry(session, card.program_id, key, digest)
-    if existing is not None:
-        return Posted(existing, created=False)
-    settle_time(session, card, now)
+    replay = _replay_or_settle(session, card, key, digest, now)
+    if replay is not None:
+        return replay
     if points > card.available:
         raise InsufficientPoints(f"only {card.available} points are available, not {points}")
-    plan = _plan(_open_lots(session, card.id, released_only=True, now=now), points)
+    plan = plan_draw(open_lots(session, card.id, released_only=True, now=now), points)
     taken = sum(take for _, take in plan)
     if taken != points:  # materialised balance disagrees with lots: refuse, never overdraw
         raise InsufficientPoints(f"only {taken} points can be drawn, not {points}")
-    entry = _new_entry(
+    entry = new_entry(
         card,
         kind="redeem",
         points=points,
@@ -280,10 +190,8 @@ def redeem(
         memo=memo,
     )
     session.add(entry)
-    _draw(session, entry, plan)
-    _apply(card, entry, now)
-    session.flush()
-    return Posted(entry, created=True)
+    draw(session, entry, plan)
+    return _posted(session, card, entry, now)
 
 
 def reverse(
@@ -307,17 +215,16 @@ def reverse(
     digest = input_hash(
         {"op": "reversal", "card": card.id, "points": points, "cause": cause, "order": order_id}
     )
-    existing = find_entry(session, card.program_id, key, digest)
-    if existing is not None:
-        return Posted(existing, created=False)
-    settle_time(session, card, now)
-    lots = _open_lots(session, card.id, released_only=False, now=now)
+    replay = _replay_or_settle(session, card, key, digest, now)
+    if replay is not None:
+        return replay
+    lots = open_lots(session, card.id, released_only=False, now=now)
     preferred = set(prefer_lots)
     ordered = [lot for lot in lots if lot.id in preferred] + [
         lot for lot in lots if lot.id not in preferred
     ]
-    plan = _plan(ordered, points)
-    entry = _new_entry(
+    plan = plan_draw(ordered, points)
+    entry = new_entry(
         card,
         kind="reversal",
         points=points,
@@ -330,90 +237,6 @@ def reverse(
         memo=memo,
     )
     session.add(entry)
-    _draw(session, entry, plan)
+    draw(session, entry, plan)
     entry.debt_delta = points - sum(take for _, take in plan)
-    _apply(card, entry, now)
-    session.flush()
-    return Posted(entry, created=True)
-
-
-def settle_time(session: Session, card: Card, now: datetime) -> list[LedgerEntry]:
-    """Release lots whose hold ended, then expire lots past ``expires_at``: one entry per lot.
-
-    Idempotent (keys derive from the lot id); run lazily before every write and by the jobs."""
-    due = list(
-        session.execute(
-            select(Lot)
-            .where(
-                Lot.card_id == card.id,
-                ((Lot.released.is_(False)) & (Lot.available_at <= now))
-                | ((Lot.remaining > 0) & (Lot.expires_at <= now)),
-            )
-            .order_by(Lot.id)
-        ).scalars()
-    )
-    written: list[LedgerEntry] = []
-    for lot in due:
-        if lot.released or lot.available_at > now:
-            continue
-        lot.released = True
-        if lot.remaining == 0:
-            continue
-        entry = _new_entry(
-            card,
-            kind="release",
-            points=lot.remaining,
-            key=f"lot:{lot.id}:release",
-            inputs_hash=input_hash({"op": "release", "lot": lot.id}),
-            cause=f"hold:lot:{lot.id}",
-            now=now,
-            order_id=lot.order_id,
-        )
-        entry.available_delta, entry.pending_delta = lot.remaining, -lot.remaining
-        session.add(entry)
-        _apply(card, entry, now)
-        written.append(entry)
-    for lot in due:
-        if lot.remaining == 0 or lot.expires_at is None or lot.expires_at > now:
-            continue
-        entry = _new_entry(
-            card,
-            kind="expiry",
-            points=lot.remaining,
-            key=f"lot:{lot.id}:expiry",
-            inputs_hash=input_hash({"op": "expiry", "lot": lot.id}),
-            cause=f"expiry:lot:{lot.id}",
-            now=now,
-            order_id=lot.order_id,
-        )
-        session.add(entry)
-        _draw(session, entry, [(lot, lot.remaining)])
-        _apply(card, entry, now)
-        written.append(entry)
-    if written:
-        session.flush()
-    return written
-
-
-def expiring_before(
-    session: Session, program_id: int, before: datetime, now: datetime
-) -> list[tuple[int, int, datetime]]:
-    """(card id, points, soonest expiry) for spendable points that expire before ``before``."""
-    rows = session.execute(
-        select(Lot.card_id, func.sum(Lot.remaining), func.min(Lot.expires_at))
-        .where(
-            Lot.program_id == program_id,
-            Lot.remaining > 0,
-            Lot.expires_at > now,
-            Lot.expires_at < before,
-        )
-        .group_by(Lot.card_id)
-        .order_by(Lot.card_id)
-    ).all()
-    return [(int(card_id), int(points), expires) for card_id, points, expires in rows]
-
-
-def card_lots(session: Session, card_id: int) -> list[Lot]:
-    return list(
-        session.execute(select(Lot).where(Lot.card_id == card_id).order_by(Lot.id)).scalars()
-    )
+    return _posted(session, card, entry, now)

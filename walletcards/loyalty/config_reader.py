@@ -1,0 +1,107 @@
+"""Reads one TOML table for the programme file, recording every problem with its field path."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# The largest points value any rule may name: far above any sane programme, far below overflow.
+MAX_POINTS = 10_000_000
+
+
+class TableReader:
+    """Reads one table, recording problems instead of stopping at the first."""
+
+    def __init__(self, data: Any, path: str, problems: list[tuple[str, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.fail("", "must be a table")
+            data = {}
+        self.data: dict[str, Any] = data
+        self.seen: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path and key else (self.path or key)
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append((self.where(key), message))
+
+    def raw(self, key: str) -> Any:
+        self.seen.add(key)
+        return self.data.get(key)
+
+    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                self.fail(key, "is required")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, "must be a non-empty string")
+            return default
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false")
+            return default
+        return value
+
+    def integer(
+        self,
+        key: str,
+        default: int | None,
+        *,
+        low: int = 0,
+        high: int = MAX_POINTS,
+        required: bool = False,
+    ) -> int | None:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                self.fail(key, "is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(key, f"must be a whole number from {low} to {high}")
+            return default
+        return value
+
+    def decimal(
+        self, key: str, default: Decimal | None, *, required: bool = False
+    ) -> Decimal | None:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                self.fail(key, "is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.fail(key, 'must be a decimal written as a string, e.g. "0.05"')
+            return default
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(key, f"{value!r} is not a decimal number")
+            return default
+        if not number.is_finite() or number < 0 or number > 1_000_000:
+            self.fail(key, "must be a decimal from 0 to 1000000")
+            return default
+        return number
+
+    def strings(self, key: str) -> frozenset[str]:
+        value = self.raw(key)
+        if value is None:
+            return frozenset()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.fail(key, "must be a list of non-empty strings")
+            return frozenset()
+        return frozenset(v.strip().casefold() for v in value)
+
+    def finish(self) -> None:
+        for key in sorted(set(self.data) - self.seen):
+            self.fail(key, "unknown key (misspelt?)")

@@ -1,0 +1,132 @@
+"""Lots over time: drawing points from lots, releasing holds, expiring, and what expires when."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from walletcards.loyalty.entries import apply_entry, input_hash, new_entry
+from walletcards.loyalty.models import Card, LedgerEntry, Lot, LotDraw
+
+Plan = list[tuple[Lot, int]]
+
+
+def plan_draw(lots: Iterable[Lot], wanted: int) -> Plan:
+    """Which lots give how much of ``wanted`` points, in the order given."""
+    plan: Plan = []
+    left = wanted
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        if take > 0:
+            plan.append((lot, take))
+            left -= take
+    return plan
+
+
+def draw(session: Session, entry: LedgerEntry, plan: Plan) -> None:
+    """Take the planned points from their lots, move the entry's deltas and record each draw."""
+    for lot, take in plan:
+        lot.remaining -= take
+        if lot.released:
+            entry.available_delta -= take
+        else:
+            entry.pending_delta -= take
+        session.add(LotDraw(entry=entry, lot=lot, points=take))
+
+
+def open_lots(session: Session, card_id: int, *, released_only: bool, now: datetime) -> list[Lot]:
+    """Lots with points left, soonest expiry first (never-expiring last), then oldest."""
+    query = select(Lot).where(Lot.card_id == card_id, Lot.remaining > 0)
+    if released_only:
+        query = query.where(
+            Lot.released.is_(True), (Lot.expires_at.is_(None)) | (Lot.expires_at > now)
+        )
+    query = query.order_by(Lot.expires_at.is_(None), Lot.expires_at, Lot.id)
+    return list(session.execute(query).scalars())
+
+
+def settle_time(session: Session, card: Card, now: datetime) -> list[LedgerEntry]:
+    """Release lots whose hold ended, then expire lots past ``expires_at``: one entry per lot.
+
+    Idempotent (keys derive from the lot id); run lazily before every write and by the jobs."""
+    due = list(
+        session.execute(
+            select(Lot)
+            .where(
+                Lot.card_id == card.id,
+                ((Lot.released.is_(False)) & (Lot.available_at <= now))
+                | ((Lot.remaining > 0) & (Lot.expires_at <= now)),
+            )
+            .order_by(Lot.id)
+        ).scalars()
+    )
+    written: list[LedgerEntry] = []
+    for lot in due:
+        if lot.released or lot.available_at > now:
+            continue
+        lot.released = True
+        if lot.remaining == 0:
+            continue
+        entry = new_entry(
+            card,
+            kind="release",
+            points=lot.remaining,
+            key=f"lot:{lot.id}:release",
+            inputs_hash=input_hash({"op": "release", "lot": lot.id}),
+            cause=f"hold:lot:{lot.id}",
+            now=now,
+            order_id=lot.order_id,
+        )
+        entry.available_delta, entry.pending_delta = lot.remaining, -lot.remaining
+        session.add(entry)
+        apply_entry(card, entry, now)
+        written.append(entry)
+    for lot in due:
+        if lot.remaining == 0 or lot.expires_at is None or lot.expires_at > now:
+            continue
+        entry = new_entry(
+            card,
+            kind="expiry",
+            points=lot.remaining,
+            key=f"lot:{lot.id}:expiry",
+            inputs_hash=input_hash({"op": "expiry", "lot": lot.id}),
+            cause=f"expiry:lot:{lot.id}",
+            now=now,
+            order_id=lot.order_id,
+        )
+        session.add(entry)
+        draw(session, entry, [(lot, lot.remaining)])
+        apply_entry(card, entry, now)
+        written.append(entry)
+    if written:
+        session.flush()
+    return written
+
+
+def expiring_before(
+    session: Session, program_id: int, before: datetime, now: datetime
+) -> list[tuple[int, int, datetime]]:
+    """(card id, points, soonest expiry) for spendable points that expire before ``before``."""
+    rows = session.execute(
+        select(Lot.card_id, func.sum(Lot.remaining), func.min(Lot.expires_at))
+        .where(
+            Lot.program_id == program_id,
+            Lot.remaining > 0,
+            Lot.expires_at > now,
+            Lot.expires_at < before,
+        )
+        .group_by(Lot.card_id)
+        .order_by(Lot.card_id)
+    ).all()
+    return [(int(card_id), int(points), expires) for card_id, points, expires in rows]
+
+
+def card_lots(session: Session, card_id: int) -> list[Lot]:
+    return list(
+        session.execute(select(Lot).where(Lot.card_id == card_id).order_by(Lot.id)).scalars()
+    )
