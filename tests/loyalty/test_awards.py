@@ -272,3 +272,16 @@ def test_birthday_bonus_once_a_year_in_the_programme_time_zone(
     with database.transaction() as session:
         posted = awards.award_birthday(session, program, card.id, clock.now())
     assert posted is not None and posted.created
+
+
+def test_a_refund_after_cancellation_keeps_the_order_cancelled(
+    database: Database, program: Program, card: Card, clock: FixedClock
+) -> None:
+    pay(database, program, card, clock, "1", 10000)
+    pay(database, program, card, clock, "2", 10000)
+    refund(database, program, clock, "1", "cancel-1", 0, cancel=True)
+    refund(database, program, clock, "1", "late-refund", 500)
+    with database.transaction() as session:
+        status = session.execute(select(Order.status).where(Order.external_id == "1")).scalar_one()
+    assert status == "cancelled"
+    assert state(database, card)[3:] == ("bronze", 1)

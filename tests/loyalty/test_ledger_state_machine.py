@@ -18,6 +18,7 @@ from walletcards.db import Database
 from walletcards.loyalty import awards, ledger
 from walletcards.loyalty.models import LedgerEntry, Lot, Order, Program
 from walletcards.loyalty.rules import OrderFacts, OrderLine
+from walletcards.loyalty.tiers import COUNTING
 from walletcards.loyalty.verify import verify
 
 KINDS = {"earn", "bonus", "redeem", "reversal", "release", "expiry"}
@@ -135,15 +136,18 @@ def test_ledger_invariants_hold_over_random_histories(
                     assert kind in KINDS and cause
                     if kind in ORDER_KINDS:
                         assert order_id is not None
-                for order in session.execute(
-                    select(Order).where(Order.card_id == card.id)
-                ).scalars():
+                orders = list(
+                    session.execute(select(Order).where(Order.card_id == card.id)).scalars()
+                )
+                for order in orders:
                     assert 0 <= order.points_reversed <= order.base_points + order.bonus_points
+                # The paid-order count (tiers, every-Nth) is exactly the orders that still count.
+                assert card.paid_orders == sum(order.status in COUNTING for order in orders)
 
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=30,
+            max_examples=60,
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

@@ -262,10 +262,8 @@ def reverse_order(
         order.points_reversed += points
     if cancel:
         order.status = "cancelled"
-    elif full:
-        order.status = "refunded"
-    elif order.refunded_minor > 0 or order.refunded_eligible_minor > 0:
-        order.status = "partially_refunded"
+    elif order.status != "cancelled":  # a late refund never revives a cancelled order
+        order.status = "refunded" if full else "partially_refunded"
     if was_counting and order.status not in COUNTING:
         card.paid_orders -= 1
     refresh_tier(session, program_rules(program).tiers, card, now, "lower")
