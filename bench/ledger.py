@@ -88,10 +88,17 @@ def run(db: Database, entries: int, cards: int = 50) -> dict[str, tuple[float, f
         with db.transaction() as session:
             card = ledger.lock_card(session, card_ids[i % cards])
             ledger.credit(
-                session, card, kind="bonus", key=f"bench:{i}", points=100, cause="bench",
-                now=NOW, available_at=NOW, expires_at=NOW + timedelta(days=180),
+                session,
+                card,
+                kind="bonus",
+                key=f"bench:{i}",
+                points=100,
+                cause="bench",
+                now=NOW,
+                available_at=NOW,
+                expires_at=NOW + timedelta(days=180),
                 max_points=1000,
-            )  # fmt: skip
+            )
 
     def redeem(i: int) -> None:
         with db.transaction() as session:
@@ -99,8 +106,11 @@ def run(db: Database, entries: int, cards: int = 50) -> dict[str, tuple[float, f
             ledger.redeem(session, card, key=f"bench-r:{i}", points=30, cause="bench", now=NOW)
 
     results = {}
-    for name, op in (("raw insert+commit", raw), ("ledger credit", credit),
-                     ("ledger redeem", redeem)):  # fmt: skip
+    for name, op in (
+        ("raw insert+commit", raw),
+        ("ledger credit", credit),
+        ("ledger redeem", redeem),
+    ):
         elapsed, lat = timed(entries, op)
         results[name] = (entries / elapsed, pct(lat, 50), pct(lat, 99))
     return results

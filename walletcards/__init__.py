@@ -15,6 +15,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
+    from walletcards.orders.views import bp as webhooks_bp
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -28,4 +29,5 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.extensions["walletcards.db"] = Database(settings.database_url)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(webhooks_bp)
     return app

@@ -6,6 +6,7 @@ domain functions take the session and never commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -118,3 +119,17 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.dispose()
+
+
+def lock_name(session: Session, name: str) -> None:
+    """Serialise transactions that would create the same thing (e.g. a customer by email).
+
+    PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of ``name``, released at
+    commit. SQLite: nothing to do, ``BEGIN IMMEDIATE`` already serialises writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest, "big", signed=True)},
+    )

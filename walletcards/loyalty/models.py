@@ -60,6 +60,7 @@ class Customer(Model):
     name: Mapped[str | None] = mapped_column(String(200))
     birthday: Mapped[date | None] = mapped_column(Date)
     locale: Mapped[str | None] = mapped_column(String(10))
+    profile_at: Mapped[datetime | None]  # when the shop last told us these details
     created_at: Mapped[datetime]
 
 

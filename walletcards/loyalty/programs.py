@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import datetime
 from functools import lru_cache
 from typing import Literal
@@ -78,3 +79,23 @@ def get_program(session: Session, slug: str) -> Program:
     if program is None:
         raise UnknownProgram(f"no programme {slug!r}")
     return program
+
+
+WEBHOOK_SOURCES = ("shopify", "woocommerce", "orders")
+
+
+def resolve_secret(value: object) -> str | None:
+    """A programme file's secret: the value itself, or ``"env:NAME"`` read from the environment."""
+    if not isinstance(value, str) or not value:
+        return None
+    if value.startswith("env:"):
+        return os.environ.get(value[4:]) or None
+    return value
+
+
+def webhook_secrets(program: Program, source: str) -> list[str]:
+    """The secrets that may sign ``source``'s webhooks: current first, then the previous one
+    (accepted during a rotation; Shopify may sign with the old secret for up to an hour)."""
+    table = program_config(program).document.get("webhooks") or {}
+    found = (resolve_secret(table.get(f"{source}_{k}")) for k in ("secret", "previous_secret"))
+    return [secret for secret in found if secret]

@@ -6,6 +6,7 @@ from alembic import context
 
 from walletcards.db import Model
 from walletcards.loyalty import models  # noqa: F401  (registers the tables)
+from walletcards.orders import models as order_models  # noqa: F401
 
 config = context.config
 connection = config.attributes["connection"]

@@ -1,0 +1,150 @@
+"""Webhook test kit: an app on the test database with a frozen clock, a programme whose
+webhook secrets are known, and helpers that sign deliveries the way each shop does."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from tests.conftest import MakeProgram
+from walletcards import create_app
+from walletcards.clients import Clients
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty.models import LedgerEntry, Program
+from walletcards.orders.models import InboxDelivery
+from walletcards.orders.signatures import base64_hmac, timestamped_signature
+from walletcards.settings import Secret, Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHOPIFY_SECRET = "shpss_0123456789abcdef0123456789abcdef"
+SHOPIFY_OLD_SECRET = "shpss_old_fedcba9876543210fedcba98765"
+WOO_SECRET = "woo-secret-1234567890"
+ORDERS_SECRET = "whsec_orders_secret_0123456789"
+ORDERS_OLD_SECRET = "whsec_orders_old_secret_01234567"
+SHOP = "demo-coffee.myshopify.com"
+PUBLIC_URL = "https://cards.example.com"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+@pytest.fixture
+def program(make_program: MakeProgram) -> Program:
+    return make_program(
+        webhooks={
+            "shopify_secret": SHOPIFY_SECRET,
+            "shopify_previous_secret": SHOPIFY_OLD_SECRET,
+            "woocommerce_secret": WOO_SECRET,
+            "orders_secret": ORDERS_SECRET,
+            "orders_previous_secret": ORDERS_OLD_SECRET,
+        }
+    )
+
+
+@pytest.fixture
+def app(database: Database, clock: FixedClock, tmp_path: Path) -> Iterator[Flask]:
+    settings = Settings(
+        database_url=database.url,
+        public_url=PUBLIC_URL,
+        secret_key=Secret("test-secret-key-0123456789"),
+        instance_path=tmp_path,
+    )
+    app = create_app(settings, Clients(clock=clock))
+    yield app
+    app.extensions["walletcards.db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask, program: Program) -> FlaskClient:
+    return app.test_client()
+
+
+def body_of(payload: dict[str, Any] | bytes) -> bytes:
+    return payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+
+
+def post_shopify(
+    client: FlaskClient,
+    topic: str,
+    payload: dict[str, Any] | bytes,
+    *,
+    webhook_id: str | None = None,
+    secret: str | None = SHOPIFY_SECRET,
+    slug: str = "demo",
+    headers: dict[str, str] | None = None,
+) -> TestResponse:
+    body = body_of(payload)
+    sent = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-API-Version": "2026-10",
+        "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-03-01T12:00:00.000000Z",
+    }
+    if secret is not None:
+        sent["X-Shopify-Hmac-Sha256"] = base64_hmac(secret, body)
+    sent.update(headers or {})
+    return client.post(f"/webhooks/{slug}/shopify", data=body, headers=sent)
+
+
+def post_woo(
+    client: FlaskClient,
+    payload: dict[str, Any] | bytes,
+    *,
+    topic: str = "order.updated",
+    delivery_id: str | None = None,
+    secret: str | None = WOO_SECRET,
+) -> TestResponse:
+    body = body_of(payload)
+    sent = {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Source": "https://shop.example.com/",
+        "X-WC-Webhook-Resource": "order",
+        "X-WC-Webhook-Event": topic.split(".")[-1],
+        "X-WC-Webhook-ID": "12",
+        "X-WC-Webhook-Delivery-ID": delivery_id or uuid.uuid4().hex,
+    }
+    if secret is not None:
+        sent["X-WC-Webhook-Signature"] = base64_hmac(secret, body)
+    return client.post("/webhooks/demo/woocommerce", data=body, headers=sent)
+
+
+def post_orders(
+    client: FlaskClient,
+    payload: dict[str, Any] | bytes,
+    *,
+    at: int,
+    secrets: tuple[str, ...] = (ORDERS_SECRET,),
+    header: str | None = None,
+) -> TestResponse:
+    body = body_of(payload)
+    if header is None:
+        header = f"t={at}," + ",".join(f"v1={timestamped_signature(s, at, body)}" for s in secrets)
+    return client.post(
+        "/webhooks/demo/orders",
+        data=body,
+        headers={"Content-Type": "application/json", "Walletcards-Signature": header},
+    )
+
+
+def counts(database: Database) -> tuple[int, int]:
+    """(inbox rows, ledger entries): what a refused delivery must leave unchanged."""
+    with database.transaction() as session:
+        inbox = session.execute(select(func.count()).select_from(InboxDelivery)).scalar_one()
+        entries = session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+    return inbox, entries

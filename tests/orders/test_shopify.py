@@ -1,0 +1,275 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.orders.conftest import (
+    PUBLIC_URL,
+    SHOPIFY_OLD_SECRET,
+    counts,
+    fixture,
+    post_shopify,
+)
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty import ledger
+from walletcards.loyalty.models import Card, Customer, LedgerEntry, Order
+from walletcards.loyalty.verify import verify
+from walletcards.orders.models import InboxDelivery
+
+PAID = fixture("shopify_order_paid.json")
+# Eligible: 2 x 16.00 - 3.20 + 12.00 - 2.30 = 38.50 (gift card, shipping, tax excluded);
+# Bronze earns 5 points per dollar, rounded down: 192, plus the 300-point welcome bonus.
+BASE, WELCOME = 192, 300
+
+
+def entries(database: Database) -> list[tuple[str, int]]:
+    with database.transaction() as session:
+        return [
+            tuple(r)
+            for r in session.execute(  # type: ignore[misc]
+                select(LedgerEntry.kind, LedgerEntry.points).order_by(LedgerEntry.id)
+            )
+        ]
+
+
+def test_paid_order_creates_the_card_and_awards_points(
+    client: FlaskClient, database: Database
+) -> None:
+    response = post_shopify(client, "orders/paid", PAID)
+    assert response.status_code == 200, response.json
+    answer = response.json
+    assert answer is not None and answer["status"] == "applied"
+    assert answer["balance"] == {"available": 0, "pending": BASE + WELCOME}
+    assert answer["card"]["url"].startswith(f"{PUBLIC_URL}/c/")
+    assert answer["card"]["apple"] == answer["card"]["url"] + "/card.pkpass"
+    assert answer["card"]["google"] is None  # the demo programme has no [google] table
+    with database.transaction() as session:
+        customer = session.execute(select(Customer)).scalar_one()
+        order = session.execute(select(Order)).scalar_one()
+    assert customer.external_id == "shopify:demo-coffee.myshopify.com:customer:7351204895634215987"
+    assert (customer.email, customer.name, customer.locale) == (
+        "ann.lee@example.com",
+        "Ann Lee",
+        "en",
+    )
+    assert order.external_id == "5899425235089482367"  # beyond 2**53, kept exact
+    assert (order.total_minor, order.eligible_minor) == (5858, 3850)
+
+
+def test_the_same_delivery_twice_answers_the_first_answer_and_writes_nothing(
+    client: FlaskClient, database: Database
+) -> None:
+    first = post_shopify(client, "orders/paid", PAID, webhook_id="wh-1")
+    before = counts(database)
+    again = post_shopify(client, "orders/paid", PAID, webhook_id="wh-1")
+    assert again.status_code == 200 and again.json is not None and first.json is not None
+    assert again.json == {**first.json, "status": "duplicate"}
+    assert counts(database) == before
+
+
+def test_orders_create_and_orders_paid_for_one_order_award_points_once(
+    client: FlaskClient, database: Database
+) -> None:
+    created = post_shopify(client, "orders/create", PAID)
+    paid = post_shopify(client, "orders/paid", PAID)
+    assert created.json is not None and created.json["status"] == "applied"
+    assert paid.json is not None and paid.json["status"] == "duplicate"
+    assert paid.json["balance"] == created.json["balance"]
+    assert entries(database) == [("earn", BASE), ("bonus", WELCOME)]
+
+
+def test_orders_create_before_payment_is_ignored(client: FlaskClient, database: Database) -> None:
+    pending = {**PAID, "financial_status": "pending"}
+    response = post_shopify(client, "orders/create", pending)
+    assert response.json is not None and response.json["status"] == "ignored"
+    assert entries(database) == []
+
+
+def test_guest_order_falls_back_to_the_email(client: FlaskClient, database: Database) -> None:
+    response = post_shopify(client, "orders/paid", fixture("shopify_order_guest.json"))
+    assert response.json is not None and response.json["status"] == "applied"
+    with database.transaction() as session:
+        customer = session.execute(select(Customer)).scalar_one()
+    assert (customer.external_id, customer.email) == (None, "guest.buyer@example.com")
+
+
+def test_guest_order_then_account_order_with_the_same_email_share_one_card(
+    client: FlaskClient, database: Database
+) -> None:
+    guest = {
+        **fixture("shopify_order_guest.json"),
+        "email": "ann.lee@example.com",
+        "contact_email": "ann.lee@example.com",
+    }
+    first = post_shopify(client, "orders/paid", guest)
+    second = post_shopify(client, "orders/paid", PAID)
+    assert first.json is not None and second.json is not None
+    assert first.json["card"] == second.json["card"]
+    with database.transaction() as session:
+        assert len(session.execute(select(Card)).all()) == 1
+
+
+def test_order_with_no_customer_and_no_email_is_recorded_unattributed(
+    client: FlaskClient, database: Database
+) -> None:
+    anonymous = {**PAID, "customer": None, "email": None, "contact_email": None}
+    response = post_shopify(client, "orders/paid", anonymous)
+    assert response.status_code == 200
+    assert response.json is not None and response.json["status"] == "ignored"
+    assert response.json["card"] is None
+    with database.transaction() as session:
+        row = session.execute(select(InboxDelivery)).scalar_one()
+    assert row.outcome == "unattributed" and "no customer" in (row.detail or "")
+    assert entries(database) == []
+
+
+def test_test_orders_are_ignored_unless_the_programme_is_in_test_mode(
+    client: FlaskClient, database: Database
+) -> None:
+    response = post_shopify(client, "orders/paid", {**PAID, "test": True})
+    assert response.json is not None and response.json["status"] == "ignored"
+    assert "test order" in response.json["detail"]
+    assert entries(database) == []
+
+
+def test_partial_refund_reverses_the_refunded_lines_pro_rata(
+    client: FlaskClient, database: Database
+) -> None:
+    post_shopify(client, "orders/paid", PAID)
+    response = post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
+    assert response.json is not None and response.json["status"] == "applied"
+    # The mug (9.70 of 38.50 eligible) comes back: 192 x 970 / 3850 = 48.4 -> 48 reversed.
+    # The shipping refund is not eligible (include_shipping = false) and reverses nothing.
+    assert response.json["balance"] == {"available": 0, "pending": BASE + WELCOME - 48}
+    with database.transaction() as session:
+        order = session.execute(select(Order)).scalar_one()
+    assert (order.refunded_minor, order.refunded_eligible_minor) == (970 + 78 + 600, 970)
+    assert order.status == "partially_refunded"
+
+
+def test_cancelled_order_with_nested_refunds_reverses_everything_once(
+    client: FlaskClient, database: Database
+) -> None:
+    post_shopify(client, "orders/paid", PAID)
+    post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
+    cancelled = post_shopify(client, "orders/cancelled", fixture("shopify_order_cancelled.json"))
+    assert cancelled.json is not None and cancelled.json["status"] == "applied"
+    assert cancelled.json["balance"] == {"available": 0, "pending": 0}
+    late = post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
+    assert late.json is not None and late.json["status"] == "duplicate"
+    with database.transaction() as session:
+        assert session.execute(select(Order.status)).scalar_one() == "cancelled"
+        assert verify(session) == []
+
+
+def test_refund_for_an_order_we_never_saw_is_ignored(
+    client: FlaskClient, database: Database
+) -> None:
+    response = post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
+    assert response.status_code == 200
+    assert response.json is not None and response.json["status"] == "ignored"
+
+
+def test_refund_after_points_were_redeemed_records_debt(
+    client: FlaskClient, database: Database, clock: FixedClock
+) -> None:
+    post_shopify(client, "orders/paid", PAID)
+    clock.advance(timedelta(days=15))
+    with database.transaction() as session:
+        card = ledger.lock_card(session, session.execute(select(Card.id)).scalar_one())
+        ledger.redeem(
+            session, card, key="till:1", points=BASE + WELCOME, cause="till", now=clock.now()
+        )
+    response = post_shopify(client, "orders/cancelled", fixture("shopify_order_cancelled.json"))
+    assert response.json is not None and response.json["balance"] == {"available": 0, "pending": 0}
+    with database.transaction() as session:
+        card_row = session.execute(select(Card)).scalar_one()
+        assert card_row.debt == BASE + WELCOME
+        assert verify(session) == []
+
+
+def test_unknown_topic_answers_200_ignored_and_is_recorded(
+    client: FlaskClient, database: Database
+) -> None:
+    response = post_shopify(client, "products/update", {"id": 1})
+    assert response.status_code == 200
+    assert response.json is not None and response.json["status"] == "ignored"
+    with database.transaction() as session:
+        row = session.execute(select(InboxDelivery)).scalar_one()
+    assert (row.topic, row.outcome) == ("products/update", "ignored")
+
+
+def test_signature_of_the_previous_secret_is_accepted_during_a_rotation(
+    client: FlaskClient,
+) -> None:
+    response = post_shopify(client, "orders/paid", PAID, secret=SHOPIFY_OLD_SECRET)
+    assert response.status_code == 200
+
+
+def test_bad_signatures_are_refused_and_change_nothing(
+    client: FlaskClient, database: Database
+) -> None:
+    import json
+
+    body = json.dumps(PAID).encode()
+    tampered = post_shopify(
+        client,
+        "orders/paid",
+        body.replace(b'"16.00"', b'"1600.00"'),
+        headers={"X-Shopify-Hmac-Sha256": post_sig(body)},
+    )
+    wrong = post_shopify(client, "orders/paid", PAID, secret="not-the-secret")
+    missing = post_shopify(client, "orders/paid", PAID, secret=None)
+    for response in (tampered, wrong, missing):
+        assert response.status_code == 401
+        assert response.json is not None and response.json["error"]["code"] == "invalid_signature"
+    assert counts(database) == (0, 0)
+
+
+def post_sig(body: bytes) -> str:
+    from tests.orders.conftest import SHOPIFY_SECRET
+    from walletcards.orders.signatures import base64_hmac
+
+    return base64_hmac(SHOPIFY_SECRET, body)
+
+
+def test_malformed_oversized_and_misaddressed_deliveries_get_clear_errors(
+    client: FlaskClient, database: Database
+) -> None:
+    not_json = post_shopify(client, "orders/paid", b"{not json")
+    no_id = post_shopify(client, "orders/paid", {k: v for k, v in PAID.items() if k != "id"})
+    bad_money = post_shopify(
+        client, "orders/paid", {**PAID, "total_tax_set": None, "total_tax": "lots"}
+    )
+    other_currency = post_shopify(client, "orders/paid", {**PAID, "currency": "EUR"})
+    huge = post_shopify(client, "orders/paid", b"[" + b" " * (1024 * 1024) + b"]")
+    nowhere = post_shopify(client, "orders/paid", PAID, slug="no-such-programme")
+    no_header = post_shopify(client, "orders/paid", PAID, headers={"X-Shopify-Webhook-Id": ""})
+    assert (not_json.status_code, not_json.json["error"]["code"]) == (400, "malformed_json")  # type: ignore[index]
+    assert (no_id.status_code, no_id.json["error"]["message"]) == (422, "id: is required")  # type: ignore[index]
+    assert bad_money.status_code == 422 and "total_tax" in bad_money.json["error"]["message"]  # type: ignore[index]
+    assert (
+        other_currency.status_code == 422 and "currency" in other_currency.json["error"]["message"]
+    )  # type: ignore[index]
+    assert huge.status_code == 413 and huge.json is not None and "error" in huge.json
+    assert nowhere.status_code == 404 and nowhere.json["error"]["code"] == "unknown_program"  # type: ignore[index]
+    assert no_header.status_code == 422
+    assert counts(database) == (0, 0)
+
+
+def test_an_older_payload_never_overwrites_newer_customer_details(
+    client: FlaskClient, database: Database
+) -> None:
+    newer = {**PAID, "customer": {**PAID["customer"], "first_name": "Annie"}}
+    post_shopify(
+        client, "orders/paid", newer, headers={"X-Shopify-Triggered-At": "2026-03-02T12:00:00Z"}
+    )
+    older = {**PAID, "id": 1, "customer": {**PAID["customer"], "first_name": "Ann"}}
+    post_shopify(
+        client, "orders/paid", older, headers={"X-Shopify-Triggered-At": "2026-03-01T12:00:00Z"}
+    )
+    with database.transaction() as session:
+        assert session.execute(select(Customer.name)).scalar_one() == "Annie Lee"

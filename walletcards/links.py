@@ -1,0 +1,12 @@
+"""Public URLs of a card, all under WALLETCARDS_PUBLIC_URL (pinned in ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+
+def card_links(public_url: str, public_token: str, google: bool) -> dict[str, str | None]:
+    page = f"{public_url}/c/{public_token}"
+    return {
+        "url": page,
+        "apple": f"{page}/card.pkpass",
+        "google": f"{page}/google" if google else None,
+    }

@@ -1,0 +1,1 @@
+"""Intake of shop events: adapters verify and parse webhooks, one service applies them."""

@@ -1,0 +1,71 @@
+"""What every adapter parses a webhook into: source-neutral order events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from walletcards.loyalty.rules import OrderFacts, OrderLine
+
+
+class PayloadError(ValueError):
+    """A signed body that is not what the source documents; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    external_id: str | None = None  # namespaced by source, e.g. "shopify:shop.myshopify.com:42"
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    birthday: date | None = None
+    locale: str | None = None
+
+    @property
+    def identifiable(self) -> bool:
+        return bool(self.external_id or self.email)
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    """One refund. With ``lines`` (Shopify, ours) the eligible part is computed by the
+    programme's earning rule; with only ``amount_minor`` (WooCommerce, ours) it is pro rata."""
+
+    key: str
+    lines: tuple[OrderLine, ...] = ()
+    shipping_minor: int = 0
+    tax_minor: int = 0
+    amount_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """One effect on one order. ``kind``: paid, refund (one refund), cancel (reverse the rest)."""
+
+    kind: Literal["paid", "refund", "cancel"]
+    source: str  # e.g. "shopify:demo.myshopify.com", "woocommerce:shop.example", "orders"
+    order_id: str
+    customer: CustomerInfo
+    facts: OrderFacts | None = None  # for paid
+    refunds: tuple[RefundInfo, ...] = ()  # for refund, and refunds nested in a cancellation
+    test: bool = False
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery as received (after its signature was verified)."""
+
+    source: str  # shopify | woocommerce | orders
+    shop: str
+    topic: str
+    delivery_id: str
+    event_id: str | None
+    triggered_at: datetime | None
+    events: tuple[OrderEvent, ...] = field(default=())
+    ignored_reason: str | None = None  # set when the topic or payload is not ours to apply

@@ -1,0 +1,36 @@
+"""The inbox: every verified delivery, so an operator can see and replay what arrived."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from walletcards.db import Model
+from walletcards.loyalty.models import BigId
+
+
+class InboxDelivery(Model):
+    __tablename__ = "inbox_deliveries"
+    __table_args__ = (
+        UniqueConstraint("program_id", "source", "delivery_id"),
+        Index("ix_inbox_deliveries_program_received", "program_id", "received_at"),
+        Index("ix_inbox_deliveries_order", "program_id", "order_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    source: Mapped[str] = mapped_column(String(20))  # shopify | woocommerce | orders
+    shop: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(100))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str | None] = mapped_column(String(255))
+    triggered_at: Mapped[datetime | None]
+    order_ref: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+    body: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))  # applied|duplicate|ignored|unattributed
+    detail: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,58 @@
+"""Webhook signature checks, always on the raw body and in constant time.
+
+- Shopify and WooCommerce: base64(HMAC-SHA256(secret, raw body)) in a header.
+- Ours (Stripe-style, see docs/webhooks.md): ``t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">``;
+  several ``v1`` values may be present during a secret roll; 300 s tolerance either way.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+TOLERANCE_SECONDS = 300
+
+
+class SignatureError(Exception):
+    """Missing, malformed, stale or wrong signature (answered 401, nothing written)."""
+
+
+def base64_hmac(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def verify_base64_hmac(header: str | None, body: bytes, secrets: Sequence[str]) -> None:
+    if not header:
+        raise SignatureError("the signature header is missing")
+    candidates = [base64_hmac(secret, body) for secret in secrets]
+    if not any(hmac.compare_digest(header.strip(), c) for c in candidates):
+        raise SignatureError("the signature does not match the body")
+
+
+def timestamped_signature(secret: str, timestamp: int, body: bytes) -> str:
+    message = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_timestamped(header: str | None, body: bytes, secrets: Sequence[str], now: float) -> int:
+    """Check a ``Walletcards-Signature`` header; returns its timestamp."""
+    if not header:
+        raise SignatureError("the Walletcards-Signature header is missing")
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t" and value.isdigit():
+            timestamp = int(value)
+        elif name == "v1" and value:
+            signatures.append(value.lower())
+    if timestamp is None or not signatures:
+        raise SignatureError("the signature header must look like t=<unix>,v1=<hex>")
+    if abs(now - timestamp) > TOLERANCE_SECONDS:
+        raise SignatureError("the signature timestamp is outside the 300-second tolerance")
+    expected = [timestamped_signature(secret, timestamp, body) for secret in secrets]
+    if not any(hmac.compare_digest(sig, exp) for sig in signatures for exp in expected):
+        raise SignatureError("the signature does not match the body")
+    return timestamp

@@ -1,0 +1,120 @@
+"""walletcards' own order format for any shop or CRM (documented in docs/webhooks.md).
+
+Body: ``{"id", "type": "order.paid" | "order.refunded" | "order.cancelled", "order": {...},
+"customer": {...}, "refund": {...}}``; header ``Walletcards-Signature: t=<unix>,v1=<hex>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from walletcards.loyalty.rules import OrderFacts, OrderLine
+from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
+from walletcards.orders.payload import birthday, email, ident, items, minor, obj, text, timestamp
+
+SIGNATURE_HEADER = "walletcards-signature"
+SOURCE = "orders"
+TYPES = ("order.paid", "order.refunded", "order.cancelled")
+
+
+def _lines(data: dict[str, Any], path: str, currency: str) -> tuple[OrderLine, ...]:
+    lines = []
+    for i, line in enumerate(items(data, "lines", path)):
+        where = f"{path}lines[{i}]."
+        if "amount" not in line:
+            raise PayloadError(f"{where}amount", "is required")
+        lines.append(
+            OrderLine(
+                minor(line["amount"], currency, f"{where}amount"),
+                sku=text(line, "sku", where),
+                brand=text(line, "brand", where),
+                product_type=text(line, "product_type", where),
+            )
+        )
+    return tuple(lines)
+
+
+def _customer(data: dict[str, Any]) -> CustomerInfo:
+    customer = obj(data, "customer", "", required=False)
+    external = text(customer, "id", "customer.")
+    locale = text(customer, "locale", "customer.")
+    return CustomerInfo(
+        external_id=f"{SOURCE}:customer:{external}" if external else None,
+        email=email(text(customer, "email", "customer.")),
+        phone=text(customer, "phone", "customer."),
+        name=text(customer, "name", "customer."),
+        birthday=birthday(customer.get("birthday"), "customer.birthday"),
+        locale=locale[:2].lower() if locale else None,
+    )
+
+
+def parse(payload: dict[str, Any], currency: str) -> Delivery:
+    event_id = ident(payload, "id", "")
+    kind = text(payload, "type", "", required=True)
+    base = Delivery(
+        source=SOURCE,
+        shop="",
+        topic=kind or "",
+        delivery_id=event_id,
+        event_id=event_id,
+        triggered_at=timestamp(payload.get("created_at"), "created_at"),
+    )
+    if kind not in TYPES:
+        return Delivery(
+            base.source,
+            base.shop,
+            base.topic,
+            base.delivery_id,
+            base.event_id,
+            base.triggered_at,
+            ignored_reason=f"type {kind!r} is not one we apply",
+        )
+    order = obj(payload, "order", "")
+    order_id = ident(order, "id", "order.")
+    order_currency = text(order, "currency", "order.", required=True)
+    if order_currency != currency:
+        raise PayloadError("order.currency", f"{order_currency} is not the programme's {currency}")
+    customer = _customer(payload)
+    if kind == "order.paid":
+        paid_at = timestamp(order.get("paid_at"), "order.paid_at")
+        if paid_at is None:
+            raise PayloadError("order.paid_at", "is required")
+        lines = _lines(order, "order.", currency)
+        if not lines:
+            raise PayloadError("order.lines", "needs at least one line")
+        facts = OrderFacts(
+            SOURCE,
+            order_id,
+            currency,
+            paid_at,
+            lines,
+            minor(order.get("shipping", "0"), currency, "order.shipping"),
+            minor(order.get("tax", "0"), currency, "order.tax"),
+        )
+        event = OrderEvent("paid", SOURCE, order_id, customer, facts=facts)
+    elif kind == "order.refunded":
+        refund = obj(payload, "refund", "")
+        key = f"{SOURCE}:refund:{ident(refund, 'id', 'refund.')}"
+        lines = _lines(refund, "refund.", currency)
+        amount = refund.get("amount")
+        if not lines and amount is None:
+            raise PayloadError("refund", "needs either amount or lines")
+        info = RefundInfo(
+            key=key,
+            lines=lines,
+            shipping_minor=minor(refund.get("shipping", "0"), currency, "refund.shipping"),
+            tax_minor=minor(refund.get("tax", "0"), currency, "refund.tax"),
+            amount_minor=None if lines else minor(amount, currency, "refund.amount"),
+        )
+        event = OrderEvent("refund", SOURCE, order_id, customer, refunds=(info,))
+    else:
+        event = OrderEvent("cancel", SOURCE, order_id, customer)
+    return Delivery(
+        base.source,
+        base.shop,
+        base.topic,
+        base.delivery_id,
+        base.event_id,
+        base.triggered_at,
+        events=(event,),
+    )

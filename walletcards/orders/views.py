@@ -1,0 +1,93 @@
+"""POST /webhooks/<program>/<source>: verify on the raw body, parse, apply in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from walletcards.clients import Clients
+from walletcards.db import Database
+from walletcards.errors import ApiError
+from walletcards.loyalty.programs import WEBHOOK_SOURCES, get_program, webhook_secrets
+from walletcards.orders import intake, shopify, signed_json, woocommerce
+from walletcards.orders.events import Delivery, PayloadError
+from walletcards.orders.payload import parse_json
+from walletcards.orders.signatures import SignatureError, verify_base64_hmac, verify_timestamped
+from walletcards.settings import Settings
+
+bp = Blueprint("webhooks", __name__)
+ATTEMPTS = 3  # a unique-key race with a concurrent twin is retried; the retry sees its answer
+
+
+def _verify_and_parse(
+    source: str, secrets: list[str], body: bytes, currency: str, now: float
+) -> Delivery:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    try:
+        if source == "orders":
+            verify_timestamped(headers.get(signed_json.SIGNATURE_HEADER), body, secrets, now)
+        else:
+            header = (
+                shopify.SIGNATURE_HEADER if source == "shopify" else woocommerce.SIGNATURE_HEADER
+            )
+            verify_base64_hmac(headers.get(header), body, secrets)
+    except SignatureError as exc:
+        raise ApiError(401, "invalid_signature", str(exc)) from exc
+    payload = parse_json(body)
+    if source == "shopify":
+        return shopify.parse(headers, payload, currency)
+    if source == "woocommerce":
+        return woocommerce.parse(headers, payload, currency)
+    return signed_json.parse(payload, currency)
+
+
+@bp.post("/webhooks/<slug>/<source>")
+def receive(slug: str, source: str) -> tuple[Response, int]:
+    if source not in WEBHOOK_SOURCES:
+        raise ApiError(
+            404,
+            "unknown_source",
+            f"no webhook source {source!r}; use one of {', '.join(WEBHOOK_SOURCES)}",
+        )
+    body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before we read it all
+    if source == "woocommerce" and woocommerce.is_ping(body):
+        return jsonify(
+            {
+                "status": "ignored",
+                "card": None,
+                "balance": None,
+                "detail": "WooCommerce webhook ping",
+            }
+        ), 200
+    database: Database = current_app.extensions["walletcards.db"]
+    settings: Settings = current_app.extensions["walletcards.settings"]
+    clients: Clients = current_app.extensions["walletcards.clients"]
+    now = clients.clock.now()
+    ctx = intake.Context(public_url=settings.public_url, now=now)
+    for attempt in range(ATTEMPTS):
+        try:
+            with database.transaction() as session:
+                program = get_program(session, slug)
+                secrets = webhook_secrets(program, source)
+                if not secrets:
+                    raise ApiError(
+                        404,
+                        "source_not_enabled",
+                        f"programme {slug!r} has no {source} secret configured",
+                    )
+                try:
+                    delivery = _verify_and_parse(
+                        source, secrets, body, program.currency, now.timestamp()
+                    )
+                except PayloadError as exc:
+                    if exc.field == "body":
+                        raise ApiError(400, "malformed_json", str(exc)) from exc
+                    raise ApiError(422, "invalid_payload", str(exc)) from exc
+                answer: dict[str, Any] = intake.receive(session, program, delivery, body, ctx)
+            return jsonify(answer), 200
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
