@@ -12,6 +12,7 @@ from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.loyalty.programs import WEBHOOK_SOURCES, get_program, webhook_secrets
 from walletcards.orders import intake, shopify, signed_json, woocommerce
+from walletcards.orders.dispatch import parse_source
 from walletcards.orders.events import Delivery, PayloadError
 from walletcards.orders.payload import parse_json
 from walletcards.orders.signatures import SignatureError, verify_base64_hmac, verify_timestamped
@@ -35,12 +36,7 @@ def _verify_and_parse(
             verify_base64_hmac(headers.get(header), body, secrets)
     except SignatureError as exc:
         raise ApiError(401, "invalid_signature", str(exc)) from exc
-    payload = parse_json(body)
-    if source == "shopify":
-        return shopify.parse(headers, payload, currency)
-    if source == "woocommerce":
-        return woocommerce.parse(headers, payload, currency)
-    return signed_json.parse(payload, currency)
+    return parse_source(source, headers, parse_json(body), currency)
 
 
 @bp.post("/webhooks/<slug>/<source>")

@@ -1,0 +1,60 @@
+"""Concurrent deliveries against PostgreSQL with real threads through the whole app."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from tests.loyalty.test_concurrency import race
+from tests.orders.conftest import fixture, post_shopify
+from walletcards.db import Database
+from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
+from walletcards.loyalty.verify import verify
+from walletcards.orders.models import InboxDelivery
+
+pytestmark = pytest.mark.postgres
+PAID = fixture("shopify_order_paid.json")
+
+
+def test_the_same_delivery_fifty_times_at_once_applies_once(
+    app: Flask, program: Program, database: Database
+) -> None:
+    body = json.dumps(PAID).encode()
+
+    def deliver(_: int) -> tuple[int, str]:
+        response = post_shopify(app.test_client(), "orders/paid", body, webhook_id="wh-same")
+        assert response.json is not None
+        return response.status_code, response.json["status"]
+
+    results = race(50, deliver)
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert sorted(set(results)) == [(200, "applied"), (200, "duplicate")]  # type: ignore[type-var]
+    assert results.count((200, "applied")) == 1
+    with database.transaction() as session:
+        assert session.execute(select(func.count()).select_from(InboxDelivery)).scalar_one() == 1
+        assert session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == 2
+
+
+def test_orders_create_racing_orders_paid_earn_once_for_one_new_customer(
+    app: Flask, program: Program, database: Database
+) -> None:
+    body = json.dumps(PAID).encode()
+
+    def deliver(index: int) -> str:
+        topic = "orders/create" if index % 2 else "orders/paid"
+        response = post_shopify(app.test_client(), topic, body)
+        assert response.status_code == 200, response.json
+        assert response.json is not None
+        return str(response.json["status"])
+
+    results = race(20, deliver)
+    assert results.count("applied") == 1 and results.count("duplicate") == 19, results
+    with database.transaction() as session:
+        kinds = session.execute(select(LedgerEntry.kind).order_by(LedgerEntry.id)).scalars().all()
+        assert kinds == ["earn", "bonus"]
+        assert session.execute(select(func.count()).select_from(Customer)).scalar_one() == 1
+        assert session.execute(select(func.count()).select_from(Card)).scalar_one() == 1
+        assert verify(session) == []

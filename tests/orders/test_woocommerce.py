@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.orders.conftest import counts, fixture, post_woo
+from walletcards.db import Database
+from walletcards.loyalty.models import Customer, Order
+from walletcards.loyalty.verify import verify
+
+ORDER = fixture("woocommerce_order_processing.json")
+# Eligible: line totals 6.00 + 12.00 (the GIFT-CARD-25 line is excluded; shipping and tax
+# too) = 18.00 -> 90 points at Bronze, plus the 300-point welcome bonus.
+BASE, WELCOME = 90, 300
+
+
+def test_webhook_creation_ping_answers_200_and_writes_nothing(
+    client: FlaskClient, database: Database
+) -> None:
+    response = client.post(
+        "/webhooks/demo/woocommerce",
+        data=b"webhook_id=12",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert counts(database) == (0, 0)
+
+
+def test_processing_order_with_date_paid_is_applied(
+    client: FlaskClient, database: Database
+) -> None:
+    response = post_woo(client, ORDER, topic="order.created")
+    assert response.status_code == 200, response.json
+    assert response.json is not None and response.json["status"] == "applied"
+    assert response.json["balance"] == {"available": 0, "pending": BASE + WELCOME}
+    with database.transaction() as session:
+        customer = session.execute(select(Customer)).scalar_one()
+    assert customer.external_id == "woocommerce:shop.example.com:customer:26"
+    assert (customer.email, customer.name) == ("john.doe@example.com", "John Doe")
+
+
+def test_unpaid_order_is_ignored(client: FlaskClient, database: Database) -> None:
+    pending = {**ORDER, "status": "pending", "date_paid": None, "date_paid_gmt": None}
+    response = post_woo(client, pending, topic="order.created")
+    assert response.json is not None and response.json["status"] == "ignored"
+    assert counts(database)[1] == 0
+
+
+def test_processing_then_refunded_applies_each_refund_once_then_reverses_the_rest(
+    client: FlaskClient, database: Database
+) -> None:
+    post_woo(client, ORDER, topic="order.created")
+    post_woo(client, ORDER)  # order.updated with nothing new: a duplicate, nothing written
+    refunded_once = {**ORDER, "refunds": [{"id": 730, "reason": "", "total": "-10.00"}]}
+    first = post_woo(client, refunded_once)
+    # 10.00 of 37.35 refunded -> eligible share 1000 x 1800 / 3735 = 481 -> 90 x 481 / 1800 = 24
+    assert first.json is not None and first.json["balance"]["pending"] == BASE + WELCOME - 24
+    again = post_woo(client, refunded_once)  # built at delivery time: same refund listed again
+    assert again.json is not None and again.json["status"] == "duplicate"
+    assert again.json["balance"] == first.json["balance"]
+    refunded = {
+        **refunded_once,
+        "status": "refunded",
+        "refunds": [*refunded_once["refunds"], {"id": 731, "total": "-27.35"}],
+    }
+    final = post_woo(client, refunded)
+    assert final.json is not None and final.json["balance"] == {"available": 0, "pending": 0}
+    with database.transaction() as session:
+        order = session.execute(select(Order)).scalar_one()
+        assert (order.status, order.points_reversed) == ("refunded", BASE + WELCOME)
+        assert verify(session) == []
+
+
+def test_cancelled_order_reverses_what_remains(client: FlaskClient, database: Database) -> None:
+    post_woo(client, ORDER, topic="order.created")
+    response = post_woo(client, {**ORDER, "status": "cancelled"})
+    assert response.json is not None and response.json["balance"] == {"available": 0, "pending": 0}
+    with database.transaction() as session:
+        assert session.execute(select(Order.status)).scalar_one() == "cancelled"
+
+
+def test_bad_signature_is_refused(client: FlaskClient, database: Database) -> None:
+    assert post_woo(client, ORDER, secret="wrong").status_code == 401
+    assert post_woo(client, ORDER, secret=None).status_code == 401
+    assert counts(database) == (0, 0)
+
+
+def test_unknown_topic_is_ignored_and_recorded(client: FlaskClient, database: Database) -> None:
+    response = post_woo(client, {"id": 5}, topic="product.updated")
+    assert response.status_code == 200
+    assert response.json is not None and response.json["status"] == "ignored"
+    assert counts(database) == (1, 0)
