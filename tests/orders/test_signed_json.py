@@ -129,3 +129,27 @@ def test_missing_fields_are_named(
         assert response.status_code == 422, (field, response.json)
         assert response.json is not None and response.json["error"]["message"].startswith(field)
     assert counts(database) == (0, 0)
+
+
+def test_the_documented_openssl_recipe_signs_a_body_we_accept(
+    client: FlaskClient, clock: FixedClock
+) -> None:
+    import json
+    import subprocess
+
+    body = json.dumps(paid())
+    t = now(clock)
+    # The recipe from docs/webhooks.md, run by the real openssl.
+    recipe = (
+        """printf '%s.%s' "$T" "$BODY" """
+        """| openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/^.* //'"""
+    )
+    signature = subprocess.run(
+        ["bash", "-c", recipe],
+        env={"T": str(t), "BODY": body, "SECRET": ORDERS_SECRET, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    response = post_orders(client, body.encode(), at=t, header=f"t={t},v1={signature}")
+    assert response.status_code == 200, response.json

@@ -1,0 +1,183 @@
+"""Sustained signed Shopify orders/paid deliveries against gunicorn + PostgreSQL on loopback.
+
+Distinct orders, one customer in three a repeat customer. Baseline in the same run: GET
+/healthz through the same gunicorn (HTTP + WSGI + one database round trip, no writes).
+
+    python -m bench.webhooks [--orders N] [--clients C] [--workers W]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.ledger import NOW, scratch_database
+from walletcards.loyalty.config import load_program_file, parse_program
+from walletcards.loyalty.programs import apply_program
+from walletcards.orders.signatures import base64_hmac
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-shopify-secret-0123456789"  # noqa: S105  (a throwaway for the bench)
+TEMPLATE = json.loads((ROOT / "tests/orders/fixtures/shopify_order_paid.json").read_text())
+PORT = 8765
+
+
+def order_body(index: int) -> bytes:
+    customer_no = index if index % 3 else index // 3  # every third order: a repeat customer
+    order = dict(TEMPLATE, id=10**18 + index)
+    order["customer"] = dict(
+        TEMPLATE["customer"], id=10**17 + customer_no, email=f"c{customer_no}@bench.example"
+    )
+    order["email"] = order["contact_email"] = f"c{customer_no}@bench.example"
+    return json.dumps(order).encode()
+
+
+def headers_for(body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Shop-Domain": "bench.myshopify.com",
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Hmac-Sha256": base64_hmac(SECRET, body),
+    }
+
+
+def load(
+    clients: int, requests: list[Callable[[http.client.HTTPConnection], int]]
+) -> tuple[float, list[float]]:
+    """Run the requests over ``clients`` keep-alive connections; (elapsed, latencies)."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    queue = list(reversed(requests))
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                request = queue.pop()
+            t0 = time.perf_counter()
+            status = request(conn)
+            elapsed = time.perf_counter() - t0
+            with lock:
+                latencies.append(elapsed)
+                if status != 200:
+                    failures.append(status)
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} requests failed, e.g. HTTP {failures[0]}")
+    return time.perf_counter() - start, latencies
+
+
+def post(body: bytes) -> Callable[[http.client.HTTPConnection], int]:
+    def send(conn: http.client.HTTPConnection) -> int:
+        conn.request("POST", "/webhooks/bench/shopify", body=body, headers=headers_for(body))
+        response = conn.getresponse()
+        response.read()
+        return response.status
+
+    return send
+
+
+def healthz(conn: http.client.HTTPConnection) -> int:
+    conn.request("GET", "/healthz")
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def report(name: str, count: int, elapsed: float, lat: list[float], base: float | None) -> float:
+    rate = count / elapsed
+    q = statistics.quantiles(lat, n=100)
+    ratio = f"{rate / base:.2f}" if base else "1.00"
+    print(f"| {name} | {count} | {rate:,.0f} | {q[49] * 1000:.1f} | {q[98] * 1000:.1f} | {ratio} |")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    args = parser.parse_args()
+    document: dict[str, Any] = dict(load_program_file(ROOT / "examples/demo.toml").document)
+    document.update(slug="bench", webhooks={"shopify_secret": SECRET})
+    with scratch_database("postgresql", args.postgres) as db:
+        with db.transaction() as session:
+            apply_program(session, parse_program(document), NOW)
+        env = {
+            **os.environ,
+            "WALLETCARDS_DATABASE_URL": db.url,
+            "WALLETCARDS_PUBLIC_URL": "https://cards.example.com",
+            "WALLETCARDS_SECRET_KEY": "bench-secret-key-0123456789",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "--worker-class",
+                "gthread",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
+                    if healthz(conn) == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            bodies = [order_body(i) for i in range(args.orders)]
+            print(
+                f"webhook benchmark: gunicorn {args.workers} workers x {args.threads} threads, "
+                f"{args.clients} keep-alive clients, PostgreSQL, {args.orders} orders"
+            )
+            print("| request | count | per second | p50 ms | p99 ms | vs /healthz |")
+            print("|---|---:|---:|---:|---:|---:|")
+            elapsed, lat = load(args.clients, [healthz] * args.orders)
+            base = report("GET /healthz (baseline)", args.orders, elapsed, lat, None)
+            elapsed, lat = load(args.clients, [post(b) for b in bodies])
+            report("POST orders/paid", args.orders, elapsed, lat, base)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
