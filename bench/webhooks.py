@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ def order_body(index: int) -> bytes:
         TEMPLATE["customer"], id=10**17 + customer_no, email=f"c{customer_no}@bench.example"
     )
     order["email"] = order["contact_email"] = f"c{customer_no}@bench.example"
+    order["processed_at"] = datetime.now(UTC).isoformat()
     return json.dumps(order).encode()
 
 

@@ -121,15 +121,19 @@ class Database:
         self.dispose()
 
 
-def lock_name(session: Session, name: str) -> None:
+def lock_names(session: Session, names: list[str]) -> None:
     """Serialise transactions that would create the same thing (e.g. a customer by email).
 
-    PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of ``name``, released at
-    commit. SQLite: nothing to do, ``BEGIN IMMEDIATE`` already serialises writers."""
-    if session.get_bind().dialect.name != "postgresql":
+    PostgreSQL: transaction-scoped advisory locks on 64-bit hashes of ``names``, taken in the
+    order given (sort them, to avoid deadlocks) in one round trip and released at commit.
+    SQLite: nothing to do, ``BEGIN IMMEDIATE`` already serialises writers."""
+    if not names or session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:key)"),
-        {"key": int.from_bytes(digest, "big", signed=True)},
-    )
+    keys = {
+        f"k{i}": int.from_bytes(
+            hashlib.blake2b(n.encode(), digest_size=8).digest(), "big", signed=True
+        )
+        for i, n in enumerate(names)
+    }
+    locks = ", ".join(f"pg_advisory_xact_lock(:{key})" for key in keys)
+    session.execute(text(f"SELECT {locks}"), keys)

@@ -64,7 +64,7 @@ def test_fifty_writers_with_one_idempotency_key_post_exactly_one_entry(
                 expires_at=None,
                 max_points=1000,
             )
-            return posted.entry.id
+        return posted.entry.id  # set at the flush of the commit
 
     results = race(WRITERS, credit)
     assert all(isinstance(r, int) for r in results), results

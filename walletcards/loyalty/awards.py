@@ -170,6 +170,7 @@ def award_paid_order(
             expires_at=expires_at,
             max_points=rules.max_points_per_entry,
             order_id=order.id,
+            fresh=True,  # settled above; keys derive from this new order or were just checked
         )
         entries.append(posted.entry)
     order.base_points = base

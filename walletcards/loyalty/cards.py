@@ -51,6 +51,7 @@ def create_customer(
     name: str | None = None,
     birthday: date | None = None,
     locale: str | None = None,
+    profile_at: datetime | None = None,
 ) -> Customer:
     customer = Customer(
         program_id=program.id,
@@ -60,6 +61,7 @@ def create_customer(
         name=name,
         birthday=birthday,
         locale=locale,
+        profile_at=profile_at,
         created_at=now,
     )
     session.add(customer)
@@ -67,13 +69,18 @@ def create_customer(
     return customer
 
 
-def issue_card(session: Session, program: Program, customer: Customer, now: datetime) -> Card:
-    """The customer's card (created once): serial, URL token, Apple auth token, member number."""
-    existing = session.execute(
-        select(Card).where(Card.customer_id == customer.id)
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing
+def issue_card(
+    session: Session, program: Program, customer: Customer, now: datetime, *, new: bool = False
+) -> Card:
+    """The customer's card (created once): serial, URL token, Apple auth token, member number.
+
+    ``new=True``: the customer was created in this transaction, so there is no card to find."""
+    if not new:
+        existing = session.execute(
+            select(Card).where(Card.customer_id == customer.id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
     card = Card(
         program_id=program.id,
         customer_id=customer.id,

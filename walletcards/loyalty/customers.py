@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from walletcards.db import lock_name
+from walletcards.db import lock_names
 from walletcards.loyalty.cards import create_customer
 from walletcards.loyalty.models import Customer, Program
 
@@ -29,9 +29,10 @@ def find_or_create_customer(
     details: CustomerDetails,
     now: datetime,
     seen_at: datetime | None = None,
-) -> Customer:
-    """By external id, else by email; created when unknown. Concurrent deliveries for one new
-    customer serialise on a lock named after their identity, so only one customer is made.
+) -> tuple[Customer, bool]:
+    """By external id, else by email; created when unknown (the flag says so). Concurrent
+    deliveries for one new customer serialise on a lock named after their identity, so only
+    one customer is made.
 
     Details are filled in when missing and overwritten only by news at least as recent as what
     we have (``seen_at``: when the shop produced the payload), so a late retry of an old
@@ -41,24 +42,30 @@ def find_or_create_customer(
         for kind, value in (("ext", details.external_id), ("email", details.email))
         if value
     )
-    for name in names:
-        lock_name(session, name)
-    customer = None
-    if details.external_id:
-        customer = session.execute(
-            select(Customer).where(
-                Customer.program_id == program.id, Customer.external_id == details.external_id
-            )
-        ).scalar_one_or_none()
-    if customer is None and details.email:
-        customer = session.execute(
-            select(Customer)
-            .where(Customer.program_id == program.id, Customer.email == details.email)
-            .order_by(Customer.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if customer is not None and customer.external_id and details.external_id:
-            customer = None  # the same email under another shop account: a different customer
+    lock_names(session, names)
+    matches: list[Customer] = []
+    if details.external_id or details.email:
+        conditions = []
+        if details.external_id:
+            conditions.append(Customer.external_id == details.external_id)
+        if details.email:
+            conditions.append(Customer.email == details.email)
+        matches = list(
+            session.execute(
+                select(Customer)
+                .where(Customer.program_id == program.id, or_(*conditions))
+                .order_by(Customer.id)
+            ).scalars()
+        )
+    by_id = [c for c in matches if details.external_id and c.external_id == details.external_id]
+    # Same email under another shop account is a different customer; a guest's email matches.
+    by_email = [
+        c
+        for c in matches
+        if c.email == details.email and not (c.external_id and details.external_id)
+    ]
+    found = by_id or by_email
+    customer = found[0] if found else None
     seen = seen_at or now
     if customer is None:
         customer = create_customer(
@@ -71,9 +78,9 @@ def find_or_create_customer(
             name=details.name,
             birthday=details.birthday,
             locale=details.locale,
+            profile_at=seen,
         )
-        customer.profile_at = seen
-        return customer
+        return customer, True
     newer = customer.profile_at is None or seen >= customer.profile_at
     for field in ("external_id", "email", "phone", "name", "birthday", "locale"):
         value = getattr(details, field)
@@ -81,4 +88,4 @@ def find_or_create_customer(
             setattr(customer, field, value)
     if newer:
         customer.profile_at = seen
-    return customer
+    return customer, False

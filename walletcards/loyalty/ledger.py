@@ -92,10 +92,14 @@ def credit(
     order_id: int | None = None,
     actor: str | None = None,
     memo: str | None = None,
+    fresh: bool = False,
 ) -> Posted:
     """Add a lot of ``points``; pending until ``available_at``. Outstanding debt is settled first.
 
-    ``card`` must be locked (:func:`lock_card`).
+    ``card`` must be locked (:func:`lock_card`). ``fresh=True`` says the caller has just
+    settled the card and the key cannot exist yet (it derives from a row created in this
+    transaction), saving two queries; the unique key still guards it. The entry is written at
+    the next flush (it is batched with the caller's other writes).
     """
     if points <= 0:
         raise LimitExceeded("a credit must be at least 1 point")
@@ -114,9 +118,10 @@ def credit(
             "expires_at": expires_at,
         }
     )
-    replay = _replay_or_settle(session, card, key, digest, now)
-    if replay is not None:
-        return replay
+    if not fresh:
+        replay = _replay_or_settle(session, card, key, digest, now)
+        if replay is not None:
+            return replay
     entry = new_entry(
         card,
         kind=kind,
@@ -151,7 +156,8 @@ def credit(
         plan = plan_draw([lot], min(card.debt, points))
         draw(session, entry, plan)
         entry.debt_delta = -sum(take for _, take in plan)
-    return _posted(session, card, entry, now)
+    apply_entry(card, entry, now)
+    return Posted(entry, created=True)
 
 
 def redeem(

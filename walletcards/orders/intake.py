@@ -134,7 +134,7 @@ def _paid(
     if not event.customer.identifiable:
         return "unattributed", None, "the order names no customer and no email: no points"
     info = event.customer
-    customer = find_or_create_customer(
+    customer, created = find_or_create_customer(
         session,
         program,
         CustomerDetails(
@@ -143,7 +143,7 @@ def _paid(
         ctx.now,
         delivery.triggered_at,
     )
-    card = issue_card(session, program, customer, ctx.now)
+    card = issue_card(session, program, customer, ctx.now, new=created)
     award = awards.award_paid_order(session, program, card.id, event.facts, ctx.now)
     return ("applied" if award.created else "duplicate"), card, None
 
