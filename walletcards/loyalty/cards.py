@@ -72,7 +72,8 @@ def create_customer(
 def issue_card(
     session: Session, program: Program, customer: Customer, now: datetime, *, new: bool = False
 ) -> Card:
-    """The customer's card (created once): serial, URL token, Apple auth token, member number.
+    """The customer's card (created once): serial, URL token, Apple auth token, the secret its
+    QR code is signed with, and a member number.
 
     ``new=True``: the customer was created in this transaction, so there is no card to find."""
     if not new:
@@ -87,6 +88,7 @@ def issue_card(
         serial=str(uuid.uuid4()),
         public_token=secrets.token_urlsafe(24),
         auth_token=secrets.token_urlsafe(24),
+        qr_secret=secrets.token_urlsafe(24),
         member_number=_member_number(session, program.id),
         available=0,
         pending=0,

@@ -79,7 +79,8 @@ class Card(Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), unique=True)
     serial: Mapped[str] = mapped_column(String(64), unique=True)
     public_token: Mapped[str] = mapped_column(String(64), unique=True)
-    auth_token: Mapped[str] = mapped_column(String(64))
+    auth_token: Mapped[str] = mapped_column(String(64))  # Apple's authenticationToken
+    qr_secret: Mapped[str] = mapped_column(String(64))  # keys the card's signed QR code
     member_number: Mapped[str] = mapped_column(String(20))
     available: Mapped[int] = mapped_column(BigInteger, default=0)
     pending: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,4 +1,4 @@
-"""inbox and customer profile time
+"""inbox, customer profile time, card QR secret
 
 Revision ID: 0002
 Revises: 0001
@@ -6,6 +6,8 @@ Create Date: 2026-11-22 13:14:00.435446
 """
 
 from __future__ import annotations
+
+import secrets
 
 import sqlalchemy as sa
 from alembic import op
@@ -62,8 +64,22 @@ def upgrade() -> None:
             sa.Column("profile_at", walletcards.db.UTCDateTime(timezone=True), nullable=True)
         )
 
+    # Cards issued before this revision get a random QR secret of their own.
+    with op.batch_alter_table("cards", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("qr_secret", sa.String(length=64), nullable=True))
+    bind = op.get_bind()
+    for (card_id,) in bind.execute(sa.text("SELECT id FROM cards")).all():
+        bind.execute(
+            sa.text("UPDATE cards SET qr_secret = :s WHERE id = :i"),
+            {"s": secrets.token_urlsafe(24), "i": card_id},
+        )
+    with op.batch_alter_table("cards", schema=None) as batch_op:
+        batch_op.alter_column("qr_secret", existing_type=sa.String(length=64), nullable=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("cards", schema=None) as batch_op:
+        batch_op.drop_column("qr_secret")
 
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_column("profile_at")
