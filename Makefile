@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PORT ?= 8000
 
-.PHONY: run test check test-sqlite test-postgres bench bench-quick clean
+.PHONY: run demo test check test-sqlite test-postgres bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-## run: install, migrate the embedded SQLite database, apply the demo programme, serve on :8000
+# Development-only secrets for the demo programme (examples/demo.toml reads them as env:...).
+DEV_ENV := WALLETCARDS_DEV=1 DEMO_SHOPIFY_SECRET=dev-only-shopify-secret \
+	DEMO_WOO_SECRET=dev-only-woocommerce-secret DEMO_ORDERS_SECRET=dev-only-orders-secret
+
+## run: install, make dev certificates, migrate the embedded SQLite database, apply the demo
+## programme, serve on :8000 (then, in another shell: make demo)
 run: $(VENV)/.installed
-	WALLETCARDS_DEV=1 $(BIN)/walletcards db upgrade
-	WALLETCARDS_DEV=1 $(BIN)/walletcards program apply examples/demo.toml
-	WALLETCARDS_DEV=1 $(BIN)/walletcards serve --port $(PORT)
+	$(DEV_ENV) $(BIN)/walletcards certs dev
+	$(DEV_ENV) $(BIN)/walletcards db upgrade
+	$(DEV_ENV) $(BIN)/walletcards program apply examples/demo.toml
+	$(DEV_ENV) $(BIN)/walletcards serve --port $(PORT)
+
+## demo: send the running service a signed order; prints the card page and writes a .pkpass
+demo: $(VENV)/.installed
+	$(DEV_ENV) $(BIN)/walletcards demo --url http://127.0.0.1:$(PORT)
 
 ## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL
 test: check test-sqlite test-postgres

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dev_certificates() -> None:
+    """examples/demo.toml points at certs/dev/ (git-ignored): make the throwaway chain there
+    once, as `walletcards certs dev` would, so applying the demo checks a real certificate."""
+    from walletcards.apple.certificates import make_dev_chain, write_dev_chain
+
+    target = ROOT / "certs" / "dev"
+    if not (target / "pass.pem").exists():
+        # valid from well before T0 (tests' frozen clock) until years after today
+        start = datetime.now(UTC) - timedelta(days=400)
+        chain = make_dev_chain("pass.com.example.demo", "ABCDE12345", start, days=3650)
+        write_dev_chain(chain, target, None)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
+    from walletcards.apple.webservice import bp as passkit_bp
+    from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
     from walletcards.orders.views import bp as webhooks_bp
@@ -30,4 +32,6 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(customer_bp)
+    app.register_blueprint(passkit_bp)
     return app

@@ -60,12 +60,36 @@ def program_apply(path: str) -> None:
         for where, what in exc.problems:
             click.echo(f"error: {where}: {what}", err=True)
         raise click.ClickException(f"{path}: not applied, nothing changed") from exc
+    for warning in _check_apple(config.document):
+        click.echo(f"warning: {warning}", err=True)
     try:
         with _database() as database, database.transaction() as session:
             _, outcome = apply_program(session, config, SystemClock().now())
     except ValueError as exc:
         raise click.ClickException(f"{path}: {exc}; nothing changed") from exc
     click.echo(f"programme {config.slug!r} {outcome}")
+
+
+def _check_apple(document: dict[str, object]) -> tuple[str, ...]:
+    """The [apple] certificate must load, match the programme and chain to its WWDR."""
+    from walletcards.apple.certificates import CertificateError, check_signer, load_signer
+    from walletcards.loyalty.programs import resolve_secret
+
+    table = document.get("apple")
+    if not isinstance(table, dict):
+        return ()
+    try:
+        signer = load_signer(
+            table["certificate"],
+            table["private_key"],
+            table["wwdr_certificate"],
+            resolve_secret(table.get("private_key_password")),
+        )
+        return check_signer(
+            signer, table["pass_type_identifier"], table["team_identifier"], SystemClock().now()
+        )
+    except CertificateError as exc:
+        raise click.ClickException(f"apple: {exc}; nothing changed") from exc
 
 
 @program.command("list")
@@ -80,6 +104,46 @@ def program_list() -> None:
             select(Program.slug, Program.name, Program.currency).order_by(Program.slug)
         ):
             click.echo(f"{slug}\t{currency}\t{name}")
+
+
+@main.group()
+def certs() -> None:
+    """Certificates for Apple Wallet passes."""
+
+
+@certs.command("dev")
+@click.option(
+    "--dir", "directory", default="certs/dev", show_default=True, type=click.Path(file_okay=False)
+)
+@click.option("--pass-type-id", default="pass.com.example.demo", show_default=True)
+@click.option("--team-id", default="ABCDE12345", show_default=True)
+@click.option(
+    "--password-env",
+    default=None,
+    help="Encrypt pass.key with the password in this environment variable.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing dev chain.")
+def certs_dev(
+    directory: str, pass_type_id: str, team_id: str, password_env: str | None, force: bool
+) -> None:
+    """A throwaway root -> WWDR-like intermediate -> Pass Type ID chain for local runs.
+
+    Phones reject passes signed by it; it exists so the whole flow runs without Apple."""
+    import os
+    from pathlib import Path
+
+    from walletcards.apple.certificates import make_dev_chain, write_dev_chain
+
+    target = Path(directory)
+    if (target / "pass.pem").exists() and not force:
+        click.echo(f"{target}/ already holds a dev chain (use --force to replace it)")
+        return
+    password = os.environ.get(password_env) if password_env else None
+    if password_env and not password:
+        raise click.ClickException(f"{password_env} is not set")
+    chain = make_dev_chain(pass_type_id, team_id, SystemClock().now())
+    for path in write_dev_chain(chain, target, password):
+        click.echo(f"wrote {path}")
 
 
 @main.group()
@@ -157,6 +221,21 @@ def inbox_replay(delivery: int) -> None:
     except (LookupError, PayloadError, LedgerError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(answer))
+
+
+@main.command()
+@click.option(
+    "--url",
+    default=None,
+    help="A running walletcards (e.g. http://127.0.0.1:8000); default: in-process.",
+)
+def demo(url: str | None) -> None:
+    """Issue a demo card: signed paid order -> card page URL + a .pkpass file."""
+    from walletcards import demo as demo_module
+
+    card_url, path = demo_module.run(_settings(), url)
+    click.echo(f"card page: {card_url}")
+    click.echo(f"Apple pass: {path}")
 
 
 @main.command()

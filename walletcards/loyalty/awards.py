@@ -249,7 +249,10 @@ def reverse_order(
     points = max(target - order.points_reversed, 0)
     entry = None
     if points > 0:
-        lots = session.execute(select(Lot.id).where(Lot.order_id == order.id)).scalars()
+        # the order's base lot first (created first), then its bonus lots
+        lots = session.execute(
+            select(Lot.id).where(Lot.order_id == order.id).order_by(Lot.id)
+        ).scalars()
         entry = ledger.reverse(
             session,
             card,

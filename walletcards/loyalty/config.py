@@ -294,7 +294,13 @@ def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:
         reader.fail("team_identifier", "is 10 capital letters or digits")
     for key in ("certificate", "private_key", "wwdr_certificate"):
         reader.string(key, required=True)
-    for key in ("private_key_password", "background_color", "foreground_color", "label_color"):
+    for key in (
+        "private_key_password",
+        "background_color",
+        "foreground_color",
+        "label_color",
+        "images_dir",
+    ):
         reader.string(key)
     reader.finish()
 

@@ -213,9 +213,10 @@ def reverse(
     actor: str | None = None,
     memo: str | None = None,
 ) -> Posted:
-    """Take back ``points`` (a refund, a cancellation): first from ``prefer_lots`` (the lots the
-    cause created), then from any other lot, soonest expiry first; what cannot be drawn because
-    it was already spent becomes debt, netted against future credits. Never negative."""
+    """Take back ``points`` (a refund, a cancellation): first from ``prefer_lots`` in the order
+    given (the lots the cause created), then from any other lot, soonest expiry first; what
+    cannot be drawn because it was already spent becomes debt, netted against future credits.
+    Never negative."""
     if points <= 0:
         raise LimitExceeded("a reversal must be at least 1 point")
     digest = input_hash(
@@ -225,9 +226,9 @@ def reverse(
     if replay is not None:
         return replay
     lots = open_lots(session, card.id, released_only=False, now=now)
-    preferred = set(prefer_lots)
-    ordered = [lot for lot in lots if lot.id in preferred] + [
-        lot for lot in lots if lot.id not in preferred
+    rank = {lot_id: index for index, lot_id in enumerate(prefer_lots)}
+    ordered = sorted((lot for lot in lots if lot.id in rank), key=lambda lot: rank[lot.id]) + [
+        lot for lot in lots if lot.id not in rank
     ]
     plan = plan_draw(ordered, points)
     entry = new_entry(

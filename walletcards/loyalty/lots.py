@@ -109,21 +109,25 @@ def settle_time(session: Session, card: Card, now: datetime) -> list[LedgerEntry
 
 
 def expiring_before(
-    session: Session, program_id: int, before: datetime, now: datetime
+    session: Session, program_id: int, before: datetime, now: datetime, card_id: int | None = None
 ) -> list[tuple[int, int, datetime]]:
     """(card id, points, soonest expiry) for spendable points that expire before ``before``."""
-    rows = session.execute(
+    query = (
         select(Lot.card_id, func.sum(Lot.remaining), func.min(Lot.expires_at))
         .where(
             Lot.program_id == program_id,
             Lot.remaining > 0,
+            Lot.available_at <= now,  # spendable by now, even before the release job ran
             Lot.expires_at > now,
             Lot.expires_at < before,
         )
         .group_by(Lot.card_id)
         .order_by(Lot.card_id)
-    ).all()
-    return [(int(card_id), int(points), expires) for card_id, points, expires in rows]
+    )
+    if card_id is not None:
+        query = query.where(Lot.card_id == card_id)
+    rows = session.execute(query).all()
+    return [(int(card), int(points), expires) for card, points, expires in rows]
 
 
 def card_lots(session: Session, card_id: int) -> list[Lot]:

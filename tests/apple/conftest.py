@@ -1,0 +1,77 @@
+"""Apple test kit: a throwaway certificate chain per session and a programme that uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import MakeProgram
+from tests.orders.conftest import ORDERS_SECRET, PUBLIC_URL
+from walletcards import create_app
+from walletcards.apple.certificates import DevChain, make_dev_chain, write_dev_chain
+from walletcards.clients import Clients
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty.models import Program
+from walletcards.settings import Secret, Settings
+
+PTID = "pass.com.example.tests"
+TEAM = "TEAM123456"
+SECRET_KEY = "test-secret-key-0123456789"
+KEY_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def chain_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("certs")
+
+
+@pytest.fixture(scope="session")
+def dev_chain(chain_dir: Path) -> DevChain:
+    chain = make_dev_chain(PTID, TEAM, datetime.now(UTC) - timedelta(days=400), days=3650)
+    write_dev_chain(chain, chain_dir, KEY_PASSWORD)
+    return chain
+
+
+@pytest.fixture
+def apple_table(
+    chain_dir: Path, dev_chain: DevChain, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    monkeypatch.setenv("TEST_PASS_KEY_PASSWORD", KEY_PASSWORD)
+    return {
+        "pass_type_identifier": PTID,
+        "team_identifier": TEAM,
+        "certificate": str(chain_dir / "pass.pem"),
+        "private_key": str(chain_dir / "pass.key"),
+        "private_key_password": "env:TEST_PASS_KEY_PASSWORD",
+        "wwdr_certificate": str(chain_dir / "wwdr.pem"),
+        "background_color": "#102030",
+    }
+
+
+@pytest.fixture
+def program(make_program: MakeProgram, apple_table: dict[str, str]) -> Program:
+    return make_program(apple=apple_table, webhooks={"orders_secret": ORDERS_SECRET})
+
+
+@pytest.fixture
+def app(database: Database, clock: FixedClock, tmp_path: Path) -> Iterator[Flask]:
+    settings = Settings(
+        database_url=database.url,
+        public_url=PUBLIC_URL,
+        secret_key=Secret(SECRET_KEY),
+        instance_path=tmp_path,
+    )
+    app = create_app(settings, Clients(clock=clock))
+    yield app
+    app.extensions["walletcards.db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask, program: Program) -> FlaskClient:
+    return app.test_client()

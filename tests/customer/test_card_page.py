@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.apple.helpers import paid_order, token_of
+from walletcards.clock import FixedClock
+
+
+def test_card_page_shows_balance_tier_progress_and_wallet_buttons(
+    client: FlaskClient, clock: FixedClock
+) -> None:
+    token = token_of(paid_order(client, clock, "A-1"))
+    page = client.get(f"/c/{token}")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert '<p id="pending">550</p>' in html and '<p id="tier">Bronze</p>' in html
+    assert "4 more orders to your reward" in html
+    assert f"/c/{token}/card.pkpass" in html and "Add to Apple Wallet" in html
+    assert "Add to Google Wallet" not in html  # no [google] table
+    assert f"/c/{token}/qr.svg" in html
+
+
+def test_qr_code_is_an_svg(client: FlaskClient, clock: FixedClock) -> None:
+    token = token_of(paid_order(client, clock, "A-1"))
+    response = client.get(f"/c/{token}/qr.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.data.lstrip().startswith(b"<?xml") and b"<svg" in response.data
+
+
+def test_unknown_and_malformed_tokens_answer_the_same_404(
+    client: FlaskClient, clock: FixedClock
+) -> None:
+    token = token_of(paid_order(client, clock, "A-1"))
+    answers = {
+        (r.status_code, r.get_data(as_text=True))
+        for r in (
+            client.get(f"/c/{'A' * len(token)}"),
+            client.get("/c/short"),
+            client.get(f"/c/{token}X"),
+            client.get(f"/c/{'é' * 80}/card.pkpass"),
+            client.get(f"/c/{token[:-1]}/qr.svg"),
+        )
+    }
+    assert answers == {(404, '{"error":{"code":"not_found","message":"no such card"}}\n')}

@@ -1,0 +1,94 @@
+"""A programme's pass factory: design + signer prepared once per programme version."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from threading import Lock
+
+from sqlalchemy.orm import Session
+
+from walletcards.apple.certificates import PassSigner, check_signer, load_signer
+from walletcards.apple.pkpass import PassDesign, PassStyle, rgb
+from walletcards.cardface import card_face
+from walletcards.links import card_links
+from walletcards.loyalty.models import Card, Program
+from walletcards.loyalty.programs import program_config, resolve_secret
+
+log = logging.getLogger(__name__)
+
+
+class AppleNotConfigured(LookupError):
+    """The programme has no ``[apple]`` table: it issues no Apple passes."""
+
+
+@dataclass(frozen=True)
+class PassFactory:
+    design: PassDesign
+    signer: PassSigner
+
+
+_factories: dict[tuple[str, str], PassFactory] = {}
+_lock = Lock()
+
+
+def apple_table(program: Program) -> dict[str, str]:
+    table = program_config(program).document.get("apple")
+    if not isinstance(table, dict):
+        raise AppleNotConfigured(f"programme {program.slug!r} has no [apple] table")
+    return table
+
+
+def pass_type_identifier(program: Program) -> str | None:
+    try:
+        return apple_table(program)["pass_type_identifier"]
+    except AppleNotConfigured:
+        return None
+
+
+def factory_for(program: Program, public_url: str, now: datetime) -> PassFactory:
+    """Load and check the certificate, prepare the design: once per programme version."""
+    key = (program.config_hash, public_url)
+    with _lock:
+        found = _factories.get(key)
+        if found is not None:
+            return found
+        table = apple_table(program)
+        signer = load_signer(
+            table["certificate"],
+            table["private_key"],
+            table["wwdr_certificate"],
+            resolve_secret(table.get("private_key_password")),
+        )
+        for warning in check_signer(
+            signer, table["pass_type_identifier"], table["team_identifier"], now
+        ):
+            log.warning("programme %s: %s", program.slug, warning)
+        style = PassStyle(
+            pass_type_identifier=table["pass_type_identifier"],
+            team_identifier=table["team_identifier"],
+            organization_name=program.name,
+            web_service_url=f"{public_url}/passkit/",
+            **{
+                k: rgb(table[k])
+                for k in ("background_color", "foreground_color", "label_color")
+                if k in table
+            },
+        )
+        images = Path(table["images_dir"]) if table.get("images_dir") else None
+        built = PassFactory(PassDesign(style, images), signer)
+        _factories[key] = built
+        return built
+
+
+def render_pass(
+    session: Session, program: Program, card: Card, public_url: str, secret_key: str, now: datetime
+) -> bytes:
+    """The card's current .pkpass: face from the ledger, pass.json, manifest, signature."""
+    factory = factory_for(program, public_url, now)
+    face = card_face(session, program, card, now, secret_key)
+    url = str(card_links(public_url, card.public_token, False)["url"])
+    pass_json = factory.design.pass_json(face, card.serial, card.auth_token, url)
+    return factory.design.build(pass_json, factory.signer)

@@ -1,0 +1,145 @@
+"""Build and sign a storeCard .pkpass from a card face.
+
+pass.json is built with wallet-py3k's pass model, extended with what it lacks today: the
+``barcodes`` array (``barcode`` is deprecated), ``changeMessage`` only where set, and
+``rgb(r, g, b)`` colours. Signing happens in-process (``signature.py``); wallet-py3k's own
+signer spawns openssl with the key password in argv and is kept only as a benchmark baseline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wallet.models import Barcode, BarcodeFormat, Field, Pass, StoreCard
+
+from walletcards import texts
+from walletcards.apple.certificates import PassSigner
+from walletcards.apple.package import Archive, Entry
+from walletcards.apple.signature import sign_manifest
+from walletcards.cardface import CardFace
+
+DEFAULT_IMAGES = Path(__file__).parent / "images"
+IMAGE_NAMES = tuple(
+    f"{name}{suffix}.png" for name in ("icon", "logo", "strip") for suffix in ("", "@2x", "@3x")
+)
+LPROJ = {"en": "en", "ru": "ru", "zh": "zh-Hans"}
+MEDIA_TYPE = "application/vnd.apple.pkpass"
+
+
+def rgb(colour: str) -> str:
+    """'#2c3e50' or 'rgb(44, 62, 80)' -> 'rgb(44, 62, 80)' (the only form Wallet accepts)."""
+    value = colour.strip()
+    if value.startswith("rgb("):
+        return value
+    hexa = value.lstrip("#")
+    if len(hexa) != 6:
+        raise ValueError(f"colour {colour!r}: use #rrggbb or rgb(r, g, b)")
+    r, g, b = (int(hexa[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({r}, {g}, {b})"
+
+
+def _strings(locale: str) -> bytes:
+    """``<lang>.lproj/pass.strings``; UTF-16 with BOM, the encoding Wallet reads reliably
+    (UTF-8 strings files were seen to show as empty, pass-js issue 511)."""
+    lines = []
+    for key, value in texts.LABELS[locale].items():
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'"{key}" = "{escaped}";')
+    return b"\xff\xfe" + ("\n".join(lines) + "\n").encode("utf-16-le")
+
+
+@dataclass(frozen=True)
+class PassStyle:
+    """Per-programme constants of every pass (from the ``[apple]`` table)."""
+
+    pass_type_identifier: str
+    team_identifier: str
+    organization_name: str
+    web_service_url: str  # <WALLETCARDS_PUBLIC_URL>/passkit/
+    background_color: str = "rgb(44, 62, 80)"
+    foreground_color: str = "rgb(253, 246, 236)"
+    label_color: str = "rgb(230, 126, 34)"
+
+
+class PassDesign:
+    """The static part of a programme's passes (images, strings, their hashes and ZIP entries),
+    prepared once per design; per pass only pass.json, manifest and signature are new."""
+
+    def __init__(self, style: PassStyle, images_dir: Path | None = None) -> None:
+        self.style = style
+        folder = images_dir or DEFAULT_IMAGES
+        files: dict[str, bytes] = {}
+        for name in IMAGE_NAMES:
+            path = folder / name
+            if not path.exists():
+                path = DEFAULT_IMAGES / name  # a partial custom set falls back per file
+            files[name] = path.read_bytes()
+        for locale, folder_name in LPROJ.items():
+            files[f"{folder_name}.lproj/pass.strings"] = _strings(locale)
+        self.hashes = {name: hashlib.sha1(data).hexdigest() for name, data in files.items()}  # noqa: S324  (Apple's manifest format)
+        self.archive = Archive([Entry.of(name, data) for name, data in files.items()])
+        self.files = files
+
+    def pass_json(self, face: CardFace, serial: str, auth_token: str, card_url: str) -> bytes:
+        style = self.style
+        info = StoreCard()
+        info.headerFields.append(
+            _field("tier", face.tier or face.label("none"), "label.tier", "change.tier")
+        )
+        info.primaryFields.append(_field("points", face.available, "label.points", "change.points"))
+        info.secondaryFields.append(_field("pending", face.pending, "label.pending"))
+        if face.reward_progress:
+            info.secondaryFields.append(_field("reward", face.reward_progress, "label.reward"))
+        info.auxiliaryFields.append(
+            _field(
+                "expiring", face.expiring or face.label("none"), "label.expiring", "change.expiring"
+            )
+        )
+        info.auxiliaryFields.append(_field("member", face.member_number, "label.member"))
+        if face.next_tier:
+            info.backFields.append(_field("next_tier", face.next_tier, "label.next_tier"))
+        info.backFields.append(_field("card_page", card_url, "label.card_page"))
+        model = Pass(
+            info,
+            passTypeIdentifier=style.pass_type_identifier,
+            organizationName=style.organization_name,
+            teamIdentifier=style.team_identifier,
+        )
+        model.serialNumber = serial
+        model.description = f"{face.program_name} loyalty card"
+        model.logoText = face.program_name
+        model.backgroundColor = style.background_color
+        model.foregroundColor = style.foreground_color
+        model.labelColor = style.label_color
+        model.webServiceURL = style.web_service_url
+        model.authenticationToken = auth_token
+        document: dict[str, Any] = json.loads(model._createPassJson())
+        barcode = Barcode(face.code, BarcodeFormat.QR, altText=face.member_number)
+        document["barcodes"] = [barcode.json_dict()]  # the array; never the deprecated key
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def build(self, pass_json: bytes, signer: PassSigner) -> bytes:
+        manifest_map = {**self.hashes, "pass.json": hashlib.sha1(pass_json).hexdigest()}  # noqa: S324
+        manifest = json.dumps(manifest_map, separators=(",", ":")).encode()
+        signature = sign_manifest(manifest, signer)
+        return self.archive.with_entries(
+            [
+                Entry.of("pass.json", pass_json),
+                Entry.of("manifest.json", manifest),
+                Entry.of("signature", signature),
+            ]
+        )
+
+
+def _field(key: str, value: object, label: str, change: str | None = None) -> Field:
+    """A field with a localised label key; ``changeMessage`` only where a change should show
+    on the lock screen (without it updates arrive silently; with '' Wallet may misbehave)."""
+    field = Field(key, value, label)
+    del field.changeMessage
+    if change:
+        field.changeMessage = change
+    return field

@@ -1,0 +1,1 @@
+"""The customer's card page: add-to-wallet buttons, QR code, balance."""
