@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = [
     ("bench.ledger", ["--entries", "200"]),
     ("bench.webhooks", ["--orders", "200"]),
+    ("bench.pkpass", ["--passes", "100", "--stock-passes", "10"]),
 ]
 
 

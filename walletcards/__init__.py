@@ -34,4 +34,22 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(passkit_bp)
+    _check_certificates(app)
     return app
+
+
+def _check_certificates(app: Flask) -> None:
+    """Log (never crash on) programmes whose Apple certificate cannot sign; skipped while the
+    database is not reachable or not migrated yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from walletcards.apple.passes import check_all
+
+    database: Database = app.extensions["walletcards.db"]
+    settings: Settings = app.extensions["walletcards.settings"]
+    clients: Clients = app.extensions["walletcards.clients"]
+    try:
+        with database.transaction() as session:
+            check_all(session, settings.public_url, clients.clock.now())
+    except SQLAlchemyError:
+        app.logger.warning("certificate check skipped: the database is not ready")

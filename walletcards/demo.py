@@ -87,13 +87,15 @@ def run(settings: Settings, url: str | None) -> tuple[str, Path]:
         card = session.execute(select(Card).where(Card.public_token == token)).scalar_one()
         program = session.get(Program, card.program_id)
         assert program is not None
-        data = render_pass(
-            session,
-            program,
-            card,
-            settings.public_url,
-            settings.secret_key.reveal(),
-            SystemClock().now(),
+        data = b"".join(
+            render_pass(
+                session,
+                program,
+                card,
+                settings.public_url,
+                settings.secret_key.reveal(),
+                SystemClock().now(),
+            )
         )
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     path = settings.instance_path / "demo-card.pkpass"

@@ -9,7 +9,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from tests.apple.conftest import KEY_PASSWORD, PTID, TEAM
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO, ROOT, MakeProgram
+from walletcards import create_app
 from walletcards.apple.certificates import (
     CertificateError,
     DevChain,
@@ -21,6 +22,7 @@ from walletcards.apple.certificates import (
 from walletcards.apple.signature import sign_manifest
 from walletcards.cli import main
 from walletcards.db import Database
+from walletcards.settings import Secret, Settings
 
 NOW = datetime.now(UTC)
 
@@ -120,3 +122,23 @@ def test_certs_dev_writes_a_chain_that_checks_out(tmp_path: Path) -> None:
     assert check_signer(signer, "pass.com.example.demo", "ABCDE12345", NOW) == ()
     again = CliRunner().invoke(main, ["certs", "dev", "--dir", str(target)])
     assert "already holds" in again.output
+
+
+def test_start_up_logs_a_programme_whose_certificate_cannot_sign(
+    database: Database,
+    make_program: MakeProgram,
+    apple_table: dict[str, str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    make_program(apple={**apple_table, "team_identifier": "WRONG12345"})
+    settings = Settings(
+        database_url=database.url,
+        public_url="https://x",
+        secret_key=Secret("k" * 20),
+        instance_path=tmp_path,
+    )
+    with caplog.at_level("ERROR"):
+        app = create_app(settings)
+    app.extensions["walletcards.db"].dispose()
+    assert "Apple passes cannot be signed" in caplog.text and "team" in caplog.text

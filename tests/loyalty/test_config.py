@@ -80,6 +80,19 @@ def test_demo_programme_is_valid_and_uses_every_rule() -> None:
             "apple.pass_type_identifier",
         ),
         ({"google": {"issuer_id": "abc", "service_account_file": "x.json"}}, "google.issuer_id"),
+        (
+            {
+                "apple": {
+                    "pass_type_identifier": "pass.x",
+                    "team_identifier": "ABCDE12345",
+                    "certificate": "c",
+                    "private_key": "k",
+                    "wwdr_certificate": "w",
+                    "background_color": "navy",
+                }
+            },
+            "apple.background_color",
+        ),
         ({"webhooks": {"shopify_secret": "env:lower case"}}, "webhooks.shopify_secret"),
         ({"colour": "red"}, "colour"),
     ],

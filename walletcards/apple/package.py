@@ -69,7 +69,9 @@ class Archive:
             position += len(entry.local)
         self.static_central = b"".join(e.central(o) for e, o in zip(static, offsets, strict=True))
 
-    def with_entries(self, dynamic: list[Entry]) -> bytes:
+    def with_entries(self, dynamic: list[Entry]) -> list[bytes]:
+        """The archive as chunks: the static part is shared, never copied per pass (a WSGI
+        server writes the chunks as they are; ``b"".join`` them for one bytes object)."""
         parts = [self.static_local]
         central = [self.static_central]
         position = len(self.static_local)
@@ -80,4 +82,4 @@ class Archive:
         directory = b"".join(central)
         count = self.static_count + len(dynamic)
         end = _END.pack(0x06054B50, 0, 0, count, count, len(directory), position, 0)
-        return b"".join(parts) + directory + end
+        return [*parts, directory, end]

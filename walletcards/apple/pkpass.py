@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wallet.models import Barcode, BarcodeFormat, Field, Pass, StoreCard
+from wallet.models import Barcode, BarcodeFormat, Field, Pass, PassHandler, StoreCard
 
 from walletcards import texts
 from walletcards.apple.certificates import PassSigner
@@ -117,12 +117,18 @@ class PassDesign:
         model.labelColor = style.label_color
         model.webServiceURL = style.web_service_url
         model.authenticationToken = auth_token
-        document: dict[str, Any] = json.loads(model._createPassJson())
+        document: dict[str, Any] = model.json_dict()
         barcode = Barcode(face.code, BarcodeFormat.QR, altText=face.member_number)
-        document["barcodes"] = [barcode.json_dict()]  # the array; never the deprecated key
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        document["barcodes"] = [barcode]  # the array; never the deprecated "barcode" key
+        return json.dumps(
+            document, default=PassHandler, ensure_ascii=False, separators=(",", ":")
+        ).encode()
 
     def build(self, pass_json: bytes, signer: PassSigner) -> bytes:
+        return b"".join(self.build_chunks(pass_json, signer))
+
+    def build_chunks(self, pass_json: bytes, signer: PassSigner) -> list[bytes]:
+        """The .pkpass as chunks (the shared static part is not copied per pass)."""
         manifest_map = {**self.hashes, "pass.json": hashlib.sha1(pass_json).hexdigest()}  # noqa: S324
         manifest = json.dumps(manifest_map, separators=(",", ":")).encode()
         signature = sign_manifest(manifest, signer)

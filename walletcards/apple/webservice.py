@@ -153,10 +153,18 @@ def latest_pass(ptid: str, serial: str) -> Response:
                 pass  # an unreadable date: send the pass
         program = session.get(Program, card.program_id)
         assert program is not None
-        data = render_pass(
+        chunks = render_pass(
             session, program, card, settings.public_url, settings.secret_key.reveal(), _now()
         )
-    return Response(data, mimetype=MEDIA_TYPE, headers={"Last-Modified": _http_date(modified)})
+    return Response(
+        chunks,
+        mimetype=MEDIA_TYPE,
+        headers={"Last-Modified": _http_date(modified), "Content-Length": _length(chunks)},
+    )
+
+
+def _length(chunks: list[bytes]) -> str:
+    return str(sum(len(chunk) for chunk in chunks))
 
 
 def _http_date(moment: datetime) -> str:

@@ -80,7 +80,7 @@ def apple_pass(token: str) -> Response:
     with database.transaction() as session:
         card, program = _card(session, token)
         try:
-            data = render_pass(
+            chunks = render_pass(
                 session,
                 program,
                 card,
@@ -92,10 +92,11 @@ def apple_pass(token: str) -> Response:
             raise ApiError(404, "not_found", "this programme issues no Apple Wallet pass") from exc
     name = f"{program.slug}-card.pkpass"
     return Response(
-        data,
+        chunks,
         mimetype=MEDIA_TYPE,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(sum(len(chunk) for chunk in chunks)),
             "Cache-Control": "no-store",
         },
     )

@@ -294,14 +294,14 @@ def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:
         reader.fail("team_identifier", "is 10 capital letters or digits")
     for key in ("certificate", "private_key", "wwdr_certificate"):
         reader.string(key, required=True)
-    for key in (
-        "private_key_password",
-        "background_color",
-        "foreground_color",
-        "label_color",
-        "images_dir",
-    ):
+    for key in ("private_key_password", "images_dir"):
         reader.string(key)
+    for key in ("background_color", "foreground_color", "label_color"):
+        colour = reader.string(key)
+        if colour and not re.fullmatch(
+            r"#[0-9a-fA-F]{6}|rgb\(\d{1,3}, ?\d{1,3}, ?\d{1,3}\)", colour
+        ):
+            reader.fail(key, 'use "#rrggbb" or "rgb(r, g, b)"')
     reader.finish()
 
 
