@@ -28,14 +28,14 @@ DEV_ENV := WALLETCARDS_DEV=1 DEMO_SHOPIFY_SECRET=dev-only-shopify-secret \
 ## run: install, make dev certificates, migrate the embedded SQLite database, apply the demo
 ## programme, serve on :8000 (then, in another shell: make demo)
 run: $(VENV)/.installed
-	$(DEV_ENV) $(BIN)/walletcards certs dev
-	$(DEV_ENV) $(BIN)/walletcards db upgrade
-	$(DEV_ENV) $(BIN)/walletcards program apply examples/demo.toml
-	$(DEV_ENV) $(BIN)/walletcards serve --port $(PORT)
+	@$(DEV_ENV) $(BIN)/walletcards certs dev
+	@$(DEV_ENV) $(BIN)/walletcards db upgrade
+	@$(DEV_ENV) $(BIN)/walletcards program apply examples/demo.toml
+	@$(DEV_ENV) $(BIN)/walletcards serve --port $(PORT)
 
 ## demo: send the running service a signed order; prints the card page and writes a .pkpass
 demo: $(VENV)/.installed
-	$(DEV_ENV) $(BIN)/walletcards demo --url http://127.0.0.1:$(PORT)
+	@$(DEV_ENV) $(BIN)/walletcards demo --url http://127.0.0.1:$(PORT)
 
 ## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL
 test: check test-sqlite test-postgres
