@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,18 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import MakeProgram
-from tests.orders.conftest import ORDERS_SECRET, PUBLIC_URL
-from walletcards import create_app
+from tests.orders.conftest import ORDERS_SECRET
+from tests.orders.conftest import app as app  # the same app fixture
 from walletcards.apple.certificates import DevChain, make_dev_chain, write_dev_chain
-from walletcards.clients import Clients
-from walletcards.clock import FixedClock
-from walletcards.db import Database
 from walletcards.loyalty.models import Program
-from walletcards.settings import Secret, Settings
 
 PTID = "pass.com.example.tests"
 TEAM = "TEAM123456"
-SECRET_KEY = "test-secret-key-0123456789"
 KEY_PASSWORD = "correct horse battery staple"
 
 
@@ -57,19 +51,6 @@ def apple_table(
 @pytest.fixture
 def program(make_program: MakeProgram, apple_table: dict[str, str]) -> Program:
     return make_program(apple=apple_table, webhooks={"orders_secret": ORDERS_SECRET})
-
-
-@pytest.fixture
-def app(database: Database, clock: FixedClock, tmp_path: Path) -> Iterator[Flask]:
-    settings = Settings(
-        database_url=database.url,
-        public_url=PUBLIC_URL,
-        secret_key=Secret(SECRET_KEY),
-        instance_path=tmp_path,
-    )
-    app = create_app(settings, Clients(clock=clock))
-    yield app
-    app.extensions["walletcards.db"].dispose()
 
 
 @pytest.fixture
