@@ -7,6 +7,7 @@ domain functions take the session and never commit.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -137,3 +138,41 @@ def lock_names(session: Session, names: list[str]) -> None:
     }
     locks = ", ".join(f"pg_advisory_xact_lock(:{key})" for key in keys)
     session.execute(text(f"SELECT {locks}"), keys)
+
+
+# --- Waking the sync workers -------------------------------------------------------------
+# A transaction that changed a card wakes the workers: PostgreSQL NOTIFY inside the transaction
+# (delivered at commit, so a rollback wakes no one); SQLite, an in-process event after commit
+# (the embedded default runs its worker as a thread). Workers also poll: a lost wake-up only
+# delays a push. Sessions with info["quiet"] (the workers' own) wake no one.
+CARDS_CHANNEL = "walletcards_cards"
+local_wakeup = threading.Event()
+_CHANGED = "walletcards.card_changed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_card_changes(session: Session, _flush: Any) -> None:
+    if session.info.get("quiet"):
+        return
+    for obj in (*session.new, *session.dirty):
+        if getattr(obj, "__tablename__", None) == "cards":
+            session.info[_CHANGED] = True
+            return
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_workers(session: Session) -> None:
+    session.flush()
+    if session.info.get(_CHANGED) and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {CARDS_CHANNEL}"))
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_local_worker(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        local_wakeup.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

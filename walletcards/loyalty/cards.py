@@ -95,6 +95,8 @@ def issue_card(
         debt=0,
         paid_orders=0,
         version=1,
+        pushed_version=0,
+        push_attempts=0,
         created_at=now,
         updated_at=now,
     )

@@ -72,6 +72,7 @@ class Card(Model):
         CheckConstraint("debt >= 0", name="debt_not_negative"),
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("program_id", "member_number"),
+        Index("ix_cards_push_due", "pushed_version", "version"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -89,6 +90,11 @@ class Card(Model):
     tier_code: Mapped[str | None] = mapped_column(String(63))
     tier_since: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(BigInteger, default=1)
+    # The sync worker's state: the version the wallets have been told about, and a lease so
+    # that one worker at a time pushes a card (see walletcards/sync/worker.py).
+    pushed_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    push_lease_until: Mapped[datetime | None]
+    push_attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -1,0 +1,155 @@
+"""An APNs provider for pass updates: HTTP/2 over one long-lived connection pool.
+
+``POST <WALLETCARDS_APNS_URL>/3/device/<pushToken>`` with ``apns-topic: <passTypeIdentifier>``
+and the payload ``{}`` (FACTS: Apple Wallet). Authentication with the pass's own Pass Type ID
+certificate (Apple's documented way for passes) or with a token (.p8 key, ES256 JWT, reused
+for 40 minutes: APNs answers 403/429 to JWTs refreshed too often or too rarely).
+Responses: 200 done; 410 Unregistered and 400 BadDeviceToken/DeviceTokenNotForTopic mean the
+registration is dead; 429 and 5xx retry later; 403 is a configuration error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import enum
+import json
+import logging
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+log = logging.getLogger(__name__)
+JWT_LIFETIME = 40 * 60
+DEAD_REASONS = {"BadDeviceToken", "DeviceTokenNotForTopic", "Unregistered"}
+
+
+class Outcome(enum.Enum):
+    DELIVERED = "delivered"
+    DEAD = "dead"  # delete the registration
+    RETRY = "retry"  # 429, 5xx, a dropped connection: try this device again later
+    FORBIDDEN = "forbidden"  # 403: the credentials are wrong; do not loop
+
+
+@dataclass(frozen=True)
+class CertificateAuth:
+    certificate: str
+    private_key: str
+    password: str | None
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    key_file: str
+    key_id: str
+    team_id: str
+
+
+def short(token: str) -> str:
+    """Push tokens are secrets of a kind: logs show only their first characters."""
+    return token[:8] + "…"
+
+
+class TokenSigner:
+    """ES256 provider JWTs, reused for ``JWT_LIFETIME`` seconds."""
+
+    def __init__(self, auth: TokenAuth) -> None:
+        key = serialization.load_pem_private_key(Path(auth.key_file).read_bytes(), None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError("the APNs key (.p8) must be an EC P-256 key")
+        self._key, self._auth = key, auth
+        self._jwt, self._issued = "", 0.0
+
+    def current(self) -> str:
+        now = time.time()
+        if not self._jwt or now - self._issued > JWT_LIFETIME:
+            self._jwt, self._issued = self._sign(int(now)), now
+        return self._jwt
+
+    def _sign(self, issued_at: int) -> str:
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        header = b64(json.dumps({"alg": "ES256", "kid": self._auth.key_id}).encode())
+        claims = b64(json.dumps({"iss": self._auth.team_id, "iat": issued_at}).encode())
+        signing_input = f"{header}.{claims}".encode()
+        r, s = decode_dss_signature(self._key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        return f"{header}.{claims}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+class ApnsClient:
+    """One programme's connection to APNs; lives as long as the worker, on its event loop."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: CertificateAuth | TokenAuth,
+        ca_file: str | None,
+        max_streams: int = 200,
+        timeout: float = 10.0,
+    ) -> None:
+        context = ssl.create_default_context()
+        if ca_file:
+            context.load_verify_locations(ca_file)  # a loopback APNs in tests, or a proxy's CA
+        self._token: TokenSigner | None = None
+        if isinstance(auth, CertificateAuth):
+            context.load_cert_chain(auth.certificate, auth.private_key, auth.password)
+        else:
+            self._token = TokenSigner(auth)
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            http2=True,
+            verify=context,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+        )
+        self._streams = asyncio.Semaphore(max_streams)
+        self.forbidden_reported = False
+
+    async def push(self, token: str, topic: str) -> Outcome:
+        headers = {"apns-topic": topic}
+        if self._token is not None:
+            headers["authorization"] = f"bearer {self._token.current()}"
+        async with self._streams:
+            try:
+                response = await self._client.post(
+                    f"/3/device/{token}", content=b"{}", headers=headers
+                )
+            except httpx.HTTPError as exc:  # dropped connection, GOAWAY, timeout: reconnects
+                log.info("APNs connection problem for %s: %s", short(token), type(exc).__name__)
+                return Outcome.RETRY
+        if response.status_code == 200:
+            return Outcome.DELIVERED
+        reason = ""
+        with contextlib.suppress(ValueError):
+            reason = str(response.json().get("reason", ""))
+        if response.status_code == 410 or (response.status_code == 400 and reason in DEAD_REASONS):
+            return Outcome.DEAD
+        if response.status_code == 403:
+            if not self.forbidden_reported:
+                log.error(
+                    "APNs refused our credentials (403 %s): check the [apple] certificate "
+                    "or key for topic %s",
+                    reason,
+                    topic,
+                )
+                self.forbidden_reported = True
+            return Outcome.FORBIDDEN
+        if response.status_code == 400:  # BadTopic, BadPath, ...: our request, not the device
+            log.error("APNs 400 %s for topic %s", reason, topic)
+            return Outcome.FORBIDDEN
+        return Outcome.RETRY  # 429, 5xx
+
+    async def push_many(self, tokens: list[str], topic: str) -> dict[str, Outcome]:
+        outcomes = await asyncio.gather(*(self.push(token, topic) for token in tokens))
+        return dict(zip(tokens, outcomes, strict=True))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

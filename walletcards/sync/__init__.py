@@ -1,0 +1,1 @@
+"""Bringing wallets up to date: the push worker and the scheduled jobs."""
