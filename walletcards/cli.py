@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -224,6 +225,68 @@ def inbox_replay(delivery: int) -> None:
 
 
 @main.command()
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--lease",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds a claimed card stays with this worker (its push deadline).",
+)
+def worker(batch: int, lease: int) -> None:
+    """Push card changes to phones and run the scheduled jobs, until SIGTERM/SIGINT."""
+    import signal
+    import threading
+
+    from walletcards.sync.pusher import Pusher
+    from walletcards.sync.worker import Worker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = _settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    pusher = Pusher(settings)
+    with Database(settings.database_url) as database:
+        try:
+            from datetime import timedelta
+
+            Worker(
+                database, pusher, SystemClock(), batch=batch, lease=timedelta(seconds=lease)
+            ).run(stop)
+        finally:
+            pusher.close()
+
+
+@main.group()
+def jobs() -> None:
+    """Scheduled jobs (the worker runs them every minute)."""
+
+
+@jobs.command("run-due")
+@click.option("--now", "at", default=None, help="ISO-8601 instant to run as (default: now).")
+def jobs_run_due(at: str | None) -> None:
+    """Release holds, expire lots, warn of expiries, birthday bonuses, tier re-qualification."""
+    from datetime import datetime
+
+    from walletcards.clock import as_utc
+    from walletcards.sync.jobs import run_due
+
+    try:
+        now = as_utc(datetime.fromisoformat(at)) if at else SystemClock().now()
+    except ValueError as exc:
+        raise click.ClickException(f"--now: {at!r} is not an ISO-8601 date-time") from exc
+    with _database() as database:
+        counts = run_due(database, now)
+    if not counts:
+        click.echo("another process is running the jobs; nothing done")
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+
+
+@main.command()
 @click.option(
     "--url",
     default=None,
@@ -243,13 +306,34 @@ def demo(url: str | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the app (the embedded default; use gunicorn with wsgi:app in production)."""
+    import threading
+
     from werkzeug.serving import run_simple
 
     from walletcards import create_app
+    from walletcards.sync.pusher import Pusher
+    from walletcards.sync.worker import Worker
 
-    app = create_app(_settings())
-    click.echo(f"walletcards on http://{host}:{port}/")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    settings = _settings()
+    app = create_app(settings)
+    # The embedded default: the sync worker runs as a thread of this process.
+    stop = threading.Event()
+    pusher = Pusher(settings)
+    database: Database = app.extensions["walletcards.db"]
+    thread = threading.Thread(
+        target=Worker(database, pusher, SystemClock()).run,
+        args=(stop,),
+        name="sync-worker",
+        daemon=True,
+    )
+    thread.start()
+    click.echo(f"walletcards on http://{host}:{port}/ (with an in-process sync worker)")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+        thread.join(10)
+        pusher.close()
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ class FakeApns:
 
         self._loop.call_soon_threadsafe(close)
         self._thread.join(10)
+        self._loop.run_until_complete(self._server.wait_closed())
+        self._loop.close()
 
     def answer_for(self, token: str) -> int | str:
         queue = self.script.get(token)

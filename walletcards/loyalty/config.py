@@ -294,8 +294,10 @@ def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:
         reader.fail("team_identifier", "is 10 capital letters or digits")
     for key in ("certificate", "private_key", "wwdr_certificate"):
         reader.string(key, required=True)
-    for key in ("private_key_password", "images_dir"):
+    for key in ("private_key_password", "images_dir", "apns_key_file", "apns_key_id"):
         reader.string(key)
+    if bool(reader.raw("apns_key_file")) != bool(reader.raw("apns_key_id")):
+        reader.fail("apns_key_id", "token auth needs both apns_key_file (.p8) and apns_key_id")
     for key in ("background_color", "foreground_color", "label_color"):
         colour = reader.string(key)
         if colour and not re.fullmatch(

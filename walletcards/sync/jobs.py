@@ -1,0 +1,172 @@
+"""Scheduled jobs: time-driven ledger changes, each of which moves card versions so phones
+update. Run by the worker every minute (once cluster-wide, under a PostgreSQL advisory lock)
+and by `walletcards jobs run-due [--now]`. Every job is idempotent: running it twice for the
+same moment changes nothing the second time.
+
+- holds: release held points whose return window ended; expiry: expire lots past their date;
+- warnings: mark points expiring within the programme's ``warn_days`` (once per lot), which
+  puts "120 points expire on 12 Dec" on the card (with a changeMessage on the pass);
+- birthdays: the yearly bonus; tiers: re-qualify programmes with periodic tiers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text, update
+
+from walletcards.db import Database
+from walletcards.loyalty import awards, ledger
+from walletcards.loyalty.models import Card, Customer, Lot, Program
+from walletcards.loyalty.programs import program_rules
+from walletcards.loyalty.rules import birthday_in
+from walletcards.loyalty.tiers import refresh_tier
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 0x77616C6C65  # "walle": the jobs' cluster-wide advisory lock
+
+
+@contextmanager
+def _cluster_lock(database: Database) -> Iterator[bool]:
+    """True when this process may run the jobs now (always on SQLite: one process)."""
+    if not database.is_postgres:
+        yield True
+        return
+    with database.engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                conn.commit()
+
+
+def run_due(database: Database, now: datetime) -> dict[str, int]:
+    """Everything due at ``now``; returns counts per job (empty when another process runs them)."""
+    with _cluster_lock(database) as mine:
+        if not mine:
+            return {}
+        counts = {
+            "holds_and_expiry": _settle(database, now),
+            "expiry_warnings": _warn(database, now),
+            "birthdays": _birthdays(database, now),
+            "tiers": _requalify(database, now),
+        }
+    if any(counts.values()):
+        log.info("jobs at %s: %s", now.isoformat(), counts)
+    return counts
+
+
+def _settle(database: Database, now: datetime) -> int:
+    with database.transaction() as session:
+        card_ids = (
+            session.execute(
+                select(Lot.card_id)
+                .distinct()
+                .where(
+                    ((Lot.released.is_(False)) & (Lot.available_at <= now))
+                    | ((Lot.remaining > 0) & (Lot.expires_at <= now))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    written = 0
+    for card_id in card_ids:
+        with database.transaction() as session:
+            written += len(ledger.settle_time(session, ledger.lock_card(session, card_id), now))
+    return written
+
+
+def _warn(database: Database, now: datetime) -> int:
+    warned = 0
+    with database.transaction() as session:
+        programs = session.execute(select(Program)).scalars().all()
+    for program in programs:
+        rules = program_rules(program)
+        if rules.expiry_days is None or rules.expiry_warn_days <= 0:
+            continue
+        horizon = now + timedelta(days=rules.expiry_warn_days)
+        with database.transaction() as session:
+            lots = session.execute(
+                select(Lot.id, Lot.card_id).where(
+                    Lot.program_id == program.id,
+                    Lot.remaining > 0,
+                    Lot.available_at <= now,
+                    Lot.expires_at > now,
+                    Lot.expires_at <= horizon,
+                    Lot.expiry_warned_at.is_(None),
+                )
+            ).all()
+            if not lots:
+                continue
+            session.execute(
+                update(Lot).where(Lot.id.in_([lot.id for lot in lots])).values(expiry_warned_at=now)
+            )
+            for card_id in sorted({lot.card_id for lot in lots}):
+                card = ledger.lock_card(session, card_id)
+                card.version += 1  # the card face now shows the warning
+                card.updated_at = now
+            warned += len(lots)
+    return warned
+
+
+def _birthdays(database: Database, now: datetime) -> int:
+    awarded = 0
+    with database.transaction() as session:
+        programs = session.execute(select(Program)).scalars().all()
+    for program in programs:
+        rules = program_rules(program)
+        if rules.birthday is None:
+            continue
+        today = now.astimezone(ZoneInfo(rules.timezone)).date()
+        window = {today - timedelta(days=d) for d in range(awards.BIRTHDAY_GRACE_DAYS)}
+        with database.transaction() as session:
+            rows = session.execute(
+                select(Card.id, Customer.birthday)
+                .join(Customer, Customer.id == Card.customer_id)
+                .where(Card.program_id == program.id, Customer.birthday.is_not(None))
+            ).all()
+        due = [
+            card_id
+            for card_id, born in rows
+            if any(birthday_in(born, day.year) == day for day in window)
+        ]
+        for card_id in due:
+            with database.transaction() as session:
+                posted = awards.award_birthday(session, program, card_id, now)
+                awarded += int(posted is not None and posted.created)
+    return awarded
+
+
+def _requalify(database: Database, now: datetime) -> int:
+    changed = 0
+    with database.transaction() as session:
+        programs = session.execute(select(Program)).scalars().all()
+    for program in programs:
+        tiers = program_rules(program).tiers
+        if tiers is None or tiers.period != "requalify":
+            continue
+        cutoff = now - timedelta(days=round(tiers.requalify_months * 30.44))
+        with database.transaction() as session:
+            card_ids = (
+                session.execute(
+                    select(Card.id).where(Card.program_id == program.id, Card.tier_since <= cutoff)
+                )
+                .scalars()
+                .all()
+            )
+        for card_id in card_ids:
+            with database.transaction() as session:
+                card = ledger.lock_card(session, card_id)
+                before = card.tier_code
+                refresh_tier(session, tiers, card, now, "requalify")
+                card.tier_since = now  # reviewed: the next review is a period from now
+                changed += int(card.tier_code != before)
+    return changed
