@@ -10,6 +10,7 @@ BENCHMARKS = [
     ("bench.ledger", ["--entries", "200"]),
     ("bench.webhooks", ["--orders", "200"]),
     ("bench.pkpass", ["--passes", "100", "--stock-passes", "10"]),
+    ("bench.push", ["--devices", "500", "--commits", "20"]),
 ]
 
 

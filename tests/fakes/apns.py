@@ -54,6 +54,7 @@ class FakeApns:
     requests: list[Received] = field(default_factory=list)
     connections: int = 0
     delay: float = 0.0
+    clock: Any = time.monotonic  # what ``Received.at`` is measured with
 
     def start(self) -> int:
         self._loop = asyncio.new_event_loop()
@@ -151,7 +152,7 @@ class FakeApns:
                 headers,
                 stream["body"],
                 subject,
-                time.monotonic(),
+                self.clock(),
             )
         )
         if self.delay:
@@ -182,3 +183,28 @@ class FakeApns:
             conn.send_data(stream_id, body, end_stream=True)
         writer.write(conn.data_to_send())
         return True
+
+
+def main() -> None:
+    """Standalone, for the benchmark: `python -m tests.fakes.apns CERT KEY CLIENT_CA`.
+
+    Prints ``PORT <n>``; on each stdin line ``dump`` prints one JSON line
+    {token: [wall-clock receive times]} and forgets them; exits at end of input."""
+    import sys
+
+    fake = FakeApns(sys.argv[1], sys.argv[2], client_ca=sys.argv[3])
+    fake.clock = time.time  # wall clock: comparable with the benchmark's commit times
+    print(f"PORT {fake.start()}", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "dump":
+            received = fake.requests[:]
+            del fake.requests[: len(received)]
+            times: dict[str, list[float]] = defaultdict(list)
+            for request in received:
+                times[request.token].append(request.at)
+            print(json.dumps(times), flush=True)
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()

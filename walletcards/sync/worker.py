@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.engine import make_url
 
 from walletcards.apple.apns import Outcome
@@ -139,6 +139,7 @@ class Worker:
         now = self.clock.now()
         with self.database.transaction() as session:
             session.info["quiet"] = True
+            done: list[dict[str, int]] = []
             for claim in claims:
                 results = [outcomes.get(token, Outcome.DELIVERED) for _, token in claim.devices]
                 for (reg_id, token), outcome in zip(claim.devices, results, strict=True):
@@ -163,11 +164,23 @@ class Worker:
                         card.values(push_lease_until=now + wait, push_attempts=attempts + 1)
                     )
                 else:
-                    session.execute(
-                        card.where(Card.pushed_version < claim.version).values(
-                            pushed_version=claim.version, push_lease_until=None, push_attempts=0
-                        )
+                    done.append({"b_card": claim.card_id, "b_version": claim.version})
+            if done:  # one executemany for the common case, not a statement per card
+                cards = Card.__table__
+                assert isinstance(cards, Table)
+                session.connection().execute(
+                    cards.update()
+                    .where(
+                        cards.c.id == bindparam("b_card"),
+                        cards.c.pushed_version < bindparam("b_version"),
                     )
+                    .values(
+                        pushed_version=bindparam("b_version"),
+                        push_lease_until=None,
+                        push_attempts=0,
+                    ),
+                    done,
+                )
 
     def drain(self, max_steps: int = 10_000) -> StepReport:
         """Steps until nothing is due now (tests, `jobs`, the bench)."""
