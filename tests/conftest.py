@@ -22,7 +22,9 @@ from walletcards.loyalty.cards import create_customer, issue_card
 from walletcards.loyalty.config import load_program_file, parse_program
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import apply_program
-from walletcards.orders import models as _order_models  # noqa: F401  (tables to empty)
+from walletcards.apple import models as _apple_models  # noqa: F401  (tables to empty)
+from walletcards.google import models as _google_models  # noqa: F401
+from walletcards.orders import models as _order_models  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo.toml"

@@ -27,7 +27,12 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
         JSON_SORT_KEYS=False,
     )
     app.extensions["walletcards.settings"] = settings
-    app.extensions["walletcards.clients"] = clients or Clients()
+    clients = clients or Clients()
+    if clients.google is None:
+        from walletcards.google.sync import GoogleClients
+
+        clients.google = GoogleClients(settings)
+    app.extensions["walletcards.clients"] = clients
     app.extensions["walletcards.db"] = Database(settings.database_url)
     register_error_handlers(app)
     app.register_blueprint(health_bp)

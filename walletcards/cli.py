@@ -253,8 +253,16 @@ def worker(batch: int, lease: int) -> None:
         try:
             from datetime import timedelta
 
+            from walletcards.google.sync import GoogleClients
+
             Worker(
-                database, pusher, SystemClock(), batch=batch, lease=timedelta(seconds=lease)
+                database,
+                pusher,
+                SystemClock(),
+                batch=batch,
+                lease=timedelta(seconds=lease),
+                google=GoogleClients(settings),
+                settings=settings,
             ).run(stop)
         finally:
             pusher.close()
@@ -320,8 +328,9 @@ def serve(host: str, port: int) -> None:
     stop = threading.Event()
     pusher = Pusher(settings)
     database: Database = app.extensions["walletcards.db"]
+    google = app.extensions["walletcards.clients"].google
     thread = threading.Thread(
-        target=Worker(database, pusher, SystemClock()).run,
+        target=Worker(database, pusher, SystemClock(), google=google, settings=settings).run,
         args=(stop,),
         name="sync-worker",
         daemon=True,

@@ -100,3 +100,72 @@ def apple_pass(token: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.get("/c/<token>/google")
+def google_save(token: str) -> Response:
+    """Insert or patch the card's Google object through REST, then redirect to a skinny save
+    link that names it (FACTS: re-issuing a JWT never updates an object)."""
+    from walletcards.google.client import GoogleWalletError, PermissionDenied
+    from walletcards.google.savelink import save_link
+    from walletcards.google.sync import google_table, plan_update
+
+    database, settings, clients = _context()
+    now = clients.clock.now()
+    with database.transaction() as session:  # reads only; no network I/O in here
+        card, program = _card(session, token)
+        if google_table(program) is None or clients.google is None:
+            raise ApiError(404, "not_found", "this programme issues no Google Wallet card")
+        update = plan_update(session, program, card, settings, now)
+    try:
+        clients.google.ensure_class(program)
+        clients.google.client(program).upsert_object(update.body)
+    except PermissionDenied as exc:
+        current_app.logger.error("Google Wallet: %s", exc)
+        raise ApiError(
+            503,
+            "google_unavailable",
+            "Google Wallet is not set up for this programme yet; please try again later",
+        ) from exc
+    except GoogleWalletError as exc:
+        current_app.logger.warning("Google Wallet error %s %s: %s", exc.status, exc.reason, exc)
+        raise ApiError(
+            502, "google_unavailable", "Google Wallet did not answer; please try again"
+        ) from exc
+    table = google_table(program)
+    assert table is not None
+    from walletcards.google.client import load_service_account
+
+    link = save_link(
+        load_service_account(table["service_account_file"]),
+        update.body["id"],
+        settings.public_url,
+        int(now.timestamp()),
+    )
+    return Response(status=302, headers={"Location": link, "Cache-Control": "no-store"})
+
+
+@bp.get("/p/<slug>/logo.png")
+def program_logo(slug: str) -> Response:
+    """The programme's logo, public (Google fetches the class's programLogo from here)."""
+    from pathlib import Path
+
+    from walletcards.apple.pkpass import DEFAULT_IMAGES
+    from walletcards.loyalty.programs import UnknownProgram, get_program
+
+    database, _, _ = _context()
+    with database.transaction() as session:
+        try:
+            program = get_program(session, slug)
+        except UnknownProgram as exc:
+            raise ApiError(404, "not_found", "no such programme") from exc
+        apple = program_config(program).document.get("apple") or {}
+    folder = Path(apple["images_dir"]) if apple.get("images_dir") else DEFAULT_IMAGES
+    path = (
+        folder / "logo@3x.png"
+        if (folder / "logo@3x.png").exists()
+        else DEFAULT_IMAGES / "logo@3x.png"
+    )
+    return Response(
+        path.read_bytes(), mimetype="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )

@@ -6,6 +6,7 @@ from alembic import context
 
 from walletcards.apple import models as apple_models  # noqa: F401
 from walletcards.db import Model
+from walletcards.google import models as google_models  # noqa: F401
 from walletcards.loyalty import models  # noqa: F401  (registers the tables)
 from walletcards.orders import models as order_models  # noqa: F401
 

@@ -32,7 +32,16 @@ from walletcards.apple.models import AppleRegistration
 from walletcards.apple.passes import pass_type_identifier
 from walletcards.clock import Clock
 from walletcards.db import CARDS_CHANNEL, Database, local_wakeup
+from walletcards.google.client import GoogleWalletError, PermissionDenied
+from walletcards.google.sync import (
+    GoogleClients,
+    GoogleUpdate,
+    google_table,
+    plan_update,
+    record_update,
+)
 from walletcards.loyalty.models import Card, Program
+from walletcards.settings import Settings
 from walletcards.sync.pusher import Pusher
 
 log = logging.getLogger(__name__)
@@ -47,6 +56,8 @@ class Claim:
     version: int
     program_id: int
     devices: list[tuple[int, str]] = field(default_factory=list)  # (registration id, token)
+    google: GoogleUpdate | None = None  # the object body to PATCH, for programmes with [google]
+    google_outcome: Outcome = Outcome.DELIVERED
 
 
 @dataclass
@@ -70,9 +81,12 @@ class Worker:
         clock: Clock,
         batch: int = 500,
         lease: timedelta = LEASE,
+        google: GoogleClients | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.database, self.pusher, self.clock, self.batch = database, pusher, clock, batch
         self.lease = lease
+        self.google, self.settings = google, settings
 
     def _claim(self) -> tuple[list[Claim], dict[int, Program]]:
         now = self.clock.now()
@@ -108,6 +122,13 @@ class Worker:
                 p.id: p
                 for p in session.execute(select(Program).where(Program.id.in_(ids))).scalars()
             }
+            if self.google is not None and self.settings is not None:
+                for claim in claims.values():
+                    program = programs[claim.program_id]
+                    if google_table(program) is not None:
+                        card = session.get(Card, claim.card_id)
+                        assert card is not None
+                        claim.google = plan_update(session, program, card, self.settings, now)
         return list(claims.values()), programs
 
     def step(self) -> StepReport:
@@ -130,8 +151,29 @@ class Worker:
                 except Exception:  # a broken [apple] setup must not stop other programmes
                     log.exception("pushing programme %s failed", program.slug)
                     outcomes.update(dict.fromkeys(tokens, Outcome.FORBIDDEN))
+        self._push_google(claims, programs)
         self._record(claims, outcomes, report)
         return report
+
+    def _push_google(self, claims: list[Claim], programs: dict[int, Program]) -> None:
+        """PATCH each card's Google object (outside any transaction)."""
+        if self.google is None:
+            return
+        for claim in claims:
+            if claim.google is None:
+                continue
+            program = programs[claim.program_id]
+            try:
+                self.google.ensure_class(program)
+                self.google.client(program).upsert_object(claim.google.body, claim.google.notify)
+            except PermissionDenied as exc:
+                log.error("Google Wallet, programme %s: %s", program.slug, exc)
+                claim.google_outcome = Outcome.FORBIDDEN
+            except GoogleWalletError as exc:
+                log.warning(
+                    "Google Wallet %s %s for card %s", exc.status, exc.reason, claim.card_id
+                )
+                claim.google_outcome = Outcome.RETRY
 
     def _record(
         self, claims: list[Claim], outcomes: dict[str, Outcome], report: StepReport
@@ -142,6 +184,8 @@ class Worker:
             done: list[dict[str, int]] = []
             for claim in claims:
                 results = [outcomes.get(token, Outcome.DELIVERED) for _, token in claim.devices]
+                if claim.google is not None and claim.google_outcome is Outcome.DELIVERED:
+                    record_update(session, claim.google, now)
                 for (reg_id, token), outcome in zip(claim.devices, results, strict=True):
                     if outcome is Outcome.DEAD:
                         report.dead += 1
@@ -154,6 +198,7 @@ class Worker:
                     elif outcome is Outcome.DELIVERED:
                         report.pushed += 1
                 card = update(Card).where(Card.id == claim.card_id)
+                results.append(claim.google_outcome)
                 if Outcome.RETRY in results or Outcome.FORBIDDEN in results:
                     report.retry += 1
                     attempts = session.execute(

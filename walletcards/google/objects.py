@@ -1,0 +1,86 @@
+"""LoyaltyClass and LoyaltyObject bodies, translated from the card face (walletobjects v1).
+
+Ids are ``<issuerId>.<suffix>`` with only letters, digits, '.', '_' and '-'. The class carries
+the colour (``hexBackgroundColor`` belongs to the class, not the object); the object carries
+the balance (``loyaltyPoints.balance`` holds exactly one of int/string/double/money).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from walletcards.cardface import CardFace
+
+ID_SUFFIX = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def class_id(issuer_id: str, program_slug: str) -> str:
+    return f"{issuer_id}.{ID_SUFFIX.sub('_', program_slug)}"
+
+
+def object_id(issuer_id: str, serial: str) -> str:
+    return f"{issuer_id}.{ID_SUFFIX.sub('_', serial)}"
+
+
+def loyalty_class(
+    issuer_id: str,
+    program_slug: str,
+    program_name: str,
+    logo_url: str,
+    background: str,
+    tier_label: str,
+) -> dict[str, Any]:
+    return {
+        "id": class_id(issuer_id, program_slug),
+        "issuerName": program_name,
+        "programName": program_name,
+        "programLogo": {
+            "sourceUri": {"uri": logo_url},
+            "contentDescription": {
+                "defaultValue": {"language": "en-US", "value": f"{program_name} logo"}
+            },
+        },
+        "hexBackgroundColor": background,
+        "rewardsTierLabel": tier_label,
+        "reviewStatus": "UNDER_REVIEW",
+    }
+
+
+def loyalty_object(
+    issuer_id: str, program_slug: str, serial: str, face: CardFace, card_url: str
+) -> dict[str, Any]:
+    modules = [
+        {"id": "tier", "header": face.label("label.tier"), "body": face.tier or face.label("none")}
+    ]
+    for key, text in (
+        ("next_tier", face.next_tier),
+        ("reward", face.reward_progress),
+        ("expiring", face.expiring),
+    ):
+        if text:
+            label = {
+                "next_tier": "label.next_tier",
+                "reward": "label.reward",
+                "expiring": "label.expiring",
+            }[key]
+            modules.append({"id": key, "header": face.label(label), "body": text})
+    return {
+        "id": object_id(issuer_id, serial),
+        "classId": class_id(issuer_id, program_slug),
+        "state": "ACTIVE",
+        "accountId": face.member_number,
+        "accountName": face.customer_name or face.member_number,
+        "loyaltyPoints": {"label": face.label("label.points"), "balance": {"int": face.available}},
+        "secondaryLoyaltyPoints": {
+            "label": face.label("label.pending"),
+            "balance": {"int": face.pending},
+        },
+        "barcode": {"type": "QR_CODE", "value": face.code, "alternateText": face.member_number},
+        "textModulesData": modules,
+        "linksModuleData": {
+            "uris": [
+                {"uri": card_url, "description": face.label("label.card_page"), "id": "card_page"}
+            ]
+        },
+    }
