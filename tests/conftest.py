@@ -16,14 +16,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from walletcards import migrate
+from walletcards.apple import models as _apple_models  # noqa: F401  (tables to empty)
 from walletcards.clock import FixedClock
 from walletcards.db import Database, Model
+from walletcards.google import models as _google_models  # noqa: F401
 from walletcards.loyalty.cards import create_customer, issue_card
 from walletcards.loyalty.config import load_program_file, parse_program
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import apply_program
-from walletcards.apple import models as _apple_models  # noqa: F401  (tables to empty)
-from walletcards.google import models as _google_models  # noqa: F401
 from walletcards.orders import models as _order_models  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import google.auth.exceptions
 import requests
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
@@ -92,7 +93,11 @@ class GoogleWalletClient:
                 response = self.session.request(
                     method, f"{self._base}/{path}", json=body, timeout=20
                 )
-            except requests.RequestException as exc:
+            except google.auth.exceptions.RefreshError as exc:
+                raise PermissionDenied(
+                    401, f"the service account {self.email} could not get a token: {exc}"
+                ) from exc
+            except (requests.RequestException, google.auth.exceptions.TransportError) as exc:
                 if attempt == RETRIES - 1:
                     raise GoogleWalletError(0, f"Google Wallet API unreachable: {exc}") from exc
                 self._sleep(min(30.0, 0.5 * 2**attempt))

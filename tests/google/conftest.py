@@ -1,0 +1,95 @@
+"""Google test kit: the loopback fake Google, a throwaway service account whose token_uri
+points at it, a programme with a [google] table, and an app + worker whose google-auth client
+can reach nothing but loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import ROOT, MakeProgram
+from tests.fakes.google import FakeGoogle, LoopbackOnly
+from tests.fakes.service_account import make_service_account
+from tests.orders.conftest import ORDERS_SECRET
+from walletcards import create_app
+from walletcards.clients import Clients
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.google.sync import GoogleClients
+from walletcards.loyalty.models import Program
+from walletcards.settings import Secret, Settings
+from walletcards.sync.pusher import Pusher
+from walletcards.sync.worker import Worker
+
+DISCOVERY = ROOT.parent / "shared" / "reference" / "walletobjects.v1.discovery.json"
+ISSUER = "3388000000012345678"
+
+
+@pytest.fixture
+def google(tmp_path: Path) -> Iterator[tuple[FakeGoogle, Path, dict[str, Any]]]:
+    public_key: list[bytes] = []
+    fake = FakeGoogle(str(DISCOVERY), b"")
+    url = fake.start()
+    path, info, public = make_service_account(tmp_path, f"{url}/token")
+    fake.public_key_pem = public
+    public_key.append(public)
+    yield fake, path, info
+    fake.stop()
+
+
+@pytest.fixture
+def fake_google(google: tuple[FakeGoogle, Path, dict[str, Any]]) -> FakeGoogle:
+    return google[0]
+
+
+@pytest.fixture
+def service_account(google: tuple[FakeGoogle, Path, dict[str, Any]]) -> dict[str, Any]:
+    return google[2]
+
+
+@pytest.fixture
+def program(make_program: MakeProgram, google: tuple[FakeGoogle, Path, dict[str, Any]]) -> Program:
+    return make_program(google={"issuer_id": ISSUER, "service_account_file": str(google[1])},
+                        webhooks={"orders_secret": ORDERS_SECRET})  # fmt: skip
+
+
+@pytest.fixture
+def transport() -> LoopbackOnly:
+    return LoopbackOnly()
+
+
+@pytest.fixture
+def settings(database: Database, fake_google: FakeGoogle, tmp_path: Path) -> Settings:
+    return Settings(database_url=database.url, public_url="https://cards.example.com",
+                    secret_key=Secret("test-secret-key-0123456789"), instance_path=tmp_path,
+                    google_api_url=fake_google.url)  # fmt: skip
+
+
+@pytest.fixture
+def google_clients(settings: Settings, transport: LoopbackOnly) -> GoogleClients:
+    return GoogleClients(settings, adapter=transport, sleep=lambda _: None)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock, google_clients: GoogleClients) -> Iterator[Flask]:
+    app = create_app(settings, Clients(clock=clock, google=google_clients))
+    yield app
+    app.extensions["walletcards.db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask, program: Program) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def worker(database: Database, settings: Settings, clock: FixedClock,
+           google_clients: GoogleClients) -> Iterator[Worker]:  # fmt: skip
+    pusher = Pusher(settings)
+    yield Worker(database, pusher, clock, google=google_clients, settings=settings)
+    pusher.close()
