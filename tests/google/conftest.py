@@ -54,8 +54,10 @@ def service_account(google: tuple[FakeGoogle, Path, dict[str, Any]]) -> dict[str
 
 @pytest.fixture
 def program(make_program: MakeProgram, google: tuple[FakeGoogle, Path, dict[str, Any]]) -> Program:
-    return make_program(google={"issuer_id": ISSUER, "service_account_file": str(google[1])},
-                        webhooks={"orders_secret": ORDERS_SECRET})  # fmt: skip
+    return make_program(
+        google={"issuer_id": ISSUER, "service_account_file": str(google[1])},
+        webhooks={"orders_secret": ORDERS_SECRET},
+    )
 
 
 @pytest.fixture
@@ -65,9 +67,13 @@ def transport() -> LoopbackOnly:
 
 @pytest.fixture
 def settings(database: Database, fake_google: FakeGoogle, tmp_path: Path) -> Settings:
-    return Settings(database_url=database.url, public_url="https://cards.example.com",
-                    secret_key=Secret("test-secret-key-0123456789"), instance_path=tmp_path,
-                    google_api_url=fake_google.url)  # fmt: skip
+    return Settings(
+        database_url=database.url,
+        public_url="https://cards.example.com",
+        secret_key=Secret("test-secret-key-0123456789"),
+        instance_path=tmp_path,
+        google_api_url=fake_google.url,
+    )
 
 
 @pytest.fixture
@@ -88,8 +94,9 @@ def client(app: Flask, program: Program) -> FlaskClient:
 
 
 @pytest.fixture
-def worker(database: Database, settings: Settings, clock: FixedClock,
-           google_clients: GoogleClients) -> Iterator[Worker]:  # fmt: skip
+def worker(
+    database: Database, settings: Settings, clock: FixedClock, google_clients: GoogleClients
+) -> Iterator[Worker]:
     pusher = Pusher(settings)
     yield Worker(database, pusher, clock, google=google_clients, settings=settings)
     pusher.close()

@@ -46,8 +46,9 @@ def test_bodies_for_several_card_states_are_valid_against_the_discovery_document
         if step == "released":
             clock.advance(timedelta(days=15))
             with database.transaction() as session:
-                ledger.settle_time(session, ledger.lock_card(session, the_card(database).id),
-                                   clock.now())  # fmt: skip
+                ledger.settle_time(
+                    session, ledger.lock_card(session, the_card(database).id), clock.now()
+                )
         if step == "expiring":
             clock.advance(timedelta(days=20))
         with database.transaction() as session:
@@ -75,8 +76,9 @@ def test_save_link_is_short_signed_and_names_the_inserted_object(
     assert response.status_code == 302
     link = response.headers["Location"]
     assert link.startswith("https://pay.google.com/gp/v/save/") and len(link) <= 1800
-    claims = pyjwt.decode(link.rsplit("/", 1)[-1], fake_google.public_key_pem, algorithms=["RS256"],
-                          audience="google")  # fmt: skip
+    claims = pyjwt.decode(
+        link.rsplit("/", 1)[-1], fake_google.public_key_pem, algorithms=["RS256"], audience="google"
+    )
     assert claims["iss"] == service_account["client_email"]
     assert claims["typ"] == "savetowallet" and claims["origins"] == ["https://cards.example.com"]
     (saved,) = claims["payload"]["loyaltyObjects"]
@@ -101,8 +103,12 @@ def test_webhook_worker_insert_then_refund_patches_the_balance(
         ("PATCH", "loyaltyObject"),
         ("POST", "loyaltyObject"),
     ]  # 404 -> insert
-    refund = {"id": "evt-r", "type": "order.refunded", "order": {"id": "A-1", "currency": "USD"},
-              "refund": {"id": "r1", "amount": "20.00"}}  # fmt: skip
+    refund = {
+        "id": "evt-r",
+        "type": "order.refunded",
+        "order": {"id": "A-1", "currency": "USD"},
+        "refund": {"id": "r1", "amount": "20.00"},
+    }
     post_orders(client, refund, at=int(clock.now().timestamp()))
     worker.drain()
     assert stored_object(fake_google)["secondaryLoyaltyPoints"]["balance"] == {"int": 450}
@@ -114,8 +120,9 @@ def test_webhook_worker_insert_then_refund_patches_the_balance(
     assert all("googleapis.com" in u for u in transport.refused)
 
 
-def test_existing_class_409_is_patched(client: FlaskClient, fake_google: FakeGoogle,
-                                       worker: Worker, clock: FixedClock) -> None:  # fmt: skip
+def test_existing_class_409_is_patched(
+    client: FlaskClient, fake_google: FakeGoogle, worker: Worker, clock: FixedClock
+) -> None:
     fake_google.store["loyaltyClass"][f"{ISSUER}.demo"] = {"id": f"{ISSUER}.demo"}
     paid_order(client, clock, "A-1")
     worker.drain()
@@ -124,8 +131,13 @@ def test_existing_class_409_is_patched(client: FlaskClient, fake_google: FakeGoo
     assert fake_google.store["loyaltyClass"][f"{ISSUER}.demo"]["programName"] == "Demo Coffee"
 
 
-def test_429_and_500_are_retried(client: FlaskClient, fake_google: FakeGoogle, worker: Worker,
-                                 clock: FixedClock, database: Database) -> None:  # fmt: skip
+def test_429_and_500_are_retried(
+    client: FlaskClient,
+    fake_google: FakeGoogle,
+    worker: Worker,
+    clock: FixedClock,
+    database: Database,
+) -> None:
     fake_google.script["PATCH loyaltyObject"] = [429, 500]
     paid_order(client, clock, "A-1")
     report = worker.drain()
@@ -163,16 +175,24 @@ def test_five_tier_changes_in_a_day_notify_three_times(
     clock: FixedClock,
     program: Program,
 ) -> None:
-    document_tiers = {"qualify_by": "paid_orders", "levels": [
-        {"code": f"l{n}", "name": f"Level {n}", "threshold": n} for n in range(1, 7)]}  # fmt: skip
-    make_program(tiers=document_tiers, google=program_google(program),
-                 webhooks={"orders_secret": "whsec_orders_secret_0123456789"})  # fmt: skip
+    document_tiers = {
+        "qualify_by": "paid_orders",
+        "levels": [{"code": f"l{n}", "name": f"Level {n}", "threshold": n} for n in range(1, 7)],
+    }
+    make_program(
+        tiers=document_tiers,
+        google=program_google(program),
+        webhooks={"orders_secret": "whsec_orders_secret_0123456789"},
+    )
     for number in range(1, 7):
         paid_order(client, clock, f"T-{number}", "5.00")
         clock.advance(timedelta(hours=1))
         worker.drain()
-    patches = [body for method, kind, body in fake_google.calls
-               if method == "PATCH" and kind == "loyaltyObject"]  # fmt: skip
+    patches = [
+        body
+        for method, kind, body in fake_google.calls
+        if method == "PATCH" and kind == "loyaltyObject"
+    ]
     notifying = [b for b in patches if b and b.get("notifyPreference") == "NOTIFY_ON_UPDATE"]
     assert len(patches) == 6 and len(notifying) == 3
 
@@ -183,3 +203,29 @@ def program_google(program: Program) -> dict[str, str]:
     table = google_table(program)
     assert table is not None
     return table
+
+
+def test_rotating_barcode_goes_through_rest_only(
+    make_program: MakeProgram,
+    client: FlaskClient,
+    fake_google: FakeGoogle,
+    clock: FixedClock,
+    program: Program,
+    database: Database,
+) -> None:
+    from walletcards.google.objects import totp_secret
+
+    make_program(
+        google={**program_google(program), "rotating_barcode": True},
+        webhooks={"orders_secret": "whsec_orders_secret_0123456789"},
+    )
+    token = token_of(paid_order(client, clock, "A-1"))
+    link = client.get(f"/c/{token}/google").headers["Location"]
+    body = stored_object(fake_google)
+    assert "barcode" not in body and validate(SCHEMAS, "LoyaltyObject", body) == []
+    rotating = body["rotatingBarcode"]
+    key = bytes.fromhex(rotating["totpDetails"]["parameters"][0]["key"])
+    assert key.hex() not in link  # the TOTP key never travels in the save JWT
+    card = the_card(database)
+    assert key == totp_secret(card.qr_secret)
+    assert rotating["valuePattern"] == f"{card.member_number}-T{{totp_value_0}}"

@@ -7,6 +7,7 @@ the balance (``loyaltyPoints.balance`` holds exactly one of int/string/double/mo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -47,8 +48,33 @@ def loyalty_class(
     }
 
 
+def totp_secret(qr_secret: str) -> bytes:
+    """The card's TOTP key for a rotating barcode, derived from its own QR secret."""
+    return hashlib.sha256(f"totp:{qr_secret}".encode()).digest()[:20]
+
+
+def rotating_barcode(face: CardFace, qr_secret: str) -> dict[str, Any]:
+    """A QR code that changes every 30 s (TOTP, RFC 6238, 8 digits): a screenshot stops
+    working within a minute. Its key only ever travels in REST bodies, never in a save JWT."""
+    return {
+        "type": "QR_CODE",
+        "valuePattern": f"{face.member_number}-T{{totp_value_0}}",
+        "alternateText": face.member_number,
+        "totpDetails": {
+            "periodMillis": "30000",
+            "algorithm": "TOTP_SHA1",
+            "parameters": [{"key": totp_secret(qr_secret).hex(), "valueLength": 8}],
+        },
+    }
+
+
 def loyalty_object(
-    issuer_id: str, program_slug: str, serial: str, face: CardFace, card_url: str
+    issuer_id: str,
+    program_slug: str,
+    serial: str,
+    face: CardFace,
+    card_url: str,
+    rotating_secret: str | None = None,
 ) -> dict[str, Any]:
     modules = [
         {"id": "tier", "header": face.label("label.tier"), "body": face.tier or face.label("none")}
@@ -65,7 +91,7 @@ def loyalty_object(
                 "expiring": "label.expiring",
             }[key]
             modules.append({"id": key, "header": face.label(label), "body": text})
-    return {
+    body: dict[str, Any] = {
         "id": object_id(issuer_id, serial),
         "classId": class_id(issuer_id, program_slug),
         "state": "ACTIVE",
@@ -84,3 +110,7 @@ def loyalty_object(
             ]
         },
     }
+    if rotating_secret is not None:
+        del body["barcode"]
+        body["rotatingBarcode"] = rotating_barcode(face, rotating_secret)
+    return body

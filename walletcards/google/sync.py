@@ -104,7 +104,8 @@ def plan_update(
     assert table is not None
     face = card_face(session, program, card, now, settings.secret_key.reveal())
     url = str(card_links(settings.public_url, card.public_token, True)["url"])
-    body = loyalty_object(table["issuer_id"], program.slug, card.serial, face, url)
+    rotating = card.qr_secret if table.get("rotating_barcode") else None
+    body = loyalty_object(table["issuer_id"], program.slug, card.serial, face, url, rotating)
     previous = session.get(GoogleObject, card.id)
     notify = False
     if previous is not None:

@@ -315,4 +315,5 @@ def _check_google(data: Any, problems: list[tuple[str, str]]) -> None:
     if issuer and not issuer.isdigit():
         reader.fail("issuer_id", "is the issuer's numeric id, as a string")
     reader.string("service_account_file", required=True)
+    reader.boolean("rotating_barcode", False)
     reader.finish()
