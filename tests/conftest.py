@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from walletcards import migrate
 from walletcards.apple import models as _apple_models  # noqa: F401  (tables to empty)
+from walletcards.cashier import models as _cashier_models  # noqa: F401
 from walletcards.clock import FixedClock
 from walletcards.db import Database, Model
 from walletcards.google import models as _google_models  # noqa: F401

@@ -14,6 +14,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
     from walletcards.apple.webservice import bp as passkit_bp
+    from walletcards.cashier.api import bp as cashier_api_bp
     from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(passkit_bp)
+    app.register_blueprint(cashier_api_bp)
     _check_certificates(app)
     return app
 

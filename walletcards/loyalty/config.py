@@ -86,6 +86,7 @@ class ProgramRules:
     max_points_per_order: int
     tiers: TierRules | None
     timezone: str = "UTC"
+    cashier_redeem_limit: int | None = None  # points a cashier (not a manager) may redeem at once
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,9 @@ def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]
         if orders and points:
             every_nth = EveryNthRule(orders, points)
     tiers = _tiers(top.raw("tiers"), currency, problems)
+    cashier = TableReader(top.raw("cashier"), "cashier", problems)
+    redeem_limit = cashier.integer("max_redeem_points", None, low=1)
+    cashier.finish()
     return ProgramRules(
         currency=currency,
         earning=rule,
@@ -195,6 +199,7 @@ def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]
         max_points_per_entry=per_entry,
         max_points_per_order=per_order,
         tiers=tiers,
+        cashier_redeem_limit=redeem_limit,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from walletcards.apple import models as apple_models  # noqa: F401
+from walletcards.cashier import models as cashier_models  # noqa: F401
 from walletcards.db import Model
 from walletcards.google import models as google_models  # noqa: F401
 from walletcards.loyalty import models  # noqa: F401  (registers the tables)

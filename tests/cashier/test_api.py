@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from tests.apple.helpers import paid_order
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty.models import Card, LedgerEntry
+from walletcards.loyalty.verify import verify
+
+
+@pytest.fixture
+def card_code(client: FlaskClient, clock: FixedClock, database: Database) -> str:
+    """A customer with 550 points, released (15 days later), and their card's QR message."""
+    paid_order(client, clock, "A-1", "50.00", customer="cust-1")
+    clock.advance(timedelta(days=15))
+    from tests.apple.test_pkpass import release_holds
+
+    release_holds(database, clock.now())
+    with database.transaction() as session:
+        card = session.execute(select(Card)).scalar_one()
+    from walletcards.codes import card_code as make_code
+
+    return make_code("test-secret-key-0123456789", "demo", card.member_number)
+
+
+def write(
+    client: FlaskClient,
+    path: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    key: str | None = None,
+) -> Any:
+    return client.post(
+        f"/api/v1/cashier/{path}",
+        json=body,
+        headers={**headers, "Idempotency-Key": key or str(uuid.uuid4())},
+    )
+
+
+def test_scan_a_genuine_code_shows_the_customer(
+    client: FlaskClient, cashier: dict[str, str], card_code: str
+) -> None:
+    response = client.post("/api/v1/cashier/scan", json={"code": card_code}, headers=cashier)
+    assert response.status_code == 200, response.json
+    answer = response.json
+    assert answer["customer"] == {"name": "Ann Lee", "member_number": card_code.split("-")[0]}
+    assert answer["tier"] == "Bronze" and answer["balance"] == {"available": 550, "pending": 0}
+
+
+def test_forged_and_altered_codes_are_refused(
+    client: FlaskClient, cashier: dict[str, str], card_code: str
+) -> None:
+    number, tag = card_code.split("-")
+    forged = client.post(
+        "/api/v1/cashier/scan", json={"code": f"{number}-AAAAAAAAAAAAA"}, headers=cashier
+    )
+    other = str(int(number) + 1)
+    altered = client.post("/api/v1/cashier/scan", json={"code": f"{other}-{tag}"}, headers=cashier)
+    for response in (forged, altered):
+        assert response.status_code == 422
+        assert response.json["error"]["code"] == "forged_code"
+
+
+def test_member_number_phone_and_email_find_the_card(
+    client: FlaskClient, cashier: dict[str, str], card_code: str, database: Database
+) -> None:
+    number = card_code.split("-")[0]
+    from walletcards.loyalty.models import Customer
+
+    with database.transaction() as session:
+        session.execute(select(Customer)).scalar_one().phone = "+7 900 123-45-67"
+    for code in (number, "cust-1@example.com", "+7 900 123-45-67"):
+        response = client.post("/api/v1/cashier/scan", json={"code": code}, headers=cashier)
+        assert response.status_code == 200, (code, response.json)
+        assert response.json["customer"]["member_number"] == number
+    unknown = client.post(
+        "/api/v1/cashier/scan", json={"code": "nobody@example.com"}, headers=cashier
+    )
+    assert unknown.status_code == 404
+
+
+def test_earn_records_a_purchase_by_the_programmes_rules(
+    client: FlaskClient, cashier: dict[str, str], card_code: str
+) -> None:
+    response = write(
+        client, "earn", {"code": card_code, "amount": "12.99", "reference": "R-1"}, cashier
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["earned"] == 90  # 2nd order: Silver, 7 points per dollar, rounded down
+    assert response.json["balance"]["pending"] == 90
+    assert response.json["recorded_by"] == "till1@example.com"
+    bad = write(client, "earn", {"code": card_code, "amount": "-3"}, cashier)
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "invalid_amount"
+
+
+def test_redeem_within_and_beyond_the_balance(
+    client: FlaskClient, cashier: dict[str, str], card_code: str, database: Database
+) -> None:
+    ok = write(client, "redeem", {"code": card_code, "points": 200}, cashier)
+    assert ok.status_code == 200 and ok.json["balance"]["available"] == 350
+    too_much = write(client, "redeem", {"code": card_code, "points": 351}, cashier)
+    assert too_much.status_code == 422
+    assert too_much.json["error"]["code"] == "insufficient_points"
+    with database.transaction() as session:
+        assert session.execute(select(Card.available)).scalar_one() == 350
+        actor = session.execute(
+            select(LedgerEntry.actor).where(LedgerEntry.kind == "redeem")
+        ).scalar_one()
+        assert actor == "till1@example.com"
+        assert verify(session) == []
+
+
+def test_the_same_idempotency_key_twice_has_one_effect_and_one_answer(
+    client: FlaskClient, cashier: dict[str, str], card_code: str, database: Database
+) -> None:
+    first = write(client, "redeem", {"code": card_code, "points": 100}, cashier, key="tap-1")
+    again = write(client, "redeem", {"code": card_code, "points": 100}, cashier, key="tap-1")
+    assert first.status_code == again.status_code == 200
+    assert first.json == again.json
+    other = write(client, "redeem", {"code": card_code, "points": 5}, cashier, key="tap-1")
+    assert other.status_code == 409
+    with database.transaction() as session:
+        redeemed = session.execute(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "redeem")
+        ).scalar_one()
+    assert redeemed == 1
+
+
+def test_a_cashier_above_the_redemption_limit_is_refused_a_manager_is_not(
+    client: FlaskClient,
+    cashier: dict[str, str],
+    manager: dict[str, str],
+    card_code: str,
+    make_program: Any,
+    apple_table: dict[str, str],
+) -> None:
+    make_program(
+        apple=apple_table,
+        cashier={"max_redeem_points": 100},
+        webhooks={"orders_secret": "whsec_orders_secret_0123456789"},
+    )
+    refused = write(client, "redeem", {"code": card_code, "points": 101}, cashier)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "over_cashier_limit"
+    allowed = write(client, "redeem", {"code": card_code, "points": 101}, manager)
+    assert allowed.status_code == 200
+
+
+def test_no_or_bad_auth_and_bad_input_are_refused(
+    client: FlaskClient, card_code: str, cashier: dict[str, str]
+) -> None:
+    assert client.post("/api/v1/cashier/scan", json={"code": card_code}).status_code == 401
+    bad_token = {"Authorization": "Bearer wct_not_a_token"}
+    assert (
+        client.post("/api/v1/cashier/scan", json={"code": card_code}, headers=bad_token).status_code
+        == 401
+    )
+    no_key = client.post(
+        "/api/v1/cashier/redeem", json={"code": card_code, "points": 1}, headers=cashier
+    )
+    assert no_key.status_code == 400 and no_key.json["error"]["code"] == "idempotency_key_required"
+    malformed = client.post(
+        "/api/v1/cashier/scan", data=b"{nope", headers=cashier, content_type="application/json"
+    )
+    assert malformed.status_code == 400
+    fractional = write(client, "redeem", {"code": card_code, "points": 1.5}, cashier)
+    assert fractional.status_code == 422
+    huge = client.post("/api/v1/cashier/scan", data=b"x" * (1024 * 1024 + 1), headers=cashier)
+    assert huge.status_code == 413

@@ -1,0 +1,1 @@
+"""The till: staff accounts and roles, and the cashier API (scan, earn, redeem)."""
