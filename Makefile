@@ -40,15 +40,21 @@ demo: $(VENV)/.installed
 ## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL
 test: check test-sqlite test-postgres
 
+# The browser test drives Debian's Chromium (never a downloaded browser build).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium ($(CHROMIUM)) for the till's browser test"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 check: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test-sqlite: $(VENV)/.installed-dev
+test-sqlite: $(VENV)/.installed-dev $(CHROMIUM)
 	WALLETCARDS_TEST_DATABASE_URL= $(BIN)/pytest
 
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev $(CHROMIUM)
 	@if [ -z "$(PG_TEST_URL)" ]; then echo "PG_TEST_URL is empty: PostgreSQL pass NOT run"; \
 	else WALLETCARDS_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; fi
 

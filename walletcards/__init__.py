@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from walletcards.clients import Clients
@@ -9,23 +11,29 @@ from walletcards.db import Database
 from walletcards.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
+STATIC = Path(__file__).resolve().parent.parent / "static"  # the top-level static/ folder
 
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
+    from walletcards.cashier.views import bp as cashier_bp
     from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
     from walletcards.orders.views import bp as webhooks_bp
 
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config.update(
         SECRET_KEY=settings.secret_key.reveal(),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        SESSION_COOKIE_NAME="walletcards_till",
     )
     app.extensions["walletcards.settings"] = settings
     clients = clients or Clients()
@@ -41,8 +49,28 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(customer_bp)
     app.register_blueprint(passkit_bp)
     app.register_blueprint(cashier_api_bp)
+    app.register_blueprint(cashier_bp)
+    _limit_logins(app)
     _check_certificates(app)
     return app
+
+
+def _limit_logins(app: Flask) -> None:
+    """At most 5 login attempts per minute and 30 per hour per client address (Flask-Limiter;
+    memory storage, or WALLETCARDS_RATELIMIT_STORAGE_URL, e.g. redis://, across processes)."""
+    import os
+
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        default_limits=[],
+        storage_uri=os.environ.get("WALLETCARDS_RATELIMIT_STORAGE_URL", "memory://"),
+    )
+    limited = limiter.limit("5/minute;30/hour")(app.view_functions["cashier.login"])
+    app.view_functions["cashier.login"] = limited  # type: ignore[assignment]
 
 
 def _check_certificates(app: Flask) -> None:

@@ -173,3 +173,64 @@ def test_no_or_bad_auth_and_bad_input_are_refused(
     assert fractional.status_code == 422
     huge = client.post("/api/v1/cashier/scan", data=b"x" * (1024 * 1024 + 1), headers=cashier)
     assert huge.status_code == 413
+
+
+def login(client: FlaskClient, password: str = "a long enough password") -> Any:
+    page = client.get("/cashier/?program=demo")
+    csrf = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    return client.post(
+        "/cashier/login",
+        data={
+            "csrf_token": csrf,
+            "program": "demo",
+            "email": "till1@example.com",
+            "password": password,
+        },
+    )
+
+
+def session_csrf(client: FlaskClient) -> str:
+    html = client.get("/cashier/").get_data(as_text=True)
+    return html.split('{csrf: "')[1].split('"')[0] if '{csrf: "' in html else ""
+
+
+def test_page_session_needs_its_csrf_token_and_idles_out(
+    client: FlaskClient, cashier: dict[str, str], card_code: str, clock: FixedClock
+) -> None:
+    assert login(client).status_code == 303
+    csrf = session_csrf(client)
+    assert csrf
+    without = client.post("/api/v1/cashier/scan", json={"code": card_code})
+    assert without.status_code == 403 and without.json["error"]["code"] == "csrf"
+    with_token = client.post(
+        "/api/v1/cashier/scan", json={"code": card_code}, headers={"X-CSRF-Token": csrf}
+    )
+    assert with_token.status_code == 200
+    set_cookie = client.get("/cashier/").headers.get("Set-Cookie", "")
+    assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie and "Secure" in set_cookie
+    clock.advance(timedelta(minutes=31))
+    idle = client.post(
+        "/api/v1/cashier/scan", json={"code": card_code}, headers={"X-CSRF-Token": csrf}
+    )
+    assert idle.status_code == 401
+
+
+def test_login_form_needs_csrf_and_attempts_are_rate_limited(
+    client: FlaskClient, cashier: dict[str, str]
+) -> None:
+    forged = client.post("/cashier/login", data={"program": "demo", "email": "x", "password": "y"})
+    assert forged.status_code == 400
+    answers = [login(client, password="wrong password!").status_code for _ in range(6)]
+    assert answers[:4] == [303, 303, 303, 303] and 429 in answers
+
+
+def test_logout_ends_the_session(
+    client: FlaskClient, cashier: dict[str, str], card_code: str
+) -> None:
+    login(client)
+    csrf = session_csrf(client)
+    client.post("/cashier/logout", data={"csrf_token": csrf})
+    after = client.post(
+        "/api/v1/cashier/scan", json={"code": card_code}, headers={"X-CSRF-Token": csrf}
+    )
+    assert after.status_code == 401

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.postgres
 def test_two_tills_redeem_at_once_never_negative_and_both_answers_true(
     app: Flask,
     database: Database,
-    card_code: str,  # noqa: F811
+    card_code: str,
 ) -> None:
     tills = [make_staff(database, f"till{n}@example.com", "cashier") for n in range(2)]
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from walletcards.cardface import card_face
+from walletcards.cashier import session as till_session
 from walletcards.cashier.models import Staff, TillRequest
 from walletcards.cashier.staff import staff_for_token
 from walletcards.clients import Clients
@@ -56,8 +57,16 @@ def _body() -> dict[str, Any]:
 
 
 def _staff(session: Session) -> tuple[Staff, Program]:
+    """Bearer token (a POS), or the page's session cookie plus its CSRF token on every call."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     staff = staff_for_token(session, token.strip()) if scheme == "Bearer" and token else None
+    if staff is None and not token:
+        staff_id = till_session.current_staff_id(_context()[2].clock.now())
+        if staff_id is not None:
+            if not till_session.csrf_ok(request.headers.get("X-CSRF-Token")):
+                raise ApiError(403, "csrf", "missing or wrong X-CSRF-Token; reload the page")
+            found = session.get(Staff, staff_id)
+            staff = found if found is not None and not found.disabled else None
     if staff is None:
         raise ApiError(401, "unauthorized", "sign in, or send Authorization: Bearer <token>")
     program = session.get(Program, staff.program_id)

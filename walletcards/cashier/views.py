@@ -1,0 +1,65 @@
+"""/cashier/: the till page (plain JS + CSS from static/cashier, jsQR vendored), login, logout."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+
+from walletcards.cashier import session as till_session
+from walletcards.cashier.models import Staff
+from walletcards.clients import Clients
+from walletcards.db import Database
+from walletcards.errors import ApiError
+from walletcards.loyalty.models import Program
+
+bp = Blueprint("cashier", __name__, url_prefix="/cashier")
+
+
+def _clients() -> Clients:
+    clients: Clients = current_app.extensions["walletcards.clients"]
+    return clients
+
+
+@bp.get("/")
+def page() -> Response:
+    database: Database = current_app.extensions["walletcards.db"]
+    staff_id = till_session.current_staff_id(_clients().clock.now())
+    staff = program = None
+    if staff_id is not None:
+        with database.transaction() as session:
+            staff = session.get(Staff, staff_id)
+            program = session.get(Program, staff.program_id) if staff else None
+    html = render_template(
+        "cashier.html",
+        staff=staff,
+        program=program,
+        csrf=till_session.csrf_token(),
+        slug=request.args.get("program", ""),
+        error=request.args.get("error"),
+    )
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/login")
+def login() -> Response:
+    if not till_session.csrf_ok(request.form.get("csrf_token")):
+        raise ApiError(400, "csrf", "the login form expired; reload the page")
+    database: Database = current_app.extensions["walletcards.db"]
+    slug = request.form.get("program", "")
+    with database.transaction() as session:
+        staff = till_session.login(
+            session,
+            slug,
+            request.form.get("email", ""),
+            request.form.get("password", ""),
+            _clients().clock.now(),
+        )
+    if staff is None:
+        return redirect(f"/cashier/?program={slug}&error=1", code=303)  # type: ignore[return-value]
+    return redirect("/cashier/", code=303)  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if till_session.csrf_ok(request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")):
+        till_session.logout()
+    return redirect("/cashier/", code=303)  # type: ignore[return-value]
