@@ -158,6 +158,38 @@ def staff_token(slug: str | None, email: str) -> None:
     click.echo(token)
 
 
+@staff.command("revoke")
+@click.option("--program", "slug", default=None)
+@click.argument("email")
+def staff_revoke(slug: str | None, email: str) -> None:
+    """Revoke every API token of a staff member (a lost POS, someone leaving)."""
+    from sqlalchemy import select
+
+    from walletcards.cashier.models import Staff, StaffToken
+    from walletcards.loyalty.models import Program
+
+    with _database() as database, database.transaction() as session:
+        query = select(Staff.id).where(Staff.email == email.strip().lower())
+        if slug:
+            query = query.join(Program, Program.id == Staff.program_id).where(Program.slug == slug)
+        ids = session.execute(query).scalars().all()
+        if not ids:
+            raise click.ClickException(f"{email}: no such staff member")
+        tokens = (
+            session.execute(
+                select(StaffToken).where(
+                    StaffToken.staff_id.in_(ids), StaffToken.revoked_at.is_(None)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for token in tokens:
+            token.revoked_at = SystemClock().now()
+        revoked = len(tokens)
+    click.echo(f"revoked {revoked} token(s) of {email}")
+
+
 @main.group()
 def certs() -> None:
     """Certificates for Apple Wallet passes."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import datetime
 
 TAG_BYTES = 8
 
@@ -33,3 +34,23 @@ def member_number_of(secret_key: str, program_slug: str, code: str) -> str | Non
         return None
     expected = _tag(secret_key, program_slug, number)
     return number if hmac.compare_digest(tag.upper(), expected) else None
+
+
+def totp(key: bytes, counter: int, digits: int = 8) -> str:
+    """RFC 6238 / 4226 with SHA-1, as Google's rotating barcodes use (TOTP_SHA1)."""
+    digest = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return str(value % 10**digits).zfill(digits)
+
+
+def totp_key(qr_secret: str) -> bytes:
+    """The card's TOTP key (the same derivation as walletcards.google.objects.totp_secret)."""
+    return hashlib.sha256(f"totp:{qr_secret}".encode()).digest()[:20]
+
+
+def totp_matches(qr_secret: str, code: str, now: datetime, period: int = 30) -> bool:
+    """The code of this 30-second step or the one before or after (clock drift)."""
+    step = int(now.timestamp()) // period
+    key = totp_key(qr_secret)
+    return any(hmac.compare_digest(totp(key, step + d), code) for d in (-1, 0, 1))

@@ -234,3 +234,39 @@ def test_logout_ends_the_session(
         "/api/v1/cashier/scan", json={"code": card_code}, headers={"X-CSRF-Token": csrf}
     )
     assert after.status_code == 401
+
+
+def test_a_google_rotating_code_is_accepted_only_while_fresh(
+    client: FlaskClient,
+    cashier: dict[str, str],
+    card_code: str,
+    database: Database,
+    clock: FixedClock,
+) -> None:
+    from walletcards.codes import totp, totp_key
+
+    with database.transaction() as session:
+        card = session.execute(select(Card)).scalar_one()
+    step = int(clock.now().timestamp()) // 30
+    fresh = f"{card.member_number}-T{totp(totp_key(card.qr_secret), step)}"
+    stale = f"{card.member_number}-T{totp(totp_key(card.qr_secret), step - 5)}"
+    ok = client.post("/api/v1/cashier/scan", json={"code": fresh}, headers=cashier)
+    assert ok.status_code == 200
+    old = client.post("/api/v1/cashier/scan", json={"code": stale}, headers=cashier)
+    assert old.status_code == 422 and old.json["error"]["code"] == "forged_code"
+
+
+def test_revoked_tokens_stop_working(
+    client: FlaskClient, cashier: dict[str, str], card_code: str, database: Database
+) -> None:
+    from click.testing import CliRunner
+
+    from walletcards.cli import main
+
+    env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
+    result = CliRunner().invoke(main, ["staff", "revoke", "till1@example.com"], env=env)
+    assert result.exit_code == 0 and "revoked 1 token" in result.output
+    assert (
+        client.post("/api/v1/cashier/scan", json={"code": card_code}, headers=cashier).status_code
+        == 401
+    )

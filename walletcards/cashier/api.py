@@ -25,7 +25,7 @@ from walletcards.cashier import session as till_session
 from walletcards.cashier.models import Staff, TillRequest
 from walletcards.cashier.staff import staff_for_token
 from walletcards.clients import Clients
-from walletcards.codes import member_number_of
+from walletcards.codes import member_number_of, totp_matches
 from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.loyalty import awards, ledger
@@ -79,7 +79,12 @@ def _find_card(session: Session, program: Program, code: Any, secret_key: str) -
         raise ApiError(422, "invalid_code", "code: the scanned or typed card code is required")
     code = code.strip()
     card = None
-    if "-" in code and code.split("-", 1)[0].isdigit():  # a QR code: check its tag first
+    number_part, _, tag = code.partition("-")
+    if number_part.isdigit() and re.fullmatch(r"T\d{8}", tag):  # Google's rotating TOTP code
+        card = _by(session, program, Card.member_number == number_part)
+        if card is None or not totp_matches(card.qr_secret, tag[1:], _context()[2].clock.now()):
+            raise ApiError(422, "forged_code", "this rotating code is not genuine or has expired")
+    elif "-" in code and number_part.isdigit():  # a QR code: check its tag first
         number = member_number_of(secret_key, program.slug, code)
         if number is None:
             raise ApiError(422, "forged_code", "this card code is not genuine (altered or forged)")

@@ -7,11 +7,11 @@ the balance (``loyaltyPoints.balance`` holds exactly one of int/string/double/mo
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 from walletcards.cardface import CardFace
+from walletcards.codes import totp_key
 
 ID_SUFFIX = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -49,8 +49,9 @@ def loyalty_class(
 
 
 def totp_secret(qr_secret: str) -> bytes:
-    """The card's TOTP key for a rotating barcode, derived from its own QR secret."""
-    return hashlib.sha256(f"totp:{qr_secret}".encode()).digest()[:20]
+    """The card's TOTP key for a rotating barcode, derived from its own QR secret (the till
+    checks codes with the same key: walletcards.codes.totp_matches)."""
+    return totp_key(qr_secret)
 
 
 def rotating_barcode(face: CardFace, qr_secret: str) -> dict[str, Any]:
