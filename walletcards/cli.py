@@ -352,6 +352,83 @@ def worker(batch: int, lease: int) -> None:
 
 
 @main.group()
+def events() -> None:
+    """Signed events sent to the shop's endpoints (see docs/events.md)."""
+
+
+@events.command("list")
+@click.option("--status", default=None, help="pending, delivered, failed or paused")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+def events_list(status: str | None, limit: int) -> None:
+    """The latest events: id, type, endpoint, status, attempts, last answer."""
+    from sqlalchemy import select
+
+    from walletcards.outbound.models import OutboundEvent
+
+    with _database() as database, database.transaction() as session:
+        query = select(OutboundEvent).order_by(OutboundEvent.id.desc()).limit(limit)
+        if status:
+            query = query.where(OutboundEvent.status == status)
+        for row in session.execute(query).scalars():
+            click.echo(
+                "\t".join(
+                    [
+                        str(row.id),
+                        row.event_id,
+                        row.type,
+                        row.endpoint_url,
+                        row.status,
+                        str(row.attempts),
+                        row.last_status or "-",
+                    ]
+                )
+            )
+
+
+@events.command("replay")
+@click.argument("row_id", type=int)
+def events_replay(row_id: int) -> None:
+    """Send an event again (same event id: receivers dedupe)."""
+    from walletcards.outbound.models import OutboundEvent
+
+    with _database() as database, database.transaction() as session:
+        row = session.get(OutboundEvent, row_id)
+        if row is None:
+            raise click.ClickException(f"no event {row_id}")
+        row.status, row.next_attempt_at = "pending", SystemClock().now()
+    click.echo(f"event {row_id} queued again")
+
+
+@events.command("resume")
+@click.option("--program", "slug", required=True)
+@click.argument("url")
+def events_resume(slug: str, url: str) -> None:
+    """Resume a paused endpoint: its waiting events are sent again."""
+    from sqlalchemy import delete, update
+
+    from walletcards.loyalty.programs import get_program
+    from walletcards.outbound.models import OutboundEvent, PausedEndpoint
+
+    with _database() as database, database.transaction() as session:
+        program = get_program(session, slug)
+        session.execute(
+            delete(PausedEndpoint).where(
+                PausedEndpoint.program_id == program.id, PausedEndpoint.endpoint_url == url
+            )
+        )
+        session.execute(
+            update(OutboundEvent)
+            .where(
+                OutboundEvent.program_id == program.id,
+                OutboundEvent.endpoint_url == url,
+                OutboundEvent.status == "paused",
+            )
+            .values(status="pending", next_attempt_at=SystemClock().now())
+        )
+    click.echo(f"{url} resumed")
+
+
+@main.group()
 def jobs() -> None:
     """Scheduled jobs (the worker runs them every minute)."""
 

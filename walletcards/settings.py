@@ -52,6 +52,7 @@ class Settings:
     apns_url: str = "https://api.push.apple.com"
     apns_ca_file: str | None = None
     google_api_url: str = "https://walletobjects.googleapis.com"
+    smtp_url: Secret | None = None  # smtp://user:pass@host:587 (STARTTLS) or smtps://
     dev: bool = False
     instance_path: Path = field(default_factory=_default_instance)
 
@@ -96,6 +97,7 @@ class Settings:
             apns_url=(values.get("apns_url") or cls.apns_url).rstrip("/"),
             apns_ca_file=values.get("apns_ca_file") or None,
             google_api_url=(values.get("google_api_url") or cls.google_api_url).rstrip("/"),
+            smtp_url=Secret(values["smtp_url"]) if values.get("smtp_url") else None,
             dev=dev,
             instance_path=instance,
         )

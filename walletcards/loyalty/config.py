@@ -136,6 +136,8 @@ def parse_program(document: dict[str, Any]) -> ProgramConfig:
     _check_secrets(top.raw("webhooks"), problems)
     _check_apple(top.raw("apple"), problems)
     _check_google(top.raw("google"), problems)
+    _check_email(top.raw("email"), problems)
+    _check_events(top.raw("events"), problems)
     rules = parse_rules(top, currency, problems)
     rules = replace(rules, timezone=timezone)
     top.finish()
@@ -322,3 +324,38 @@ def _check_google(data: Any, problems: list[tuple[str, str]]) -> None:
     reader.string("service_account_file", required=True)
     reader.boolean("rotating_barcode", False)
     reader.finish()
+
+
+def _check_email(data: Any, problems: list[tuple[str, str]]) -> None:
+    if data is None:
+        return
+    reader = TableReader(data, "email", problems)
+    reader.boolean("enabled", True)
+    sender = reader.string("from", required=True)
+    if sender and "@" not in sender:
+        reader.fail("from", 'an address, e.g. "Demo Coffee <cards@demo.example>"')
+    reader.string("reply_to")
+    reader.finish()
+
+
+EVENT_TYPES = ("card.issued", "points.changed", "tier.changed", "points.expiring", "points.expired")
+
+
+def _check_events(data: Any, problems: list[tuple[str, str]]) -> None:
+    if data is None:
+        return
+    if not isinstance(data, list):
+        problems.append(("events", "must be a list of [[events]] tables"))
+        return
+    for index, item in enumerate(data):
+        reader = TableReader(item, f"events[{index}]", problems)
+        url = reader.string("url", required=True)
+        if url and not url.startswith(("https://", "http://")):
+            reader.fail("url", "must be an http(s) URL")
+        reader.string("secret", required=True)
+        types = reader.raw("types")
+        if types is not None and (
+            not isinstance(types, list) or not set(types) <= set(EVENT_TYPES)
+        ):
+            reader.fail("types", f"a list of {', '.join(EVENT_TYPES)}")
+        reader.finish()

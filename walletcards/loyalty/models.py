@@ -223,3 +223,8 @@ class Refund(Model):
     points_reversed: Mapped[int] = mapped_column(BigInteger)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     created_at: Mapped[datetime]
+
+
+# The outbox fills itself from session events (walletcards/outbound/hooks.py); importing it
+# here registers them wherever the models are used.
+from walletcards.outbound import hooks as _outbox_hooks  # noqa: E402, F401

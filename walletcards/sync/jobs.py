@@ -25,6 +25,7 @@ from walletcards.loyalty.models import Card, Customer, Lot, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
+from walletcards.outbound.hooks import emit
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x77616C6C65  # "walle": the jobs' cluster-wide advisory lock
@@ -113,6 +114,21 @@ def _warn(database: Database, now: datetime) -> int:
                 card = ledger.lock_card(session, card_id)
                 card.version += 1  # the card face now shows the warning
                 card.updated_at = now
+                points = sum(
+                    session.execute(
+                        select(Lot.remaining).where(
+                            Lot.id.in_([lot.id for lot in lots if lot.card_id == card_id])
+                        )
+                    ).scalars()
+                )
+                emit(
+                    session,
+                    program,
+                    card,
+                    "points.expiring",
+                    {"points": points, "before": horizon.isoformat()},
+                    now,
+                )
             warned += len(lots)
     return warned
 

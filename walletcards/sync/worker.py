@@ -227,6 +227,17 @@ class Worker:
                     done,
                 )
 
+    def deliver_outbox(self) -> int:
+        """Card emails and outbound events that are due (see walletcards/outbound)."""
+        if self.settings is None:
+            return 0
+        from walletcards.outbound.delivery import deliver_emails, deliver_events
+
+        now = self.clock.now()
+        return deliver_emails(self.database, self.settings, now) + deliver_events(
+            self.database, self.settings, now
+        )
+
     def drain(self, max_steps: int = 10_000) -> StepReport:
         """Steps until nothing is due now (tests, `jobs`, the bench)."""
         total = StepReport()
@@ -256,6 +267,7 @@ class Worker:
                     next_jobs = time.monotonic() + jobs_every
                 try:
                     busy = self.step().cards > 0
+                    busy = self.deliver_outbox() > 0 or busy
                 except Exception:
                     log.exception("sync step failed; will try again")
                     busy = False

@@ -1,0 +1,109 @@
+"""Outbound test kit: a real SMTP server (aiosmtpd) and an HTTP receiver, both on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask, Response, request
+from werkzeug.serving import make_server
+
+from tests.conftest import MakeProgram
+from tests.orders.conftest import ORDERS_SECRET
+from walletcards import create_app
+from walletcards.clients import Clients
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty.models import Program
+from walletcards.settings import Secret, Settings
+
+EVENTS_SECRET = "whsec_events_secret_0123456789"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    inbox = Inbox()
+    with socket.socket() as probe:  # aiosmtpd needs a real port number up front
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@dataclass
+class Receiver:
+    url: str
+    calls: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)  # statuses to give, then 200
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    app = Flask("receiver")
+    box = Receiver("")
+
+    @app.post("/hook")
+    def hook() -> Response:
+        box.calls.append(({k: v for k, v in request.headers.items()}, request.get_data()))
+        status = box.answers.pop(0) if box.answers else 200
+        return Response("ok", status=status)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    box.url = f"http://127.0.0.1:{server.server_port}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield box
+    server.shutdown()
+    thread.join(5)
+    server.server_close()
+
+
+@pytest.fixture
+def program(make_program: MakeProgram, receiver: Receiver) -> Program:
+    return make_program(
+        webhooks={"orders_secret": ORDERS_SECRET},
+        events=[{"url": receiver.url, "secret": EVENTS_SECRET}],
+    )
+
+
+@pytest.fixture
+def settings(database: Database, smtp: tuple[Controller, Inbox], tmp_path: Path) -> Settings:
+    controller = smtp[0]
+    return Settings(
+        database_url=database.url,
+        public_url="https://cards.example.com",
+        secret_key=Secret("test-secret-key-0123456789"),
+        instance_path=tmp_path,
+        smtp_url=Secret(f"smtp://127.0.0.1:{controller.port}"),
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock) -> Iterator[Flask]:
+    app = create_app(settings, Clients(clock=clock))
+    yield app
+    app.extensions["walletcards.db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask, program: Program) -> Any:
+    return app.test_client()

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.apple.helpers import paid_order
+from tests.orders.conftest import post_orders
+from tests.outbound.conftest import Inbox
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.outbound.delivery import deliver_emails
+from walletcards.outbound.models import OutboxEmail
+from walletcards.settings import Secret, Settings
+
+
+def test_a_new_card_is_emailed_once_with_both_parts_the_link_and_the_qr(
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp: tuple[Any, Inbox],
+) -> None:
+    answer = paid_order(client, clock, "A-1", locale="ru")
+    paid_order(client, clock, "A-2", locale="ru")  # a second order: no second email
+    assert deliver_emails(database, settings, clock.now()) == 1
+    assert deliver_emails(database, settings, clock.now()) == 0
+    (message,) = smtp[1].messages
+    assert message["To"] == "c-1@example.com" and "Demo Coffee" in message["Subject"]
+    assert message["Subject"] == "Ваша карта лояльности Demo Coffee"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html_part = message.get_body(preferencelist=("html",))
+    html = html_part.get_content()
+    assert answer["card"]["url"] in text and answer["card"]["url"] in html
+    assert answer["card"]["apple"] in html
+    images = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0]["Content-ID"].strip("<>") in html
+
+
+def test_smtp_down_is_retried_later(
+    client: Any, database: Database, settings: Settings, clock: FixedClock, smtp: tuple[Any, Inbox]
+) -> None:
+    paid_order(client, clock, "A-1")
+    down = Settings(**{**settings.__dict__, "smtp_url": Secret("smtp://127.0.0.1:9")})
+    assert deliver_emails(database, down, clock.now()) == 0
+    with database.transaction() as session:
+        row = session.execute(select(OutboxEmail)).scalar_one()
+        assert (row.status, row.attempts) == ("pending", 1) and row.last_error
+    assert deliver_emails(database, settings, clock.now()) == 0  # backing off
+    clock.advance(timedelta(minutes=10))
+    assert deliver_emails(database, settings, clock.now()) == 1
+    assert len(smtp[1].messages) == 1
+
+
+def test_a_crash_between_sent_and_recorded_resends_at_most_once_with_the_same_message_id(
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp: tuple[Any, Inbox],
+) -> None:
+    from walletcards.outbound import delivery, mail
+
+    paid_order(client, clock, "A-1")
+    real_send = mail.send
+    crashed = []
+
+    def send_then_crash(url: str, message: Any) -> None:
+        real_send(url, message)  # the server accepted it...
+        crashed.append(True)
+        raise SystemExit("worker killed")  # ...and the worker dies before recording
+
+    delivery.mail.send = send_then_crash  # type: ignore[assignment]
+    try:
+        with contextlib.suppress(SystemExit):
+            deliver_emails(database, settings, clock.now())
+    finally:
+        delivery.mail.send = real_send  # type: ignore[assignment]
+    assert crashed and len(smtp[1].messages) == 1
+    assert deliver_emails(database, settings, clock.now()) == 0  # leased: not yet
+    clock.advance(timedelta(minutes=6))  # the lease ran out
+    assert deliver_emails(database, settings, clock.now()) == 1
+    assert deliver_emails(database, settings, clock.now() + timedelta(days=1)) == 0
+    first, second = smtp[1].messages
+    assert first["Message-ID"] == second["Message-ID"]  # the one duplicate is recognisable
+
+
+def test_customers_without_email_are_skipped_and_recorded(
+    client: Any, database: Database, clock: FixedClock
+) -> None:
+    body = {
+        "id": "evt-x",
+        "type": "order.paid",
+        "order": {
+            "id": "X",
+            "currency": "USD",
+            "paid_at": clock.now().isoformat(),
+            "lines": [{"amount": "10.00"}],
+        },
+        "customer": {"id": "no-email"},
+    }
+    assert post_orders(client, body, at=int(clock.now().timestamp())).status_code == 200
+    with database.transaction() as session:
+        row = session.execute(select(OutboxEmail)).scalar_one()
+    assert row.status == "skipped" and "no email" in (row.last_error or "")
+
+
+def test_a_shop_that_sends_the_link_itself_turns_the_email_off(
+    make_program: Any, client: Any, database: Database, clock: FixedClock, program: Any
+) -> None:
+    make_program(
+        email={"enabled": False, "from": "x@demo.example"},
+        webhooks={"orders_secret": "whsec_orders_secret_0123456789"},
+    )
+    paid_order(client, clock, "A-1")
+    with database.transaction() as session:
+        assert session.execute(select(OutboxEmail)).first() is None

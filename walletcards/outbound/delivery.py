@@ -1,0 +1,225 @@
+"""The worker's outbox steps: claim due rows (SKIP LOCKED on PostgreSQL, a lease via
+``next_attempt_at``), send outside any transaction, record the outcome.
+
+Emails: at-least-once. A crash after the SMTP server accepted a message but before the
+"sent" row committed resends it once the lease ends: **at most one duplicate**, carrying the
+same Message-ID so mail clients can fold it (tested). Zero duplicates would need the SMTP
+server to dedupe, which SMTP does not offer.
+
+Events: at-least-once, exponential backoff (30 s doubling, at most 6 h) for up to 3 days; then
+the event fails and its endpoint is paused (its later events wait, `walletcards events
+resume`). Receivers dedupe by ``Walletcards-Event-Id`` and order a card's events by
+``card.sequence``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import smtplib
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from walletcards.cardface import card_face
+from walletcards.db import Database
+from walletcards.links import card_links
+from walletcards.loyalty.models import Card, Program
+from walletcards.loyalty.programs import program_config, resolve_secret
+from walletcards.orders.signatures import timestamped_signature
+from walletcards.outbound import mail
+from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
+from walletcards.settings import Settings
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+EMAIL_ATTEMPTS = 12
+EVENT_LIFETIME = timedelta(days=3)
+MAX_EVENT_BACKOFF = timedelta(hours=6)
+
+
+def _due(session: Session, model: Any, now: datetime, limit: int, postgres: bool) -> list[Any]:
+    query = (
+        select(model)
+        .where(model.status == "pending", model.next_attempt_at <= now)
+        .order_by(model.id)
+        .limit(limit)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.execute(query).scalars())
+    for row in rows:
+        row.next_attempt_at = now + LEASE  # ours until then; a crash hands it on after
+        row.attempts += 1
+    return rows
+
+
+def deliver_emails(database: Database, settings: Settings, now: datetime, limit: int = 50) -> int:
+    if settings.smtp_url is None:
+        return 0
+    with database.transaction() as session:
+        session.info["quiet"] = True
+        batch = []
+        for row in _due(session, OutboxEmail, now, limit, database.is_postgres):
+            card = session.get(Card, row.card_id)
+            program = session.get(Program, row.program_id)
+            assert card is not None and program is not None and row.recipient
+            document = program_config(program).document
+            email = document.get("email") or {}
+            face = card_face(session, program, card, now, settings.secret_key.reveal())
+            links = card_links(settings.public_url, card.public_token, "google" in document)
+            if "apple" not in document:
+                links["apple"] = None
+            batch.append(
+                (
+                    row.id,
+                    row.attempts,
+                    mail.CardMail(
+                        row.recipient,
+                        email["from"],
+                        email.get("reply_to"),
+                        row.message_id,
+                        face,
+                        links,
+                    ),
+                )
+            )
+    sent = 0
+    for row_id, attempts, message in batch:
+        error = None
+        try:
+            mail.send(settings.smtp_url.reveal(), mail.build(message))
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        with database.transaction() as session:
+            session.info["quiet"] = True
+            row = session.get(OutboxEmail, row_id)
+            assert row is not None
+            if error is None:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+                sent += 1
+            else:
+                log.warning("card email %s not sent (attempt %s): %s", row_id, attempts, error)
+                row.last_error = error
+                row.status = "failed" if attempts >= EMAIL_ATTEMPTS else "pending"
+                row.next_attempt_at = now + _backoff(attempts, timedelta(hours=6))
+    return sent
+
+
+def _backoff(attempts: int, cap: timedelta) -> timedelta:
+    seconds = min(cap.total_seconds(), 30 * 2 ** min(attempts, 20))
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311
+
+
+def event_body(event: OutboundEvent, settings: Settings) -> bytes:
+    payload = dict(event.payload)
+    card = payload.get("card")
+    if isinstance(card, dict) and "token" in card:
+        card = dict(card)
+        links = card_links(settings.public_url, str(card.pop("token")), True)
+        payload["card"] = {**card, "url": links["url"]}
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def deliver_events(
+    database: Database,
+    settings: Settings,
+    now: datetime,
+    limit: int = 100,
+    client: httpx.Client | None = None,
+) -> int:
+    with database.transaction() as session:
+        session.info["quiet"] = True
+        batch = []
+        for row in _due(session, OutboundEvent, now, limit, database.is_postgres):
+            program = session.get(Program, row.program_id)
+            assert program is not None
+            endpoint = next(
+                (
+                    e
+                    for e in program_config(program).document.get("events") or []
+                    if e["url"] == row.endpoint_url
+                ),
+                None,
+            )
+            secret = resolve_secret(endpoint.get("secret")) if endpoint else None
+            batch.append(
+                (
+                    row.id,
+                    row.event_id,
+                    row.type,
+                    row.endpoint_url,
+                    secret,
+                    event_body(row, settings),
+                )
+            )
+    http = client or httpx.Client(timeout=10.0)
+    delivered = 0
+    try:
+        for row_id, event_id, kind, url, secret, body in batch:
+            status = "no secret configured for this endpoint"
+            if secret:
+                timestamp = int(now.timestamp())
+                headers = {
+                    "Content-Type": "application/json",
+                    "Walletcards-Event-Id": event_id,
+                    "Walletcards-Event-Type": kind,
+                    "Walletcards-Signature": f"t={timestamp},v1="
+                    + timestamped_signature(secret, timestamp, body),
+                }
+                try:
+                    response = http.post(url, content=body, headers=headers)
+                    status = f"HTTP {response.status_code}"
+                except httpx.HTTPError as exc:
+                    status = f"{type(exc).__name__}"
+            ok = status.startswith("HTTP 2")
+            delivered += int(ok)
+            _record_event(database, row_id, ok, status, now)
+    finally:
+        if client is None:
+            http.close()
+    return delivered
+
+
+def _record_event(database: Database, row_id: int, ok: bool, status: str, now: datetime) -> None:
+    with database.transaction() as session:
+        session.info["quiet"] = True
+        row = session.get(OutboundEvent, row_id)
+        assert row is not None
+        row.last_status = status
+        if ok:
+            row.status, row.delivered_at = "delivered", now
+            return
+        if now - row.created_at < EVENT_LIFETIME:
+            row.next_attempt_at = now + _backoff(row.attempts, MAX_EVENT_BACKOFF)
+            return
+        row.status = "failed"
+        log.error("events to %s failed for 3 days: endpoint paused", row.endpoint_url)
+        exists = session.execute(
+            select(PausedEndpoint).where(
+                PausedEndpoint.program_id == row.program_id,
+                PausedEndpoint.endpoint_url == row.endpoint_url,
+            )
+        ).first()
+        if exists is None:
+            session.add(
+                PausedEndpoint(
+                    program_id=row.program_id,
+                    endpoint_url=row.endpoint_url,
+                    paused_at=now,
+                    reason=f"failing for 3 days: {status}",
+                )
+            )
+        session.execute(
+            update(OutboundEvent)
+            .where(
+                OutboundEvent.program_id == row.program_id,
+                OutboundEvent.endpoint_url == row.endpoint_url,
+                OutboundEvent.status == "pending",
+            )
+            .values(status="paused")
+        )
