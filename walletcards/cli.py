@@ -429,6 +429,36 @@ def events_resume(slug: str, url: str) -> None:
 
 
 @main.group()
+def email() -> None:
+    """The card email."""
+
+
+@email.command("resend")
+@click.option("--program", "slug", required=True)
+@click.argument("member_number")
+def email_resend(slug: str, member_number: str) -> None:
+    """Send a customer their card email again (the worker delivers it)."""
+    from sqlalchemy import select
+
+    from walletcards.loyalty.models import Card
+    from walletcards.loyalty.programs import get_program
+    from walletcards.outbound.hooks import queue_card_email
+
+    with _database() as database, database.transaction() as session:
+        program = get_program(session, slug)
+        card = session.execute(
+            select(Card).where(Card.program_id == program.id, Card.member_number == member_number)
+        ).scalar_one_or_none()
+        if card is None:
+            raise click.ClickException(f"no card {member_number} in {slug}")
+        row = queue_card_email(session, program, card, SystemClock().now())
+        if row is None:
+            raise click.ClickException(f"the card email is turned off for {slug}")
+        status = row.status
+    click.echo(f"card email {status}" + (" (no email address)" if status == "skipped" else ""))
+
+
+@main.group()
 def jobs() -> None:
     """Scheduled jobs (the worker runs them every minute)."""
 

@@ -117,3 +117,24 @@ def test_a_shop_that_sends_the_link_itself_turns_the_email_off(
     paid_order(client, clock, "A-1")
     with database.transaction() as session:
         assert session.execute(select(OutboxEmail)).first() is None
+
+
+def test_resend_card_queues_another_email(
+    client: Any, database: Database, settings: Settings, clock: FixedClock, smtp: tuple[Any, Inbox]
+) -> None:
+    from click.testing import CliRunner
+
+    from walletcards.cli import main
+    from walletcards.loyalty.models import Card
+
+    paid_order(client, clock, "A-1")
+    deliver_emails(database, settings, clock.now())
+    with database.transaction() as session:
+        number = session.execute(select(Card.member_number)).scalar_one()
+    env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
+    result = CliRunner().invoke(main, ["email", "resend", "--program", "demo", number], env=env)
+    assert result.exit_code == 0 and "card email pending" in result.output
+    from datetime import UTC, datetime
+
+    assert deliver_emails(database, settings, datetime.now(UTC)) == 1
+    assert len(smtp[1].messages) == 2

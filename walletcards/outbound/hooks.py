@@ -101,6 +101,31 @@ def _fill_outbox(session: Session, _flush: Any) -> None:
                     )
 
 
+def queue_card_email(
+    session: Session, program: Program, card: Card, now: datetime
+) -> OutboxEmail | None:
+    """Queue the card email (a new card, or "resend card"); None when the programme's email is
+    off. A customer without an email address is recorded as skipped."""
+    email = program_config(program).document.get("email") or {}
+    if not email or not email.get("enabled", True):
+        return None  # the shop sends the card link itself
+    customer = session.get(Customer, card.customer_id)
+    recipient = customer.email if customer else None
+    row = OutboxEmail(
+        program_id=program.id,
+        card_id=card.id,
+        recipient=recipient,
+        message_id=f"<card-{uuid.uuid4().hex}@walletcards>",
+        status="pending" if recipient else "skipped",
+        attempts=0,
+        next_attempt_at=now,
+        last_error=None if recipient else "the customer has no email address",
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
 def _card_created(session: Session, card: Card) -> None:
     program = session.get(Program, card.program_id)
     assert program is not None
@@ -119,23 +144,7 @@ def _card_created(session: Session, card: Card) -> None:
         },
         now,
     )
-    email = program_config(program).document.get("email") or {}
-    if not email or not email.get("enabled", True):
-        return  # the shop sends the card link itself
-    recipient = customer.email if customer else None
-    session.add(
-        OutboxEmail(
-            program_id=program.id,
-            card_id=card.id,
-            recipient=recipient,
-            message_id=f"<card-{uuid.uuid4().hex}@walletcards>",
-            status="pending" if recipient else "skipped",
-            attempts=0,
-            next_attempt_at=now,
-            last_error=None if recipient else "the customer has no email address",
-            created_at=now,
-        )
-    )
+    queue_card_email(session, program, card, now)
 
 
 def _entry_posted(session: Session, entry: LedgerEntry) -> None:
