@@ -11,6 +11,7 @@ BENCHMARKS = [
     ("bench.webhooks", ["--orders", "200"]),
     ("bench.pkpass", ["--passes", "100", "--stock-passes", "10"]),
     ("bench.push", ["--devices", "500", "--commits", "20"]),
+    ("bench.importer", ["--rows", "2000"]),
 ]
 
 

@@ -428,6 +428,52 @@ def events_resume(slug: str, url: str) -> None:
     click.echo(f"{url} resumed")
 
 
+@main.group(name="import")
+def import_() -> None:
+    """Bring data across from another system."""
+
+
+@import_.command("customers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--program", "slug", required=True)
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
+@click.option(
+    "--map", "mapping", default=None, help='discount_level to points, e.g. "5=500,10=1000,15=2000".'
+)
+def import_customers(path: str, slug: str, dry_run: bool, mapping: str | None) -> None:
+    """Customers with opening points from a CSV file (see README); idempotent."""
+    from pathlib import Path
+
+    from walletcards.admin import importer
+    from walletcards.loyalty.programs import UnknownProgram, get_program
+
+    try:
+        parsed_map = importer.parse_mapping(mapping)
+    except ValueError as exc:
+        raise click.ClickException(f"--map: {exc}") from exc
+    now = SystemClock().now()
+    try:
+        with _database() as database, database.transaction() as session:
+            program = get_program(session, slug)
+            plan = importer.read(Path(path), program, parsed_map)
+            importer.skip_imported(session, program, plan)
+            for line in importer.summary_lines(plan):
+                click.echo(line)
+            if dry_run:
+                click.echo("dry run: nothing written")  # only SELECTs ran
+                return
+            with click.progressbar(
+                length=len(plan.rows), label="importing", file=sys.stderr
+            ) as bar:
+                written = importer.apply(session, program, plan, now, bar.update)
+    except (UnknownProgram, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"imported {written} customers ({plan.total} points); "
+        f"{plan.already} already imported, {len(plan.rejected)} rejected"
+    )
+
+
 @main.group()
 def email() -> None:
     """The card email."""

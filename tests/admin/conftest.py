@@ -1,0 +1,1 @@
+"""Import tests run against the demo programme."""

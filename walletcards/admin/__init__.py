@@ -1,0 +1,1 @@
+"""The shop owner's side: migration import (admin API and dashboard come next)."""
