@@ -16,12 +16,14 @@ STATIC = Path(__file__).resolve().parent.parent / "static"  # the top-level stat
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
+    from walletcards.admin.api import bp as admin_api_bp
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
     from walletcards.cashier.views import bp as cashier_bp
     from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
+    from walletcards.openapi import bp as openapi_bp
     from walletcards.orders.views import bp as webhooks_bp
 
     settings = settings or Settings.from_env()
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(passkit_bp)
     app.register_blueprint(cashier_api_bp)
     app.register_blueprint(cashier_bp)
+    app.register_blueprint(admin_api_bp)
+    app.register_blueprint(openapi_bp)
     _limit_logins(app)
     _check_certificates(app)
     return app

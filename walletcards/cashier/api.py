@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -148,6 +149,21 @@ def scan() -> tuple[Response, int]:
 
 def _idempotent(action: str) -> tuple[Response, int]:
     """Runs ``earn``/``redeem`` once per (staff, Idempotency-Key)."""
+    run = _earn if action == "earn" else _redeem
+
+    def call(
+        session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        _, settings, clients = _context()
+        return run(session, staff, program, body, key, settings, clients)
+
+    return _idempotent_run(action, call)
+
+
+def _idempotent_run(
+    action: str, run: Callable[[Session, Staff, Program, dict[str, Any], str], dict[str, Any]]
+) -> tuple[Response, int]:
+    """Runs a write once per (staff, Idempotency-Key); a retry gets the stored answer."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 255:
         raise ApiError(
@@ -157,7 +173,7 @@ def _idempotent(action: str) -> tuple[Response, int]:
         )
     body = _body()
     digest = hashlib.sha256(json.dumps([action, body], sort_keys=True).encode()).hexdigest()
-    database, settings, clients = _context()
+    database, _, clients = _context()
     for _ in range(2):
         try:
             with database.transaction() as session:
@@ -175,9 +191,7 @@ def _idempotent(action: str) -> tuple[Response, int]:
                             "this Idempotency-Key was used for another request",
                         )
                     return jsonify(earlier.response), earlier.status
-                answer = (_earn if action == "earn" else _redeem)(
-                    session, staff, program, body, key, settings, clients
-                )
+                answer = run(session, staff, program, body, key)
                 session.add(
                     TillRequest(
                         staff_id=staff.id,

@@ -1,0 +1,185 @@
+"""The owner's API under /api/v1/programs/<slug>/ for managers and admins (cashiers: 403):
+customer search, a card with its ledger, manual adjustments with a reason, resend the card
+email. Same authentication as the till (Bearer token or the page session + CSRF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from walletcards.cashier.api import _answer, _body, _context, _idempotent_run, _staff
+from walletcards.cashier.models import Staff
+from walletcards.errors import ApiError
+from walletcards.loyalty import ledger
+from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
+from walletcards.loyalty.programs import program_rules
+from walletcards.outbound.hooks import queue_card_email
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")
+
+
+def _manager(session: Session, slug: str) -> tuple[Staff, Program]:
+    staff, program = _staff(session)
+    if program.slug != slug:
+        raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
+    if staff.role not in ("manager", "admin"):
+        raise ApiError(403, "forbidden", "this needs a manager or admin account")
+    return staff, program
+
+
+def _card(session: Session, program: Program, member_number: str) -> Card:
+    card = session.execute(
+        select(Card).where(Card.program_id == program.id, Card.member_number == member_number[:20])
+    ).scalar_one_or_none()
+    if card is None:
+        raise ApiError(404, "unknown_card", f"no card {member_number!r}")
+    return card
+
+
+@bp.get("/customers")
+def customers(slug: str) -> tuple[Response, int]:
+    query = (request.args.get("q") or "").strip()[:320]
+    if not query:
+        raise ApiError(422, "invalid_query", "q: an email, phone or member number")
+    database, _, _ = _context()
+    with database.transaction() as session:
+        _, program = _manager(session, slug)
+        rows = session.execute(
+            select(
+                Card.member_number,
+                Customer.name,
+                Customer.email,
+                Customer.phone,
+                Card.available,
+                Card.pending,
+                Card.tier_code,
+            )
+            .join(Customer, Customer.id == Card.customer_id)
+            .where(
+                Card.program_id == program.id,
+                or_(
+                    Customer.email == query.lower(),
+                    Customer.phone == query,
+                    Card.member_number == query,
+                ),
+            )
+            .limit(20)
+        ).all()
+    return jsonify(
+        {
+            "customers": [
+                {
+                    "member_number": r[0],
+                    "name": r[1],
+                    "email": r[2],
+                    "phone": r[3],
+                    "balance": {"available": r[4], "pending": r[5]},
+                    "tier": r[6],
+                }
+                for r in rows
+            ]
+        }
+    ), 200
+
+
+@bp.get("/cards/<member_number>")
+def card(slug: str, member_number: str) -> tuple[Response, int]:
+    database, settings, clients = _context()
+    with database.transaction() as session:
+        _, program = _manager(session, slug)
+        found = _card(session, program, member_number)
+        entries = session.execute(
+            select(LedgerEntry)
+            .where(LedgerEntry.card_id == found.id)
+            .order_by(LedgerEntry.id.desc())
+            .limit(100)
+        ).scalars()
+        answer = _answer(
+            session,
+            program,
+            found,
+            settings,
+            clients,
+            entries=[
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "points": e.points,
+                    "cause": e.cause,
+                    "actor": e.actor,
+                    "memo": e.memo,
+                    "created_at": e.created_at.isoformat(),
+                }
+                for e in entries
+            ],
+        )
+    return jsonify(answer), 200
+
+
+@bp.post("/cards/<member_number>/adjustments")
+def adjust(slug: str, member_number: str) -> tuple[Response, int]:
+    """A manual correction with a reason: positive credits, negative debits (never below 0)."""
+
+    def run(
+        session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        if program.slug != slug or staff.role not in ("manager", "admin"):
+            raise ApiError(403, "forbidden", "this needs a manager or admin of this programme")
+        points, reason = body.get("points"), body.get("reason")
+        if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+            raise ApiError(422, "invalid_points", "points: a whole number, not 0")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+            raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
+        found = ledger.lock_card(session, _card(session, program, member_number).id)
+        now = _context()[2].clock.now()
+        entry_key = f"adjust:{staff.id}:{key}"
+        if points > 0:
+            ledger.credit(
+                session,
+                found,
+                kind="bonus",
+                key=entry_key,
+                points=points,
+                cause=f"adjustment:{reason.strip()[:200]}",
+                now=now,
+                available_at=now,
+                expires_at=None,
+                max_points=program_rules(program).max_points_per_entry,
+                actor=staff.email,
+                memo=reason,
+            )
+        else:
+            ledger.redeem(
+                session,
+                found,
+                key=entry_key,
+                points=-points,
+                cause=f"adjustment:{reason.strip()[:200]}",
+                now=now,
+                actor=staff.email,
+                memo=reason,
+            )
+        _, settings, clients = _context()
+        return _answer(
+            session, program, found, settings, clients, adjusted=points, recorded_by=staff.email
+        )
+
+    return _idempotent_run("adjust", run)
+
+
+@bp.post("/cards/<member_number>/resend-email")
+def resend(slug: str, member_number: str) -> tuple[Response, int]:
+    _body()
+    database, _, clients = _context()
+    with database.transaction() as session:
+        _, program = _manager(session, slug)
+        row = queue_card_email(
+            session, program, _card(session, program, member_number), clients.clock.now()
+        )
+        if row is None:
+            raise ApiError(409, "email_off", "the card email is turned off for this programme")
+        status = row.status
+    return jsonify({"email": status}), 200

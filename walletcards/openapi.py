@@ -1,0 +1,252 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3 description of every public endpoint (a test checks
+that every route of the app is documented here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {"$ref": "#/components/responses/Error"}
+JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _op(
+    summary: str,
+    tag: str,
+    *codes: int,
+    body: bool = False,
+    auth: bool = False,
+    idempotent: bool = False,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **{str(code): ERROR for code in codes},
+        },
+    }
+    if body:
+        operation["requestBody"] = JSON_BODY
+    if auth:
+        operation["security"] = [{"bearer": []}, {"session": []}]
+    if idempotent:
+        operation["parameters"] = [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 255},
+            }
+        ]
+    return operation
+
+
+def _page(summary: str, tag: str, media: str = "text/html") -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {"200": {"description": "OK", "content": {media: {}}}, "404": ERROR},
+    }
+
+
+def _param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {
+        "/healthz": {"get": _op("Process and database health", "service", 503)},
+        "/api/v1/openapi.json": {"get": _op("This document", "service")},
+        "/webhooks/{program}/{source}": {
+            "post": _op(
+                "A shop's webhook (source: shopify, woocommerce, orders); see docs/webhooks.md",
+                "webhooks",
+                400,
+                401,
+                404,
+                409,
+                413,
+                422,
+                body=True,
+            )
+        },
+        "/c/{token}": {"get": _page("The customer's card page", "card")},
+        "/c/{token}/qr.svg": {"get": _page("The card's QR code", "card", "image/svg+xml")},
+        "/c/{token}/card.pkpass": {
+            "get": _page("The Apple Wallet pass", "card", "application/vnd.apple.pkpass")
+        },
+        "/c/{token}/google": {
+            "get": {
+                "summary": "Redirect to the Google Wallet save link",
+                "tags": ["card"],
+                "responses": {
+                    "302": {"description": "to Google"},
+                    "404": ERROR,
+                    "502": ERROR,
+                    "503": ERROR,
+                },
+            }
+        },
+        "/p/{slug}/logo.png": {"get": _page("The programme's logo", "card", "image/png")},
+        "/passkit/v1/devices/{device}/registrations/{ptid}/{serial}": {
+            "post": _op("Register a device for a pass (Apple)", "passkit", 400, 401, body=True),
+            "delete": _op("Unregister a device (Apple)", "passkit", 401),
+        },
+        "/passkit/v1/devices/{device}/registrations/{ptid}": {
+            "get": _op("Serials updated since a tag (Apple)", "passkit", 400)
+        },
+        "/passkit/v1/passes/{ptid}/{serial}": {
+            "get": _page(
+                "The latest pass (Apple); 304 when not modified",
+                "passkit",
+                "application/vnd.apple.pkpass",
+            )
+        },
+        "/passkit/v1/log": {"post": _op("Device error logs (Apple)", "passkit", 400, body=True)},
+        "/cashier/": {"get": _page("The till page", "till")},
+        "/cashier/login": {
+            "post": {
+                "summary": "Sign in (form)",
+                "tags": ["till"],
+                "responses": {"303": {"description": "to the till"}, "400": ERROR, "429": ERROR},
+            }
+        },
+        "/cashier/logout": {
+            "post": {
+                "summary": "Sign out",
+                "tags": ["till"],
+                "responses": {"303": {"description": "to sign-in"}},
+            }
+        },
+        "/api/v1/cashier/scan": {
+            "post": _op(
+                "Find a card by code, number, phone or email",
+                "till",
+                400,
+                401,
+                403,
+                404,
+                422,
+                body=True,
+                auth=True,
+            )
+        },
+        "/api/v1/cashier/earn": {
+            "post": _op(
+                "Record a purchase",
+                "till",
+                400,
+                401,
+                403,
+                404,
+                409,
+                422,
+                body=True,
+                auth=True,
+                idempotent=True,
+            )
+        },
+        "/api/v1/cashier/redeem": {
+            "post": _op(
+                "Redeem points",
+                "till",
+                400,
+                401,
+                403,
+                404,
+                409,
+                422,
+                body=True,
+                auth=True,
+                idempotent=True,
+            )
+        },
+        "/api/v1/programs/{slug}/customers": {
+            "get": _op(
+                "Find customers by email, phone or member number",
+                "admin",
+                401,
+                403,
+                404,
+                422,
+                auth=True,
+            )
+        },
+        "/api/v1/programs/{slug}/cards/{member_number}": {
+            "get": _op("A card with its latest ledger entries", "admin", 401, 403, 404, auth=True)
+        },
+        "/api/v1/programs/{slug}/cards/{member_number}/adjustments": {
+            "post": _op(
+                "Adjust a balance with a reason (capped, idempotent)",
+                "admin",
+                400,
+                401,
+                403,
+                404,
+                409,
+                422,
+                body=True,
+                auth=True,
+                idempotent=True,
+            )
+        },
+        "/api/v1/programs/{slug}/cards/{member_number}/resend-email": {
+            "post": _op(
+                "Send the card email again", "admin", 400, 401, 403, 404, 409, body=True, auth=True
+            )
+        },
+    }
+    for path, item in paths.items():
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        for operation in item.values():
+            operation["parameters"] = [_param(n) for n in names] + operation.get("parameters", [])
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "walletcards",
+            "version": "0.1.0",
+            "description": "Loyalty cards in Apple Wallet and Google Wallet.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "walletcards_till"},
+            },
+            "responses": {
+                "Error": {
+                    "description": "A clear error; nothing was changed",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["error"],
+                                "properties": {
+                                    "error": {
+                                        "type": "object",
+                                        "required": ["code", "message"],
+                                        "properties": {
+                                            "code": {"type": "string"},
+                                            "message": {"type": "string"},
+                                        },
+                                    }
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi() -> tuple[Response, int]:
+    return jsonify(document()), 200
