@@ -47,6 +47,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     count, in the PostgreSQL run of `make test`), never skipped-and-counted."""
     url = os.environ.get("WALLETCARDS_TEST_DATABASE_URL", "")
     if url.startswith("postgresql"):
+        # database-independent tests ran in the SQLite pass already
+        once = [item for item in items if item.get_closest_marker("once") is not None]
+        if once:
+            config.hook.pytest_deselected(items=once)
+            items[:] = [item for item in items if item.get_closest_marker("once") is None]
         return
     keep = [item for item in items if item.get_closest_marker("postgres") is None]
     dropped = [item for item in items if item.get_closest_marker("postgres") is not None]

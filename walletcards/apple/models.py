@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from walletcards.db import Model
-from walletcards.loyalty.models import BigId
+from walletcards.db import BigId, Model
 
 
 class AppleRegistration(Model):

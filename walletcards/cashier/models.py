@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from walletcards.db import Model
-from walletcards.loyalty.models import BigId
+from walletcards.db import BigId, Model
 
 ROLES = ("cashier", "manager", "admin")
 

@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from walletcards.db import Model
-from walletcards.loyalty.models import BigId
+from walletcards.db import BigId, Model
 
 
 class GoogleObject(Model):

@@ -25,10 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from walletcards.db import Model
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from walletcards.db import BigId, Model
 
 
 class Program(Model):

@@ -14,8 +14,15 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
-from walletcards.loyalty.programs import program_config
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
+
+
+def program_config(program: Program) -> Any:
+    """Imported late: this module is loaded by walletcards.loyalty.models, which
+    walletcards.loyalty.programs itself imports (a top-level import would be circular)."""
+    from walletcards.loyalty.programs import program_config as config
+
+    return config(program)
 
 
 def _card_ref(card: Card) -> dict[str, Any]:
