@@ -13,7 +13,6 @@ emails or events (invite customers with `walletcards email resend` when ready).
 from __future__ import annotations
 
 import csv
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -310,10 +309,6 @@ def _member_numbers(taken: set[str], count: int) -> list[str]:
 def _random_number() -> str:
     body = str(secrets.randbelow(9 * 10**8) + 10**8)
     return body + _luhn_digit(body)
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def summary_lines(plan: Plan) -> Iterable[str]:

@@ -31,7 +31,6 @@ from walletcards.loyalty.entries import (
     new_entry,
 )
 from walletcards.loyalty.lots import (
-    card_lots,
     draw,
     expiring_before,
     open_lots,
@@ -46,7 +45,6 @@ __all__ = [
     "LedgerError",
     "LimitExceeded",
     "Posted",
-    "card_lots",
     "credit",
     "expiring_before",
     "find_entry",

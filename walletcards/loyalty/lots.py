@@ -128,9 +128,3 @@ def expiring_before(
         query = query.where(Lot.card_id == card_id)
     rows = session.execute(query).all()
     return [(int(card), int(points), expires) for card, points, expires in rows]
-
-
-def card_lots(session: Session, card_id: int) -> list[Lot]:
-    return list(
-        session.execute(select(Lot).where(Lot.card_id == card_id).order_by(Lot.id)).scalars()
-    )
