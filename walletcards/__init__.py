@@ -17,6 +17,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"  # the top-level stat
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
     from walletcards.admin.api import bp as admin_api_bp
+    from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
     from walletcards.cashier.views import bp as cashier_bp
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(cashier_api_bp)
     app.register_blueprint(cashier_bp)
     app.register_blueprint(admin_api_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(openapi_bp)
     _limit_logins(app)
     _check_certificates(app)
@@ -73,8 +75,9 @@ def _limit_logins(app: Flask) -> None:
         default_limits=[],
         storage_uri=os.environ.get("WALLETCARDS_RATELIMIT_STORAGE_URL", "memory://"),
     )
-    limited = limiter.limit("5/minute;30/hour")(app.view_functions["cashier.login"])
-    app.view_functions["cashier.login"] = limited  # type: ignore[assignment]
+    for name in ("cashier.login", "admin.login"):
+        limited = limiter.limit("5/minute;30/hour")(app.view_functions[name])
+        app.view_functions[name] = limited  # type: ignore[assignment]
 
 
 def _check_certificates(app: Flask) -> None:

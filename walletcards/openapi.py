@@ -13,7 +13,7 @@ ERROR = {"$ref": "#/components/responses/Error"}
 JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
 
 
-def _op(
+def op(
     summary: str,
     tag: str,
     *codes: int,
@@ -48,7 +48,7 @@ def _op(
     return operation
 
 
-def _page(summary: str, tag: str, media: str = "text/html") -> dict[str, Any]:
+def page(summary: str, tag: str, media: str = "text/html") -> dict[str, Any]:
     return {
         "summary": summary,
         "tags": [tag],
@@ -57,15 +57,25 @@ def _page(summary: str, tag: str, media: str = "text/html") -> dict[str, Any]:
 
 
 def _param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    kind = "integer" if name.endswith("_id") else "string"
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+def query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
 
 
 def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {
-        "/healthz": {"get": _op("Process and database health", "service", 503)},
-        "/api/v1/openapi.json": {"get": _op("This document", "service")},
+        "/healthz": {"get": op("Process and database health", "service", 503)},
+        "/api/v1/openapi.json": {"get": op("This document", "service")},
         "/webhooks/{program}/{source}": {
-            "post": _op(
+            "post": op(
                 "A shop's webhook (source: shopify, woocommerce, orders); see docs/webhooks.md",
                 "webhooks",
                 400,
@@ -77,10 +87,10 @@ def document() -> dict[str, Any]:
                 body=True,
             )
         },
-        "/c/{token}": {"get": _page("The customer's card page", "card")},
-        "/c/{token}/qr.svg": {"get": _page("The card's QR code", "card", "image/svg+xml")},
+        "/c/{token}": {"get": page("The customer's card page", "card")},
+        "/c/{token}/qr.svg": {"get": page("The card's QR code", "card", "image/svg+xml")},
         "/c/{token}/card.pkpass": {
-            "get": _page("The Apple Wallet pass", "card", "application/vnd.apple.pkpass")
+            "get": page("The Apple Wallet pass", "card", "application/vnd.apple.pkpass")
         },
         "/c/{token}/google": {
             "get": {
@@ -94,23 +104,23 @@ def document() -> dict[str, Any]:
                 },
             }
         },
-        "/p/{slug}/logo.png": {"get": _page("The programme's logo", "card", "image/png")},
+        "/p/{slug}/logo.png": {"get": page("The programme's logo", "card", "image/png")},
         "/passkit/v1/devices/{device}/registrations/{ptid}/{serial}": {
-            "post": _op("Register a device for a pass (Apple)", "passkit", 400, 401, body=True),
-            "delete": _op("Unregister a device (Apple)", "passkit", 401),
+            "post": op("Register a device for a pass (Apple)", "passkit", 400, 401, body=True),
+            "delete": op("Unregister a device (Apple)", "passkit", 401),
         },
         "/passkit/v1/devices/{device}/registrations/{ptid}": {
-            "get": _op("Serials updated since a tag (Apple)", "passkit", 400)
+            "get": op("Serials updated since a tag (Apple)", "passkit", 400)
         },
         "/passkit/v1/passes/{ptid}/{serial}": {
-            "get": _page(
+            "get": page(
                 "The latest pass (Apple); 304 when not modified",
                 "passkit",
                 "application/vnd.apple.pkpass",
             )
         },
-        "/passkit/v1/log": {"post": _op("Device error logs (Apple)", "passkit", 400, body=True)},
-        "/cashier/": {"get": _page("The till page", "till")},
+        "/passkit/v1/log": {"post": op("Device error logs (Apple)", "passkit", 400, body=True)},
+        "/cashier/": {"get": page("The till page", "till")},
         "/cashier/login": {
             "post": {
                 "summary": "Sign in (form)",
@@ -126,7 +136,7 @@ def document() -> dict[str, Any]:
             }
         },
         "/api/v1/cashier/scan": {
-            "post": _op(
+            "post": op(
                 "Find a card by code, number, phone or email",
                 "till",
                 400,
@@ -139,7 +149,7 @@ def document() -> dict[str, Any]:
             )
         },
         "/api/v1/cashier/earn": {
-            "post": _op(
+            "post": op(
                 "Record a purchase",
                 "till",
                 400,
@@ -154,7 +164,7 @@ def document() -> dict[str, Any]:
             )
         },
         "/api/v1/cashier/redeem": {
-            "post": _op(
+            "post": op(
                 "Redeem points",
                 "till",
                 400,
@@ -168,41 +178,10 @@ def document() -> dict[str, Any]:
                 idempotent=True,
             )
         },
-        "/api/v1/programs/{slug}/customers": {
-            "get": _op(
-                "Find customers by email, phone or member number",
-                "admin",
-                401,
-                403,
-                404,
-                422,
-                auth=True,
-            )
-        },
-        "/api/v1/programs/{slug}/cards/{member_number}": {
-            "get": _op("A card with its latest ledger entries", "admin", 401, 403, 404, auth=True)
-        },
-        "/api/v1/programs/{slug}/cards/{member_number}/adjustments": {
-            "post": _op(
-                "Adjust a balance with a reason (capped, idempotent)",
-                "admin",
-                400,
-                401,
-                403,
-                404,
-                409,
-                422,
-                body=True,
-                auth=True,
-                idempotent=True,
-            )
-        },
-        "/api/v1/programs/{slug}/cards/{member_number}/resend-email": {
-            "post": _op(
-                "Send the card email again", "admin", 400, 401, 403, 404, 409, body=True, auth=True
-            )
-        },
     }
+    from walletcards.admin.openapi import admin_paths
+
+    paths.update(admin_paths())
     for path, item in paths.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         for operation in item.values():

@@ -35,6 +35,10 @@ def admin_calls(member: str) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("GET", f"{BASE}/cards/{member}", None),
         ("POST", f"{BASE}/cards/{member}/adjustments", {"points": 5, "reason": "goodwill"}),
         ("POST", f"{BASE}/cards/{member}/resend-email", {}),
+        ("POST", f"{BASE}/cards/{member}/entries/1/reversal", {"reason": "typo"}),
+        ("GET", f"{BASE}/metrics", None),
+        ("GET", f"{BASE}/settings", None),
+        ("PUT", f"{BASE}/settings", {"config": {"slug": "demo"}}),
     ]
 
 

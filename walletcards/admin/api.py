@@ -1,6 +1,7 @@
 """The owner's API under /api/v1/programs/<slug>/ for managers and admins (cashiers: 403):
-customer search, a card with its ledger, manual adjustments with a reason, resend the card
-email. Same authentication as the till (Bearer token or the page session + CSRF)."""
+customer search, a card with its ledger, manual adjustments and entry reversals with a reason,
+resend the card email, the dashboard's numbers, programme settings. Same authentication as the
+till (Bearer token or the page session + CSRF)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from walletcards.admin.metrics import dashboard
+from walletcards.admin.period import PeriodError, parse_period
+from walletcards.admin.settings import SettingsError, check_operator_fields, masked, unmasked
 from walletcards.cashier.api import _answer, _body, _context, _idempotent_run, _staff
 from walletcards.cashier.models import Staff
 from walletcards.errors import ApiError
 from walletcards.loyalty import ledger
+from walletcards.loyalty.config import ProgramConfigError, parse_program
+from walletcards.loyalty.corrections import reverse_entry
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
-from walletcards.loyalty.programs import program_rules
+from walletcards.loyalty.programs import apply_program, program_rules
 from walletcards.outbound.hooks import queue_card_email
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")
@@ -183,3 +189,105 @@ def resend(slug: str, member_number: str) -> tuple[Response, int]:
             raise ApiError(409, "email_off", "the card email is turned off for this programme")
         status = row.status
     return jsonify({"email": status}), 200
+
+
+@bp.get("/metrics")
+def metrics(slug: str) -> tuple[Response, int]:
+    """The dashboard's numbers as JSON (``from``/``to``: local dates, default the last 30 days)."""
+    database, _, clients = _context()
+    now = clients.clock.now()
+    with database.transaction() as session:
+        _, program = _manager(session, slug)
+        try:
+            period = parse_period(
+                request.args.get("from"),
+                request.args.get("to"),
+                program_rules(program).timezone,
+                now,
+            )
+        except PeriodError as exc:
+            raise ApiError(422, "invalid_range", str(exc)) from exc
+        numbers = dashboard(session, program, period, now)
+    return jsonify(numbers.as_json()), 200
+
+
+@bp.get("/settings")
+def settings_get(slug: str) -> tuple[Response, int]:
+    """The programme document (as the TOML file, in JSON), literal secrets hidden."""
+    database, _, _ = _context()
+    with database.transaction() as session:
+        _, program = _manager(session, slug)
+        answer = {"version": program.config_hash, "config": masked(program.config)}
+    response = jsonify(answer)
+    response.set_etag(answer["version"])
+    return response, 200
+
+
+@bp.put("/settings")
+def settings_put(slug: str) -> tuple[Response, int]:
+    """Replace the programme document; validated exactly like `walletcards program apply`.
+    ``If-Match: "<version>"`` (optional) refuses the change if someone changed it since."""
+    body = _body()
+    document = body.get("config")
+    if not isinstance(document, dict):
+        raise ApiError(422, "invalid_settings", "config: the programme document as an object")
+    database, _, clients = _context()
+    with database.transaction() as session:
+        _, program = _manager(session, slug)
+        expected = request.if_match
+        if expected and not expected.contains(program.config_hash):
+            raise ApiError(412, "stale_settings", "the settings changed since you read them")
+        try:
+            document = unmasked(document, program.config)
+            check_operator_fields(document, program.config)
+            config = parse_program(document)
+        except (SettingsError, ProgramConfigError) as exc:
+            raise ApiError(422, "invalid_settings", str(exc)) from exc
+        if config.slug != program.slug:
+            raise ApiError(422, "invalid_settings", "slug: a programme keeps its slug")
+        try:
+            updated, outcome = apply_program(session, config, clients.clock.now())
+        except ValueError as exc:
+            raise ApiError(422, "invalid_settings", str(exc)) from exc
+        answer = {"outcome": outcome, "version": updated.config_hash}
+    return jsonify(answer), 200
+
+
+@bp.post("/cards/<member_number>/entries/<int:entry_id>/reversal")
+def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int]:
+    """Reverse one entry with a reason (see walletcards/loyalty/corrections.py); once."""
+
+    def run(
+        session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        if program.slug != slug or staff.role not in ("manager", "admin"):
+            raise ApiError(403, "forbidden", "this needs a manager or admin of this programme")
+        reason = body.get("reason")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+            raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
+        found = ledger.lock_card(session, _card(session, program, member_number).id)
+        entry = session.get(LedgerEntry, entry_id)
+        if entry is None or entry.card_id != found.id:
+            raise ApiError(404, "unknown_entry", f"card {member_number} has no entry {entry_id}")
+        posted = reverse_entry(
+            session,
+            found,
+            entry,
+            reason=reason,
+            actor=staff.email,
+            now=_context()[2].clock.now(),
+            max_points=program_rules(program).max_points_per_entry,
+        )
+        _, settings, clients = _context()
+        return _answer(
+            session,
+            program,
+            found,
+            settings,
+            clients,
+            reversed_entry=entry.id,
+            entry={"id": posted.entry.id, "kind": posted.entry.kind, "points": posted.entry.points},
+            recorded_by=staff.email,
+        )
+
+    return _idempotent_run("reverse", run)

@@ -21,6 +21,7 @@ from walletcards.apple.pkpass import MEDIA_TYPE
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
+from walletcards.jsonbody import json_object
 from walletcards.loyalty.models import Card, Program
 from walletcards.settings import Settings
 
@@ -73,7 +74,7 @@ def _tag(moment: datetime) -> str:
 def register(device: str, ptid: str, serial: str) -> tuple[Response, int]:
     with _database().transaction() as session:
         card = _authorised_card(session, ptid, serial)
-        body = request.get_json(silent=True)
+        body = json_object(request.get_data())
         token = body.get("pushToken") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token or len(token) > MAX_PUSH_TOKEN:
             raise ApiError(400, "bad_request", 'the body must be {"pushToken": "<token>"}')
@@ -174,7 +175,7 @@ def _http_date(moment: datetime) -> str:
 
 @bp.post("/log")
 def device_log() -> tuple[Response, int]:
-    body = request.get_json(silent=True)
+    body = json_object(request.get_data())
     messages = body.get("logs") if isinstance(body, dict) else None
     if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
         raise ApiError(400, "bad_request", 'the body must be {"logs": ["..."]}')

@@ -29,6 +29,7 @@ from walletcards.clients import Clients
 from walletcards.codes import member_number_of, totp_matches
 from walletcards.db import Database
 from walletcards.errors import ApiError
+from walletcards.jsonbody import json_object
 from walletcards.loyalty import awards, ledger
 from walletcards.loyalty.cards import luhn_valid
 from walletcards.loyalty.models import Card, Customer, Program
@@ -48,11 +49,8 @@ def _context() -> tuple[Database, Settings, Clients]:
 
 def _body() -> dict[str, Any]:
     raw = request.get_data()  # over MAX_CONTENT_LENGTH: 413, before any parsing
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        data = None
-    if not isinstance(data, dict):
+    data = json_object(raw)
+    if data is None:
         raise ApiError(400, "malformed_json", "the body must be a JSON object")
     return data
 

@@ -70,6 +70,9 @@ class Card(Model):
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("program_id", "member_number"),
         Index("ix_cards_push_due", "pushed_version", "version"),
+        # the dashboard's members series and per-tier counts (walletcards/admin/metrics.py)
+        Index("ix_cards_program_created", "program_id", "created_at"),
+        Index("ix_cards_program_tier", "program_id", "tier_code"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -108,6 +111,12 @@ class Order(Model):
             name="refunded_eligible_in_range",
         ),
         Index("ix_orders_card_paid_at", "card_id", "paid_at"),
+        Index(
+            "ix_orders_program_paid_at",
+            "program_id",
+            "paid_at",
+            postgresql_include=["card_id", "status", "total_minor", "refunded_minor"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -142,6 +151,12 @@ class LedgerEntry(Model):
         UniqueConstraint("program_id", "idempotency_key"),
         Index("ix_ledger_entries_card", "card_id", "id"),
         Index("ix_ledger_entries_order", "order_id"),
+        Index(
+            "ix_ledger_entries_program_created",
+            "program_id",
+            "created_at",
+            postgresql_include=["kind", "points"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -171,6 +186,9 @@ class Lot(Model):
         Index("ix_lots_card_open", "card_id", "remaining"),
         Index("ix_lots_expires_at", "expires_at"),
         Index("ix_lots_available_at", "released", "available_at"),
+        Index(
+            "ix_lots_program_expiry", "program_id", "expires_at", postgresql_include=["remaining"]
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

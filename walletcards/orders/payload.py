@@ -16,6 +16,8 @@ def parse_json(body: bytes) -> dict[str, Any]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError("body", f"not valid JSON ({exc})") from exc
+    except RecursionError as exc:  # json.loads on deeply nested input
+        raise PayloadError("body", "nested too deeply") from exc
     if not isinstance(data, dict):
         raise PayloadError("body", "must be a JSON object")
     return data

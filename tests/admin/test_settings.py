@@ -1,0 +1,103 @@
+"""Programme settings over the owner's API: validated like the TOML file, secrets never shown."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.admin.test_api import BASE
+from tests.apple.conftest import ORDERS_SECRET
+from tests.cashier.conftest import (  # noqa: F401  (fixtures)
+    apple_table,
+    chain_dir,
+    client,
+    dev_chain,
+    manager,
+    program,
+)
+from tests.orders.conftest import app  # noqa: F401
+from walletcards.db import Database
+from walletcards.loyalty.models import Program
+from walletcards.loyalty.programs import program_rules
+
+URL = f"{BASE}/settings"
+
+
+def read(client: FlaskClient, manager: dict[str, str]) -> dict[str, Any]:
+    answer = client.get(URL, headers=manager)
+    assert answer.status_code == 200
+    assert answer.headers["ETag"] == f'"{answer.json["version"]}"'
+    body: dict[str, Any] = answer.json
+    return body
+
+
+def put(client: FlaskClient, config: Any, manager: dict[str, str], **headers: str) -> Any:
+    return client.put(URL, json={"config": config}, headers={**manager, **headers})
+
+
+def stored(database: Database) -> Program:
+    with database.transaction() as session:
+        found = session.query(Program).filter_by(slug="demo").one()
+        session.expunge(found)
+    return found
+
+
+def test_settings_hide_literal_secrets_and_keep_them_when_sent_back(
+    client: FlaskClient, database: Database, manager: dict[str, str]
+) -> None:
+    current = read(client, manager)
+    config = current["config"]
+    assert config["webhooks"]["orders_secret"] == "<hidden>"
+    assert ORDERS_SECRET not in str(current)
+    assert config["apple"]["private_key_password"] == "env:TEST_PASS_KEY_PASSWORD"  # not secret
+    config["welcome"]["points"] = 450
+    changed = put(client, config, manager, **{"If-Match": f'"{current["version"]}"'})
+    assert changed.status_code == 200 and changed.json["outcome"] == "updated", changed.json
+    program = stored(database)
+    assert program.config["webhooks"]["orders_secret"] == ORDERS_SECRET
+    rules = program_rules(program)
+    assert rules.welcome is not None and rules.welcome.points == 450
+    assert put(client, config, manager).json["outcome"] == "unchanged"
+
+
+def test_a_stale_version_is_refused(
+    client: FlaskClient, database: Database, manager: dict[str, str]
+) -> None:
+    config = read(client, manager)["config"]
+    config["welcome"]["points"] = 100
+    stale = put(client, config, manager, **{"If-Match": '"0000"'})
+    assert stale.status_code == 412 and stale.json["error"]["code"] == "stale_settings"
+    assert program_rules(stored(database)).welcome.points == 300  # type: ignore[union-attr]
+
+
+def test_invalid_settings_are_refused_with_the_field_and_change_nothing(
+    client: FlaskClient, database: Database, manager: dict[str, str]
+) -> None:
+    before = stored(database).config_hash
+    config = read(client, manager)["config"]
+
+    def edited(change: Any) -> dict[str, Any]:
+        document = copy.deepcopy(config)
+        change(document)
+        return document
+
+    cases = [
+        (lambda d: d["earning"].update(points_per_unit="-1"), "earning.points_per_unit"),
+        (lambda d: d.update(surprise=True), "surprise"),
+        (lambda d: d.update(slug="renamed"), "slug"),
+        (lambda d: d.update(currency="EUR"), "currency"),
+        (lambda d: d["apple"].update(certificate="/etc/passwd"), "apple"),
+        (lambda d: d["webhooks"].update(shopify_secret="env:WALLETCARDS_SECRET_KEY"), "env:"),
+        (lambda d: d["webhooks"].update(shopify_secret="<hidden>"), "webhooks.shopify_secret"),
+    ]
+    for change, field in cases:
+        answer = put(client, edited(change), manager)
+        assert answer.status_code == 422, (field, answer.json)
+        assert answer.json["error"]["code"] == "invalid_settings"
+        assert field in answer.json["error"]["message"], (field, answer.json)
+    for body in (None, [], "toml", {"config": "x"}):
+        bad = client.put(URL, json=body, headers=manager)
+        assert bad.status_code in (400, 422) and set(bad.json["error"]) == {"code", "message"}
+    assert stored(database).config_hash == before

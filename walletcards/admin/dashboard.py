@@ -1,0 +1,178 @@
+"""/admin/: the owner's dashboard (managers and admins; the till's login and session cookie),
+with a date range and CSV exports of every table on it."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+
+from walletcards.admin.charts import bar_chart, line_chart
+from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
+from walletcards.admin.period import PeriodError, parse_period
+from walletcards.cashier import session as staff_session
+from walletcards.cashier.models import Staff
+from walletcards.clients import Clients
+from walletcards.db import Database
+from walletcards.errors import ApiError
+from walletcards.loyalty.models import Program
+from walletcards.loyalty.programs import program_rules
+from walletcards.money import from_minor
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+TABLES: dict[str, type] = {"series": Point, "tiers": TierCount, "top_customers": TopCustomer}
+
+
+def _services() -> tuple[Database, Clients]:
+    return current_app.extensions["walletcards.db"], current_app.extensions["walletcards.clients"]
+
+
+def _signed_in() -> tuple[Staff, Program] | None:
+    database, clients = _services()
+    staff_id = staff_session.current_staff_id(clients.clock.now())
+    if staff_id is None:
+        return None
+    with database.transaction() as session:
+        staff = session.get(Staff, staff_id)
+        if staff is None or staff.disabled:
+            return None
+        program = session.get(Program, staff.program_id)
+        assert program is not None  # a foreign key
+        session.expunge_all()
+    return staff, program
+
+
+def _page(template_status: int = 200, **values: Any) -> Response:
+    values = {"d": None, "pct": percent, **values}
+    html = render_template("admin.html", csrf=staff_session.csrf_token(), **values)
+    return Response(
+        html, status=template_status, mimetype="text/html", headers={"Cache-Control": "no-store"}
+    )
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f} %"
+
+
+def _numbers(program: Program) -> Dashboard:
+    database, clients = _services()
+    now = clients.clock.now()
+    period = parse_period(
+        request.args.get("from"), request.args.get("to"), program_rules(program).timezone, now
+    )
+    with database.transaction() as session:
+        return dashboard(session, program, period, now)
+
+
+@bp.get("/")
+def page() -> Response:
+    signed_in = _signed_in()
+    if signed_in is None:
+        return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
+    staff, program = signed_in
+    if staff.role not in ("manager", "admin"):
+        return _page(403, staff=staff, program=program, forbidden=True)
+    try:
+        numbers = _numbers(program)
+    except PeriodError as exc:
+        return _page(400, staff=staff, program=program, bad_range=str(exc))
+    series = numbers.series
+    labels = [p.label for p in series]
+    return _page(
+        staff=staff,
+        program=program,
+        d=numbers,
+        money=lambda minor: f"{from_minor(minor, program.currency):,} {program.currency}",
+        members_chart=line_chart("Members", labels, [("Members", [p.members for p in series])]),
+        points_chart=line_chart(
+            "Points issued and spent",
+            labels,
+            [("Issued", [p.issued for p in series]), ("Spent", [p.spent for p in series])],
+        ),
+        orders_chart=line_chart(
+            "Members' orders",
+            labels,
+            [
+                ("Orders", [p.orders for p in series]),
+                ("Repeat orders", [p.repeat_orders for p in series]),
+            ],
+        ),
+        tiers_chart=bar_chart("Members per tier", [(t.name, t.members) for t in numbers.tiers]),
+    )
+
+
+@bp.post("/login")
+def login() -> Response:
+    if not staff_session.csrf_ok(request.form.get("csrf_token")):
+        raise ApiError(400, "csrf", "the login form expired; reload the page")
+    database, clients = _services()
+    slug = request.form.get("program", "")[:63]
+    with database.transaction() as session:
+        staff = staff_session.login(
+            session,
+            slug,
+            request.form.get("email", "")[:320],
+            request.form.get("password", "")[:1000],
+            clients.clock.now(),
+        )
+    target = "/admin/" if staff else f"/admin/?program={slug}&error=1"
+    return redirect(target, code=303)  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if staff_session.csrf_ok(request.form.get("csrf_token")):
+        staff_session.logout()
+    return redirect("/admin/", code=303)  # type: ignore[return-value]
+
+
+@bp.get("/export.csv")
+def export() -> Response:
+    """One table of the dashboard as CSV, for the same range (``table``: series, tiers or
+    top_customers)."""
+    signed_in = _signed_in()
+    if signed_in is None:
+        raise ApiError(401, "unauthorized", "sign in at /admin/ first")
+    staff, program = signed_in
+    if staff.role not in ("manager", "admin"):
+        raise ApiError(403, "forbidden", "this needs a manager or admin account")
+    table = request.args.get("table", "series")
+    if table not in TABLES:
+        raise ApiError(422, "invalid_table", f"table: one of {', '.join(TABLES)}")
+    try:
+        numbers = _numbers(program)
+    except PeriodError as exc:
+        raise ApiError(422, "invalid_range", str(exc)) from exc
+    columns = [f.name for f in dataclasses.fields(TABLES[table])]
+    rows = [dataclasses.asdict(item) for item in getattr(numbers, table)]
+    name = f"{program.slug}-{table}-{numbers.period.first}-{numbers.period.last}.csv"
+    return Response(
+        _csv(columns, rows),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _cell(value) for key, value in row.items()})
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @ as formulas (OWASP "CSV injection");
+    customer names are shop input, so such text cells get a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
