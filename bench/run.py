@@ -12,6 +12,7 @@ BENCHMARKS = [
     ("bench.pkpass", ["--passes", "100", "--stock-passes", "10"]),
     ("bench.push", ["--devices", "500", "--commits", "20"]),
     ("bench.importer", ["--rows", "2000"]),
+    ("bench.dashboard", ["--cards", "20000"]),
 ]
 
 

@@ -48,7 +48,9 @@ def entry(card: Card, kind: str, points: int, when: str) -> LedgerEntry:
     )
 
 
-def order(card: Card, total: int, when: str, status: str = "paid", refunded: int = 0) -> Order:
+def order(
+    card: Card, total: int, when: str, status: str = "paid", refunded: int = 0, repeat: bool = False
+) -> Order:
     return Order(
         program_id=card.program_id,
         card_id=card.id,
@@ -60,6 +62,7 @@ def order(card: Card, total: int, when: str, status: str = "paid", refunded: int
         refunded_minor=refunded,
         refunded_eligible_minor=refunded,
         status=status,
+        is_repeat=repeat,
         paid_at=at(when),
         created_at=at(when),
     )
@@ -124,13 +127,13 @@ def seeded(
         session.add_all(
             [
                 order(a, 9000, "2026-03-02T12:00:00"),  # before the range
-                order(a, 5000, "2026-03-07T12:00:00"),  # day 1, repeat
+                order(a, 5000, "2026-03-07T12:00:00", repeat=True),  # day 1
                 order(c, 2000, "2026-03-07T13:00:00"),  # day 1, first
-                order(c, 7000, "2026-03-08T14:00:00", "cancelled"),  # not counted
-                order(c, 4000, "2026-03-09T12:00:00"),  # day 3, repeat
-                order(d, 1500, "2026-03-09T05:00:00"),  # day 3, same instant, later id: repeat
+                order(c, 7000, "2026-03-08T14:00:00", "cancelled", repeat=True),  # not counted
+                order(c, 4000, "2026-03-09T12:00:00", repeat=True),  # day 3
+                order(d, 1500, "2026-03-09T05:00:00", repeat=True),  # day 3
                 order(b, 8000, "2026-03-01T12:00:00", "cancelled"),  # not an earlier order
-                order(b, 1000, "2026-03-08T10:00:00"),  # day 2, first
+                order(b, 1000, "2026-03-08T10:00:00"),  # day 2: the earlier one was cancelled
                 order(e, 9900, "2026-03-10T05:00:00"),  # after the range
                 order(outsider, 99000, "2026-03-08T12:00:00"),  # another programme
             ]

@@ -111,6 +111,18 @@ def test_welcome_bonus_only_once_even_after_the_first_order_is_cancelled(
     assert [k for k in kinds(database, card) if k[2] == "welcome"] == [("bonus", 300, "welcome")]
 
 
+def test_an_order_is_a_repeat_only_after_a_counted_one(
+    database: Database, program: Program, card: Card, clock: FixedClock
+) -> None:
+    pay(database, program, card, clock, "1", 1000)
+    refund(database, program, clock, "1", "cancel-1", 0, cancel=True)
+    pay(database, program, card, clock, "2", 1000)  # the cancelled one does not count
+    pay(database, program, card, clock, "3", 1000)
+    with database.transaction() as session:
+        flags = session.execute(select(Order.external_id, Order.is_repeat).order_by(Order.id))
+        assert [tuple(row) for row in flags] == [("1", False), ("2", False), ("3", True)]
+
+
 def test_tier_reached_by_the_order_sets_its_rate(
     database: Database, program: Program, card: Card, clock: FixedClock
 ) -> None:

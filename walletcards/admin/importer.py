@@ -6,7 +6,7 @@ study's shop moved promo-code discount levels to points). Every row is checked f
 above the programme's per-entry cap is refused with its row number (the "millionaires" bug);
 malformed rows are reported and the good ones imported. One ledger entry per customer, keyed
 ``import:<slug>:<customer>``, so re-running the same file changes nothing. New customers are
-written in bulk (Core inserts in chunks) so 100,000 rows take seconds; imports send no card
+written in bulk (COPY on PostgreSQL, multi-row inserts on SQLite, in chunks); imports send no card
 emails or events (invite customers with `walletcards email resend` when ready).
 """
 
@@ -21,9 +21,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walletcards.admin.bulk import write_rows
 from walletcards.loyalty.cards import _luhn_digit
 from walletcards.loyalty.entries import input_hash
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Lot, Program
@@ -167,31 +168,27 @@ def apply(
             "importing opening points for existing customers is not supported: remove them"
         )
     written = 0
-    conn = session.connection()  # Core inserts: no ORM unit of work for 100,000 rows
     taken = set(
         session.execute(select(Card.member_number).where(Card.program_id == program.id)).scalars()
     )
     for part in chunks(plan.rows):
-        customer_ids = (
-            conn.execute(
-                insert(_table(Customer)).returning(_table(Customer).c.id),
-                [
-                    {
-                        "program_id": program.id,
-                        "external_id": r.values["external_id"],
-                        "email": r.values["email"],
-                        "phone": r.values["phone"],
-                        "name": r.values["name"],
-                        "birthday": r.values["birthday"],
-                        "locale": None,
-                        "profile_at": now,
-                        "created_at": now,
-                    }
-                    for r in part
-                ],
-            )
-            .scalars()
-            .all()
+        customer_ids = write_rows(
+            session,
+            Customer,
+            [
+                {
+                    "program_id": program.id,
+                    "external_id": r.values["external_id"],
+                    "email": r.values["email"],
+                    "phone": r.values["phone"],
+                    "name": r.values["name"],
+                    "birthday": r.values["birthday"],
+                    "locale": None,
+                    "profile_at": now,
+                    "created_at": now,
+                }
+                for r in part
+            ],
         )
         numbers = _member_numbers(taken, len(part))
         cards = [
@@ -215,43 +212,37 @@ def apply(
             }
             for r, cid, number in zip(part, customer_ids, numbers, strict=True)
         ]
-        card_ids = (
-            conn.execute(insert(_table(Card)).returning(_table(Card).c.id), cards).scalars().all()
-        )
+        card_ids = write_rows(session, Card, cards)
         # Every row gets its entry (0 points too): the entry's key is what makes re-runs no-ops.
         rows_cards = list(zip(part, card_ids, strict=True))
-        entry_ids = (
-            conn.execute(
-                insert(_table(LedgerEntry)).returning(_table(LedgerEntry).c.id),
-                [
-                    {
-                        "program_id": program.id,
-                        "card_id": card_id,
-                        "kind": "bonus",
-                        "points": r.points,
-                        "available_delta": r.points,
-                        "pending_delta": 0,
-                        "debt_delta": 0,
-                        "idempotency_key": r.key,
-                        "cause": f"import:{(r.values['note'] or 'opening balance')[:200]}",
-                        "input_hash": input_hash(
-                            {"op": "import", "key": r.key, "points": r.points}
-                        ),
-                        "order_id": None,
-                        "actor": "import",
-                        "memo": r.values["note"],
-                        "created_at": now,
-                    }
-                    for r, card_id in rows_cards
-                ],
-            )
-            .scalars()
-            .all()
+        entry_ids = write_rows(
+            session,
+            LedgerEntry,
+            [
+                {
+                    "program_id": program.id,
+                    "card_id": card_id,
+                    "kind": "bonus",
+                    "points": r.points,
+                    "available_delta": r.points,
+                    "pending_delta": 0,
+                    "debt_delta": 0,
+                    "idempotency_key": r.key,
+                    "cause": f"import:{(r.values['note'] or 'opening balance')[:200]}",
+                    "input_hash": input_hash({"op": "import", "key": r.key, "points": r.points}),
+                    "order_id": None,
+                    "actor": "import",
+                    "memo": r.values["note"],
+                    "created_at": now,
+                }
+                for r, card_id in rows_cards
+            ],
         )
         credited = [(rc, e) for rc, e in zip(rows_cards, entry_ids, strict=True) if rc[0].points]
         if credited:
-            conn.execute(
-                insert(_table(Lot)),
+            write_rows(
+                session,
+                Lot,
                 [
                     {
                         "program_id": program.id,
@@ -271,12 +262,6 @@ def apply(
         written += len(part)
         progress(len(part))
     return written
-
-
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _existing_customers(session: Session, program: Program, rows: list[Row]) -> list[Row]:

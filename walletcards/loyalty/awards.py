@@ -114,6 +114,7 @@ def award_paid_order(
         bonus_points=0,
         points_reversed=0,
         status="paid",
+        is_repeat=card.paid_orders > 0,
         paid_at=paid_at,
         created_at=now,
     )

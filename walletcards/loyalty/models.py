@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -115,7 +116,7 @@ class Order(Model):
             "ix_orders_program_paid_at",
             "program_id",
             "paid_at",
-            postgresql_include=["card_id", "status", "total_minor", "refunded_minor"],
+            postgresql_include=["card_id", "status", "total_minor", "refunded_minor", "is_repeat"],
         ),
     )
 
@@ -135,6 +136,9 @@ class Order(Model):
     status: Mapped[str] = mapped_column(
         String(20)
     )  # paid | partially_refunded | refunded | cancelled
+    # The member had a counted (not cancelled) order before this one: a repeat order. Set once
+    # when the order is recorded, so the dashboard's repeat rate is a sum, not a probe per order.
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     paid_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
