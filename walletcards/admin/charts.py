@@ -42,10 +42,13 @@ def _frame(title: str, top: int, labels: Sequence[str]) -> list[str]:
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_short(top * i / 4)}</text>'
         )
     if labels:
-        for index in sorted({0, len(labels) // 2, len(labels) - 1}):
+        last = len(labels) - 1
+        for index in sorted({0, len(labels) // 2, last}):
+            # the end labels align inwards so that they are never clipped at the edges
+            anchor = "start" if index == 0 else "end" if index == last else "middle"
             x = _x(index, len(labels))
             parts.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+                f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                 f"{escape(labels[index])}</text>"
             )
     return parts
