@@ -241,6 +241,7 @@ def test_the_dashboard_page_shows_the_four_key_numbers_and_exports_csv(
     ]:
         assert f'id="kpi-{kpi}"><span class="value">{value}</span>' in html
     assert html.count("<svg") == 4 and "60.00 USD" in html
+    assert '<a href="/admin/?from=2026-03-03&amp;to=2026-03-09">7 days</a>' in html
     exported = client.get(f"/admin/export.csv?table=series&{RANGE}")
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))

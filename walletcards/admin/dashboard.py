@@ -7,7 +7,9 @@ import csv
 import dataclasses
 import io
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
@@ -87,6 +89,7 @@ def page() -> Response:
         staff=staff,
         program=program,
         d=numbers,
+        presets=_presets(program),
         money=lambda minor: f"{from_minor(minor, program.currency):,} {program.currency}",
         members_chart=line_chart("Members", labels, [("Members", [p.members for p in series])]),
         points_chart=line_chart(
@@ -104,6 +107,14 @@ def page() -> Response:
         ),
         tiers_chart=bar_chart("Members per tier", [(t.name, t.members) for t in numbers.tiers]),
     )
+
+
+def _presets(program: Program) -> list[tuple[str, str]]:
+    """Quick ranges next to the date picker: (label, query string), ending today (local)."""
+    _, clients = _services()
+    today = clients.clock.now().astimezone(ZoneInfo(program_rules(program).timezone)).date()
+    spans = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("12 months", 365))
+    return [(label, f"from={today - timedelta(days=days - 1)}&to={today}") for label, days in spans]
 
 
 @bp.post("/login")
