@@ -130,8 +130,9 @@ def test_a_reversal_needs_a_reason_and_an_entry_of_this_card(
     for body in ({}, {"reason": " "}, {"reason": "x" * 501}, {"reason": 5}):
         bad = call(client, "POST", url, body, manager)
         assert bad.status_code == 422 and bad.json["error"]["code"] == "invalid_reason"
-    missing = reverse(client, member, 10**9, manager)
-    assert missing.status_code == 404 and missing.json["error"]["code"] == "unknown_entry"
+    for unknown in (10**9, 2**63, 10**30):
+        missing = reverse(client, member, unknown, manager)
+        assert missing.status_code == 404 and missing.json["error"]["code"] == "unknown_entry"
     assert (
         client.post(url, data=b"{oops", headers={**manager, "Idempotency-Key": "k"}).status_code
         == 400

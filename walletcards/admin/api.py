@@ -266,7 +266,7 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
         found = ledger.lock_card(session, _card(session, program, member_number).id)
-        entry = session.get(LedgerEntry, entry_id)
+        entry = session.get(LedgerEntry, entry_id) if entry_id < 2**63 else None  # BIGINT
         if entry is None or entry.card_id != found.id:
             raise ApiError(404, "unknown_entry", f"card {member_number} has no entry {entry_id}")
         posted = reverse_entry(
