@@ -20,22 +20,18 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
+from bench.data import cards_with_devices
 from bench.ledger import NOW, scratch_database
 from tests.fakes.tls import loopback_server_cert
 from walletcards.apple.apns import ApnsClient, CertificateAuth
 from walletcards.apple.certificates import make_dev_chain, write_dev_chain
-from walletcards.apple.models import AppleRegistration
 from walletcards.clock import SystemClock
 from walletcards.loyalty import ledger
 from walletcards.loyalty.config import load_program_file, parse_program
-from walletcards.loyalty.models import Card, Customer
 from walletcards.loyalty.programs import apply_program
 from walletcards.settings import Secret, Settings
 from walletcards.sync.pusher import Pusher
@@ -100,58 +96,8 @@ def main() -> None:
         document["apple"].pop("private_key_password", None)
         with db.transaction() as session:
             program, _ = apply_program(session, parse_program(document), NOW)
-            customers = (
-                session.execute(
-                    insert(Customer).returning(Customer.id),
-                    [
-                        {"program_id": program.id, "email": f"{i}@b", "created_at": NOW}
-                        for i in range(args.devices)
-                    ],
-                )
-                .scalars()
-                .all()
-            )
-            cards = (
-                session.execute(
-                    insert(Card).returning(Card.id),
-                    [
-                        {
-                            "program_id": program.id,
-                            "customer_id": cid,
-                            "serial": str(uuid.uuid4()),
-                            "public_token": uuid.uuid4().hex,
-                            "auth_token": uuid.uuid4().hex,
-                            "qr_secret": "s",
-                            "member_number": str(10**9 + i),
-                            "available": 0,
-                            "pending": 0,
-                            "debt": 0,
-                            "paid_orders": 0,
-                            "version": 2,
-                            "pushed_version": 0,
-                            "push_attempts": 0,
-                            "created_at": NOW,
-                            "updated_at": NOW,
-                        }
-                        for i, cid in enumerate(customers)
-                    ],
-                )
-                .scalars()
-                .all()
-            )
-            session.execute(
-                insert(AppleRegistration),
-                [
-                    {
-                        "card_id": c,
-                        "device_library_id": f"d{i}",
-                        "push_token": f"{i:064x}",
-                        "created_at": NOW,
-                        "updated_at": NOW,
-                    }
-                    for i, c in enumerate(cards)
-                ],
-            )
+            token_of = cards_with_devices(session, program.id, args.devices, NOW)
+        cards = list(token_of)
         settings = Settings(
             database_url=db.url,
             public_url="https://cards.example.com",
@@ -194,7 +140,6 @@ def main() -> None:
             thread.start()
             time.sleep(1.0)  # LISTEN is up, first jobs run done
             committed: dict[str, float] = {}
-            token_of = {c: f"{i:064x}" for i, c in enumerate(cards)}
             for n in range(args.commits):
                 card_id = cards[(n * 7919) % len(cards)]
                 now = SystemClock().now()

@@ -8,19 +8,19 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
+from bench.data import cards_with_devices
 from tests.apple.conftest import KEY_PASSWORD
 from tests.conftest import ROOT
 from tests.fakes.apns import FakeApns
-from walletcards.apple.models import AppleRegistration
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.loyalty.models import Card, Program
 from walletcards.settings import Settings
 from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
@@ -29,63 +29,10 @@ pytestmark = pytest.mark.postgres
 CARDS = 1000
 
 
-def many_changed_cards(database: Database, program: Program, now: object) -> list[str]:
+def many_changed_cards(database: Database, program: Program, now: datetime) -> list[str]:
     """CARDS cards at version 2, never pushed, one registered device each; their tokens."""
     with database.transaction() as session:
-        customers = (
-            session.execute(
-                insert(Customer).returning(Customer.id),
-                [
-                    {"program_id": program.id, "email": f"c{i}@example.com", "created_at": now}
-                    for i in range(CARDS)
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        cards = (
-            session.execute(
-                insert(Card).returning(Card.id),
-                [
-                    {
-                        "program_id": program.id,
-                        "customer_id": cid,
-                        "serial": str(uuid.uuid4()),
-                        "public_token": uuid.uuid4().hex,
-                        "auth_token": uuid.uuid4().hex,
-                        "qr_secret": uuid.uuid4().hex,
-                        "member_number": str(10**9 + i),
-                        "available": 0,
-                        "pending": 0,
-                        "debt": 0,
-                        "paid_orders": 0,
-                        "version": 2,
-                        "pushed_version": 0,
-                        "push_attempts": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i, cid in enumerate(customers)
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        tokens = [f"{i:064x}" for i in range(CARDS)]
-        session.execute(
-            insert(AppleRegistration),
-            [
-                {
-                    "card_id": card_id,
-                    "device_library_id": f"device{i}",
-                    "push_token": tokens[i],
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i, card_id in enumerate(cards)
-            ],
-        )
-    return tokens
+        return list(cards_with_devices(session, program.id, CARDS, now).values())
 
 
 def all_pushed(database: Database) -> bool:

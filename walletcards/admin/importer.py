@@ -13,8 +13,6 @@ emails or events (invite customers with `walletcards email resend` when ready).
 from __future__ import annotations
 
 import csv
-import secrets
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.admin.bulk import write_rows
-from walletcards.loyalty.cards import _luhn_digit
+from walletcards.loyalty.cards import card_values, random_member_number
 from walletcards.loyalty.entries import input_hash
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Lot, Program
 from walletcards.loyalty.programs import program_rules
@@ -192,24 +190,7 @@ def apply(
         )
         numbers = _member_numbers(taken, len(part))
         cards = [
-            {
-                "program_id": program.id,
-                "customer_id": cid,
-                "serial": str(uuid.uuid4()),
-                "public_token": secrets.token_urlsafe(24),
-                "auth_token": secrets.token_urlsafe(24),
-                "qr_secret": secrets.token_urlsafe(24),
-                "member_number": number,
-                "available": r.points,
-                "pending": 0,
-                "debt": 0,
-                "paid_orders": 0,
-                "version": 2,
-                "pushed_version": 0,
-                "push_attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
+            card_values(program.id, cid, number, now, available=r.points, version=2)
             for r, cid, number in zip(part, customer_ids, numbers, strict=True)
         ]
         card_ids = write_rows(session, Card, cards)
@@ -284,16 +265,11 @@ def _member_numbers(taken: set[str], count: int) -> list[str]:
     ~5 birthday collisions per 100,000 random numbers, so the check is needed)."""
     numbers: list[str] = []
     while len(numbers) < count:
-        number = _random_number()
+        number = random_member_number()
         if number not in taken:
             taken.add(number)
             numbers.append(number)
     return numbers
-
-
-def _random_number() -> str:
-    body = str(secrets.randbelow(9 * 10**8) + 10**8)
-    return body + _luhn_digit(body)
 
 
 def summary_lines(plan: Plan) -> Iterable[str]:

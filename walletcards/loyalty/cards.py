@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,11 +13,16 @@ from sqlalchemy.orm import Session
 from walletcards.loyalty.models import Card, Customer, Program
 
 
+def random_member_number() -> str:
+    """A random 10-digit number with a Luhn check digit (typing mistakes at the till show)."""
+    body = str(secrets.randbelow(9 * 10**8) + 10**8)
+    return body + _luhn_digit(body)
+
+
 def _member_number(session: Session, program_id: int) -> str:
-    """A random 10-digit number with a Luhn check digit, unique in the programme."""
+    """A random member number unique in the programme."""
     while True:
-        body = str(secrets.randbelow(9 * 10**8) + 10**8)
-        number = body + _luhn_digit(body)
+        number = random_member_number()
         exists = session.execute(
             select(Card.id).where(Card.program_id == program_id, Card.member_number == number)
         ).first()
@@ -69,6 +75,38 @@ def create_customer(
     return customer
 
 
+def card_values(
+    program_id: int,
+    customer_id: int,
+    member_number: str,
+    now: datetime,
+    *,
+    available: int = 0,
+    version: int = 1,
+) -> dict[str, Any]:
+    """A new card's columns: fresh unguessable tokens (serial, URL token, Apple's
+    authenticationToken, the QR signing secret), no orders, nothing pushed yet. Used by
+    :func:`issue_card` and by bulk writers (the migration import)."""
+    return {
+        "program_id": program_id,
+        "customer_id": customer_id,
+        "serial": str(uuid.uuid4()),
+        "public_token": secrets.token_urlsafe(24),
+        "auth_token": secrets.token_urlsafe(24),
+        "qr_secret": secrets.token_urlsafe(24),
+        "member_number": member_number,
+        "available": available,
+        "pending": 0,
+        "debt": 0,
+        "paid_orders": 0,
+        "version": version,
+        "pushed_version": 0,
+        "push_attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def issue_card(
     session: Session, program: Program, customer: Customer, now: datetime, *, new: bool = False
 ) -> Card:
@@ -82,24 +120,7 @@ def issue_card(
         ).scalar_one_or_none()
         if existing is not None:
             return existing
-    card = Card(
-        program_id=program.id,
-        customer_id=customer.id,
-        serial=str(uuid.uuid4()),
-        public_token=secrets.token_urlsafe(24),
-        auth_token=secrets.token_urlsafe(24),
-        qr_secret=secrets.token_urlsafe(24),
-        member_number=_member_number(session, program.id),
-        available=0,
-        pending=0,
-        debt=0,
-        paid_orders=0,
-        version=1,
-        pushed_version=0,
-        push_attempts=0,
-        created_at=now,
-        updated_at=now,
-    )
+    card = Card(**card_values(program.id, customer.id, _member_number(session, program.id), now))
     session.add(card)
     session.flush()
     return card
