@@ -29,11 +29,15 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")
 
 def _manager(session: Session, slug: str) -> tuple[Staff, Program]:
     staff, program = _staff(session)
+    _require_manager(staff, program, slug)
+    return staff, program
+
+
+def _require_manager(staff: Staff, program: Program, slug: str) -> None:
     if program.slug != slug:
         raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
     if staff.role not in ("manager", "admin"):
         raise ApiError(403, "forbidden", "this needs a manager or admin account")
-    return staff, program
 
 
 def _card(session: Session, program: Program, member_number: str) -> Card:
@@ -132,8 +136,7 @@ def adjust(slug: str, member_number: str) -> tuple[Response, int]:
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        if program.slug != slug or staff.role not in ("manager", "admin"):
-            raise ApiError(403, "forbidden", "this needs a manager or admin of this programme")
+        _require_manager(staff, program, slug)
         points, reason = body.get("points"), body.get("reason")
         if isinstance(points, bool) or not isinstance(points, int) or points == 0:
             raise ApiError(422, "invalid_points", "points: a whole number, not 0")
@@ -260,8 +263,7 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        if program.slug != slug or staff.role not in ("manager", "admin"):
-            raise ApiError(403, "forbidden", "this needs a manager or admin of this programme")
+        _require_manager(staff, program, slug)
         reason = body.get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
