@@ -7,17 +7,17 @@ import csv
 import dataclasses
 import io
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from sqlalchemy.orm import Session
 
 from walletcards.admin.charts import bar_chart, line_chart
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
 from walletcards.cashier import session as staff_session
-from walletcards.cashier.models import Staff
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
@@ -34,21 +34,6 @@ def _services() -> tuple[Database, Clients]:
     return current_app.extensions["walletcards.db"], current_app.extensions["walletcards.clients"]
 
 
-def _signed_in() -> tuple[Staff, Program] | None:
-    database, clients = _services()
-    staff_id = staff_session.current_staff_id(clients.clock.now())
-    if staff_id is None:
-        return None
-    with database.transaction() as session:
-        staff = session.get(Staff, staff_id)
-        if staff is None or staff.disabled:
-            return None
-        program = session.get(Program, staff.program_id)
-        assert program is not None  # a foreign key
-        session.expunge_all()
-    return staff, program
-
-
 def _page(template_status: int = 200, **values: Any) -> Response:
     values = {"d": None, "pct": percent, **values}
     html = render_template("admin.html", csrf=staff_session.csrf_token(), **values)
@@ -61,35 +46,36 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.1f} %"
 
 
-def _numbers(program: Program) -> Dashboard:
-    database, clients = _services()
-    now = clients.clock.now()
+def _numbers(session: Session, program: Program, now: datetime) -> Dashboard:
     period = parse_period(
         request.args.get("from"), request.args.get("to"), program_rules(program).timezone, now
     )
-    with database.transaction() as session:
-        return dashboard(session, program, period, now)
+    return dashboard(session, program, period, now)
 
 
 @bp.get("/")
 def page() -> Response:
-    signed_in = _signed_in()
-    if signed_in is None:
-        return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
-    staff, program = signed_in
-    if staff.role not in ("manager", "admin"):
-        return _page(403, staff=staff, program=program, forbidden=True)
-    try:
-        numbers = _numbers(program)
-    except PeriodError as exc:
-        return _page(400, staff=staff, program=program, bad_range=str(exc))
+    """Sign-in form, 403 for cashiers, or the dashboard: one transaction for all of it."""
+    database, clients = _services()
+    now = clients.clock.now()
+    with database.transaction() as session:
+        signed_in = staff_session.signed_in(session, now)
+        if signed_in is None:
+            return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
+        staff, program = signed_in
+        if staff.role not in ("manager", "admin"):
+            return _page(403, staff=staff, program=program, forbidden=True)
+        try:
+            numbers = _numbers(session, program, now)
+        except PeriodError as exc:
+            return _page(400, staff=staff, program=program, bad_range=str(exc))
     series = numbers.series
     labels = [p.label for p in series]
     return _page(
         staff=staff,
         program=program,
         d=numbers,
-        presets=_presets(program),
+        presets=_presets(program, now),
         money=lambda minor: f"{from_minor(minor, program.currency):,} {program.currency}",
         members_chart=line_chart("Members", labels, [("Members", [p.members for p in series])]),
         points_chart=line_chart(
@@ -109,10 +95,9 @@ def page() -> Response:
     )
 
 
-def _presets(program: Program) -> list[tuple[str, str]]:
+def _presets(program: Program, now: datetime) -> list[tuple[str, str]]:
     """Quick ranges next to the date picker: (label, query string), ending today (local)."""
-    _, clients = _services()
-    today = clients.clock.now().astimezone(ZoneInfo(program_rules(program).timezone)).date()
+    today = now.astimezone(ZoneInfo(program_rules(program).timezone)).date()
     spans = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("12 months", 365))
     return [(label, f"from={today - timedelta(days=days - 1)}&to={today}") for label, days in spans]
 
@@ -146,19 +131,22 @@ def logout() -> Response:
 def export() -> Response:
     """One table of the dashboard as CSV, for the same range (``table``: series, tiers or
     top_customers)."""
-    signed_in = _signed_in()
-    if signed_in is None:
-        raise ApiError(401, "unauthorized", "sign in at /admin/ first")
-    staff, program = signed_in
-    if staff.role not in ("manager", "admin"):
-        raise ApiError(403, "forbidden", "this needs a manager or admin account")
     table = request.args.get("table", "series")
-    if table not in TABLES:
-        raise ApiError(422, "invalid_table", f"table: one of {', '.join(TABLES)}")
-    try:
-        numbers = _numbers(program)
-    except PeriodError as exc:
-        raise ApiError(422, "invalid_range", str(exc)) from exc
+    database, clients = _services()
+    now = clients.clock.now()
+    with database.transaction() as session:
+        signed_in = staff_session.signed_in(session, now)
+        if signed_in is None:
+            raise ApiError(401, "unauthorized", "sign in at /admin/ first")
+        staff, program = signed_in
+        if staff.role not in ("manager", "admin"):
+            raise ApiError(403, "forbidden", "this needs a manager or admin account")
+        if table not in TABLES:
+            raise ApiError(422, "invalid_table", f"table: one of {', '.join(TABLES)}")
+        try:
+            numbers = _numbers(session, program, now)
+        except PeriodError as exc:
+            raise ApiError(422, "invalid_range", str(exc)) from exc
     columns = [f.name for f in dataclasses.fields(TABLES[table])]
     rows = [dataclasses.asdict(item) for item in getattr(numbers, table)]
     name = f"{program.slug}-{table}-{numbers.period.first}-{numbers.period.last}.csv"

@@ -60,12 +60,11 @@ def _staff(session: Session) -> tuple[Staff, Program]:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     staff = staff_for_token(session, token.strip()) if scheme == "Bearer" and token else None
     if staff is None and not token:
-        staff_id = till_session.current_staff_id(_context()[2].clock.now())
-        if staff_id is not None:
+        signed_in = till_session.signed_in(session, _context()[2].clock.now())
+        if signed_in is not None:
             if not till_session.csrf_ok(request.headers.get("X-CSRF-Token")):
                 raise ApiError(403, "csrf", "missing or wrong X-CSRF-Token; reload the page")
-            found = session.get(Staff, staff_id)
-            staff = found if found is not None and not found.disabled else None
+            return signed_in
     if staff is None:
         raise ApiError(401, "unauthorized", "sign in, or send Authorization: Bearer <token>")
     program = session.get(Program, staff.program_id)

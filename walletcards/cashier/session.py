@@ -63,5 +63,17 @@ def current_staff_id(now: datetime) -> int | None:
     return staff_id
 
 
+def signed_in(session: Session, now: datetime) -> tuple[Staff, Program] | None:
+    """The staff member of this browser session and their programme (None: signed out, idle
+    too long, or the account was disabled since)."""
+    staff_id = current_staff_id(now)
+    staff = session.get(Staff, staff_id) if staff_id is not None else None
+    if staff is None or staff.disabled:
+        return None
+    program = session.get(Program, staff.program_id)
+    assert program is not None  # a foreign key
+    return staff, program
+
+
 def logout() -> None:
     cookie.clear()

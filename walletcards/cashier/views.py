@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from walletcards.cashier import session as till_session
-from walletcards.cashier.models import Staff
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
-from walletcards.loyalty.models import Program
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
@@ -22,12 +20,8 @@ def _clients() -> Clients:
 @bp.get("/")
 def page() -> Response:
     database: Database = current_app.extensions["walletcards.db"]
-    staff_id = till_session.current_staff_id(_clients().clock.now())
-    staff = program = None
-    if staff_id is not None:
-        with database.transaction() as session:
-            staff = session.get(Staff, staff_id)
-            program = session.get(Program, staff.program_id) if staff else None
+    with database.transaction() as session:
+        staff, program = till_session.signed_in(session, _clients().clock.now()) or (None, None)
     html = render_template(
         "cashier.html",
         staff=staff,
