@@ -18,6 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.cashier.conftest import cashier, make_staff, manager  # noqa: F401  (fixtures)
+from tests.cashier.test_api import login as till_login
 from tests.conftest import MakeCard, MakeProgram
 from tests.orders.conftest import app, client  # noqa: F401  (fixtures)
 from walletcards.admin.metrics import dashboard
@@ -207,17 +208,7 @@ def test_long_ranges_are_bucketed_by_week_and_by_month() -> None:
 
 
 def login(client: FlaskClient, email: str) -> Any:
-    page = client.get("/admin/?program=demo")
-    csrf = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    return client.post(
-        "/admin/login",
-        data={
-            "csrf_token": csrf,
-            "program": "demo",
-            "email": email,
-            "password": "a long enough password",
-        },
-    )
+    return till_login(client, area="admin", email=email)
 
 
 def test_the_dashboard_page_shows_the_four_key_numbers_and_exports_csv(

@@ -175,17 +175,19 @@ def test_no_or_bad_auth_and_bad_input_are_refused(
     assert huge.status_code == 413
 
 
-def login(client: FlaskClient, password: str = "a long enough password") -> Any:
-    page = client.get("/cashier/?program=demo")
+def login(
+    client: FlaskClient,
+    password: str = "a long enough password",
+    *,
+    area: str = "cashier",
+    email: str = "till1@example.com",
+) -> Any:
+    """Signs in through the page's form (the till's, or ``area="admin"`` the dashboard's)."""
+    page = client.get(f"/{area}/?program=demo")
     csrf = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     return client.post(
-        "/cashier/login",
-        data={
-            "csrf_token": csrf,
-            "program": "demo",
-            "email": "till1@example.com",
-            "password": password,
-        },
+        f"/{area}/login",
+        data={"csrf_token": csrf, "program": "demo", "email": email, "password": password},
     )
 
 
