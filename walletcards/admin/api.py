@@ -143,7 +143,8 @@ def adjust(slug: str, member_number: str) -> tuple[Response, int]:
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
         found = ledger.lock_card(session, _card(session, program, member_number).id)
-        now = _context()[2].clock.now()
+        _, settings, clients = _context()
+        now = clients.clock.now()
         entry_key = f"adjust:{staff.id}:{key}"
         if points > 0:
             ledger.credit(
@@ -171,7 +172,6 @@ def adjust(slug: str, member_number: str) -> tuple[Response, int]:
                 actor=staff.email,
                 memo=reason,
             )
-        _, settings, clients = _context()
         return _answer(
             session, program, found, settings, clients, adjusted=points, recorded_by=staff.email
         )
@@ -267,6 +267,7 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
         reason = body.get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
+        _, settings, clients = _context()
         found = ledger.lock_card(session, _card(session, program, member_number).id)
         entry = session.get(LedgerEntry, entry_id) if entry_id < 2**63 else None  # BIGINT
         if entry is None or entry.card_id != found.id:
@@ -277,10 +278,9 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
             entry,
             reason=reason,
             actor=staff.email,
-            now=_context()[2].clock.now(),
+            now=clients.clock.now(),
             max_points=program_rules(program).max_points_per_entry,
         )
-        _, settings, clients = _context()
         return _answer(
             session,
             program,
