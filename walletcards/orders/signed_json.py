@@ -6,6 +6,7 @@ Body: ``{"id", "type": "order.paid" | "order.refunded" | "order.cancelled", "ord
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from walletcards.loyalty.rules import OrderFacts, OrderLine
@@ -60,15 +61,7 @@ def parse(payload: dict[str, Any], currency: str) -> Delivery:
         triggered_at=timestamp(payload.get("created_at"), "created_at"),
     )
     if kind not in TYPES:
-        return Delivery(
-            base.source,
-            base.shop,
-            base.topic,
-            base.delivery_id,
-            base.event_id,
-            base.triggered_at,
-            ignored_reason=f"type {kind!r} is not one we apply",
-        )
+        return replace(base, ignored_reason=f"type {kind!r} is not one we apply")
     order = obj(payload, "order", "")
     order_id = ident(order, "id", "order.")
     order_currency = text(order, "currency", "order.", required=True)
@@ -109,12 +102,4 @@ def parse(payload: dict[str, Any], currency: str) -> Delivery:
         event = OrderEvent("refund", SOURCE, order_id, customer, refunds=(info,))
     else:
         event = OrderEvent("cancel", SOURCE, order_id, customer)
-    return Delivery(
-        base.source,
-        base.shop,
-        base.topic,
-        base.delivery_id,
-        base.event_id,
-        base.triggered_at,
-        events=(event,),
-    )
+    return replace(base, events=(event,))
