@@ -113,8 +113,10 @@ class Dashboard:
 
     @property
     def top_tier_share(self) -> float | None:
-        top = [t.members for t in self.tiers if self.top_tier and t.code == self.top_tier]
-        return ratio(sum(top), sum(t.members for t in self.tiers)) if self.top_tier else None
+        if self.top_tier is None:
+            return None
+        top = sum(t.members for t in self.tiers if t.code == self.top_tier)
+        return ratio(top, sum(t.members for t in self.tiers))
 
     def as_json(self) -> dict[str, Any]:
         return {
