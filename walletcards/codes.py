@@ -27,13 +27,20 @@ def card_code(secret_key: str, program_slug: str, member_number: str) -> str:
     return f"{member_number}-{_tag(secret_key, program_slug, member_number)}"
 
 
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # str.isdigit alone takes "١٢٣" and "²"
+
+
 def member_number_of(secret_key: str, program_slug: str, code: str) -> str | None:
-    """The member number inside a genuine code, None for a forged or altered one."""
+    """The member number inside a genuine code, None for a forged or altered one.
+
+    The tag must be exactly as issued (upper-case base32): a code is a bearer secret, so no
+    variant of it (lower case, other alphabets) is accepted."""
     number, _, tag = code.strip().partition("-")
-    if not number.isdigit() or not tag:
+    if not _ascii_digits(number) or not tag or not tag.isascii():
         return None
     expected = _tag(secret_key, program_slug, number)
-    return number if hmac.compare_digest(tag.upper(), expected) else None
+    return number if hmac.compare_digest(tag.encode(), expected.encode()) else None
 
 
 def totp(key: bytes, counter: int, digits: int = 8) -> str:
@@ -49,8 +56,19 @@ def totp_key(qr_secret: str) -> bytes:
     return hashlib.sha256(f"totp:{qr_secret}".encode()).digest()[:20]
 
 
-def totp_matches(qr_secret: str, code: str, now: datetime, period: int = 30) -> bool:
-    """The code of this 30-second step or the one before or after (clock drift)."""
+def totp_step(qr_secret: str, code: str, now: datetime, period: int = 30) -> int | None:
+    """The time step whose code ``code`` is: this 30-second step or the one before or after
+    (clock drift, RFC 6238 section 5.2); None when it is none of them."""
+    if len(code) != 8 or not _ascii_digits(code):
+        return None
     step = int(now.timestamp()) // period
     key = totp_key(qr_secret)
-    return any(hmac.compare_digest(totp(key, step + d), code) for d in (-1, 0, 1))
+    for candidate in (step - 1, step, step + 1):
+        if hmac.compare_digest(totp(key, candidate).encode(), code.encode()):
+            return candidate
+    return None
+
+
+def totp_matches(qr_secret: str, code: str, now: datetime, period: int = 30) -> bool:
+    """The code of this 30-second step or the one before or after (clock drift)."""
+    return totp_step(qr_secret, code, now, period) is not None

@@ -1,19 +1,18 @@
 """POST /api/v1/cashier/scan | earn | redeem — the till's API (pinned in ARCHITECTURE.md).
 
-Authentication: ``Authorization: Bearer <staff API token>``. Writes carry an
-``Idempotency-Key``: a retry with the same key and body gets the first answer and changes
-nothing; the same key with another body is a conflict. A card's QR code is checked against its
-HMAC tag before any database look-up; cashiers may also type the member number (Luhn-checked)
-or look a customer up by phone or email.
+Authentication: ``Authorization: Bearer <staff API token>``, or the till page's session plus its
+CSRF token. Writes carry an ``Idempotency-Key``: a retry with the same key and body gets the
+first answer and changes nothing (also while the first attempt is still running); the same key
+with another body is a conflict. Cards are found by ``lookup.find_card``; redeeming needs the
+card itself (its QR code, or a rotating code once) unless a manager types the number. A receipt
+number earns once per programme, whoever enters it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -22,24 +21,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from walletcards.cardface import card_face
+from walletcards.cashier import inputs
 from walletcards.cashier import session as till_session
+from walletcards.cashier.lookup import CardMatch, find_card, spend_rotating_code
 from walletcards.cashier.models import Staff, TillRequest
 from walletcards.cashier.staff import staff_for_token
 from walletcards.clients import Clients
-from walletcards.codes import member_number_of, totp_matches
 from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.jsonbody import json_object
 from walletcards.loyalty import awards, ledger
-from walletcards.loyalty.cards import luhn_valid
-from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import OrderFacts, OrderLine
-from walletcards.money import MoneyError, to_minor
 from walletcards.settings import Settings
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1/cashier")
-MAX_CODE = 200
+MAX_ACTOR = 200  # ledger_entries.actor
+ATTEMPTS = 3  # a write that lost a race on a unique key runs again and finds the winner's answer
 
 
 def _context() -> tuple[Database, Settings, Clients]:
@@ -52,6 +51,7 @@ def _body() -> dict[str, Any]:
     data = json_object(raw)
     if data is None:
         raise ApiError(400, "malformed_json", "the body must be a JSON object")
+    inputs.check_strings(data)
     return data
 
 
@@ -70,48 +70,6 @@ def _staff(session: Session) -> tuple[Staff, Program]:
     program = session.get(Program, staff.program_id)
     assert program is not None
     return staff, program
-
-
-def _find_card(session: Session, program: Program, code: Any, secret_key: str) -> Card:
-    if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
-        raise ApiError(422, "invalid_code", "code: the scanned or typed card code is required")
-    code = code.strip()
-    card = None
-    number_part, _, tag = code.partition("-")
-    if number_part.isdigit() and re.fullmatch(r"T\d{8}", tag):  # Google's rotating TOTP code
-        card = _by(session, program, Card.member_number == number_part)
-        if card is None or not totp_matches(card.qr_secret, tag[1:], _context()[2].clock.now()):
-            raise ApiError(422, "forged_code", "this rotating code is not genuine or has expired")
-    elif "-" in code and number_part.isdigit():  # a QR code: check its tag first
-        number = member_number_of(secret_key, program.slug, code)
-        if number is None:
-            raise ApiError(422, "forged_code", "this card code is not genuine (altered or forged)")
-        card = _by(session, program, Card.member_number == number)
-    elif code.isdigit() and luhn_valid(code) and len(code) == 10:
-        card = _by(session, program, Card.member_number == code)
-    elif "@" in code:
-        card = _by_customer(session, program, Customer.email == code.lower())
-    elif re.fullmatch(r"\+?[\d\s()-]{6,20}", code):
-        card = _by_customer(session, program, Customer.phone == code)
-    if card is None:
-        raise ApiError(404, "unknown_card", "no card matches this code, number, phone or email")
-    return card
-
-
-def _by(session: Session, program: Program, condition: Any) -> Card | None:
-    return session.execute(
-        select(Card).where(Card.program_id == program.id, condition)
-    ).scalar_one_or_none()
-
-
-def _by_customer(session: Session, program: Program, condition: Any) -> Card | None:
-    return session.execute(
-        select(Card)
-        .join(Customer, Customer.id == Card.customer_id)
-        .where(Card.program_id == program.id, condition)
-        .order_by(Card.id)
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def _answer(
@@ -134,13 +92,24 @@ def _answer(
     }
 
 
+def _card(session: Session, program: Program, body: dict[str, Any]) -> CardMatch:
+    _, settings, clients = _context()
+    code = inputs.code(body.get("code"))
+    return find_card(session, program, code, settings.secret_key.reveal(), clients.clock.now())
+
+
+def _actor(staff: Staff) -> str:
+    """Who recorded a till entry: the staff member's address (their id if it is too long)."""
+    return staff.email if len(staff.email) <= MAX_ACTOR else f"staff:{staff.id}"
+
+
 @bp.post("/scan")
 def scan() -> tuple[Response, int]:
     database, settings, clients = _context()
     body = _body()
     with database.transaction() as session:
         _, program = _staff(session)
-        card = _find_card(session, program, body.get("code"), settings.secret_key.reveal())
+        card = _card(session, program, body).card
         return jsonify(_answer(session, program, card, settings, clients)), 200
 
 
@@ -160,18 +129,17 @@ def _idempotent(action: str) -> tuple[Response, int]:
 def _idempotent_run(
     action: str, run: Callable[[Session, Staff, Program, dict[str, Any], str], dict[str, Any]]
 ) -> tuple[Response, int]:
-    """Runs a write once per (staff, Idempotency-Key); a retry gets the stored answer."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 255:
-        raise ApiError(
-            400,
-            "idempotency_key_required",
-            "writes need an Idempotency-Key header (made before the first attempt)",
-        )
+    """Runs a write once per (staff, Idempotency-Key); a retry gets the stored answer.
+
+    The key's record is inserted before the write runs: a concurrent twin blocks on its unique
+    index until the first commits, then fails, runs again and answers with the stored answer
+    (if the first rolled back, the twin's insert goes through and it does the work instead).
+    """
+    key = inputs.idempotency_key(request.headers.get("Idempotency-Key"))
     body = _body()
     digest = hashlib.sha256(json.dumps([action, body], sort_keys=True).encode()).hexdigest()
     database, _, clients = _context()
-    for _ in range(2):
+    for _ in range(ATTEMPTS):
         try:
             with database.transaction() as session:
                 staff, program = _staff(session)
@@ -188,20 +156,21 @@ def _idempotent_run(
                             "this Idempotency-Key was used for another request",
                         )
                     return jsonify(earlier.response), earlier.status
-                answer = run(session, staff, program, body, key)
-                session.add(
-                    TillRequest(
-                        staff_id=staff.id,
-                        idempotency_key=key,
-                        request_hash=digest,
-                        status=200,
-                        response=answer,
-                        created_at=clients.clock.now(),
-                    )
+                claim = TillRequest(
+                    staff_id=staff.id,
+                    idempotency_key=key,
+                    request_hash=digest,
+                    status=0,  # set below; never committed as 0 (one transaction)
+                    response={},
+                    created_at=clients.clock.now(),
                 )
+                session.add(claim)
+                session.flush()  # a concurrent twin with this key waits here
+                answer = run(session, staff, program, body, key)
+                claim.status, claim.response = 200, answer
             return jsonify(answer), 200
         except IntegrityError:
-            continue  # a concurrent retry with the same key committed first: answer with it
+            continue  # a concurrent twin (or same receipt) committed first: look again
     raise ApiError(409, "idempotency_conflict", "this request is being processed; retry")
 
 
@@ -214,29 +183,23 @@ def _earn(
     settings: Settings,
     clients: Clients,
 ) -> dict[str, Any]:
-    card = _find_card(session, program, body.get("code"), settings.secret_key.reveal())
-    amount = body.get("amount")
-    try:
-        minor = to_minor(Decimal(str(amount)), program.currency) if isinstance(amount, str) else -1
-    except (InvalidOperation, MoneyError):
-        minor = -1
-    if minor <= 0:
-        raise ApiError(
-            422,
-            "invalid_amount",
-            f'amount: a positive decimal string in {program.currency}, e.g. "12.50"',
-        )
-    reference = body.get("reference")
-    if reference is not None and (not isinstance(reference, str) or len(reference) > 100):
-        raise ApiError(
-            422, "invalid_reference", "reference: a receipt number, at most 100 characters"
-        )
-    order_id = f"{staff.id}:{reference or key}"
+    minor = inputs.amount_minor(body.get("amount"), program.currency)
+    reference = inputs.reference(body.get("reference"))
+    card = _card(session, program, body).card
+    # A receipt earns once per programme whoever enters it (the orders' unique key holds it);
+    # without one, the purchase is this staff member's Idempotency-Key.
+    order_id = f"ref:{reference}" if reference else f"{staff.id}:{key}"
     now = clients.clock.now()
     facts = OrderFacts(f"till:{program.slug}", order_id, program.currency, now, (OrderLine(minor),))
-    award = awards.award_paid_order(session, program, card.id, facts, now)
+    award = awards.award_paid_order(session, program, card.id, facts, now, actor=_actor(staff))
     if not award.created:
-        raise ApiError(409, "duplicate_receipt", f"receipt {reference!r} was already recorded")
+        raise ApiError(
+            409,
+            "duplicate_receipt",
+            f"receipt {reference} was already recorded; it earns once"
+            if reference
+            else "this purchase was already recorded",
+        )
     earned = sum(entry.points for entry in award.entries)
     return _answer(
         session, program, card, settings, clients, earned=earned, recorded_by=staff.email
@@ -252,27 +215,42 @@ def _redeem(
     settings: Settings,
     clients: Clients,
 ) -> dict[str, Any]:
-    card = _find_card(session, program, body.get("code"), settings.secret_key.reveal())
-    points = body.get("points")
-    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
-        raise ApiError(422, "invalid_points", "points: a whole number of points above 0")
-    limit = program_rules(program).cashier_redeem_limit
-    if staff.role == "cashier" and limit is not None and points > limit:
+    points = inputs.points(body.get("points"))
+    reference = inputs.reference(body.get("reference"))
+    rules = program_rules(program)
+    manager = staff.role in ("manager", "admin")
+    if (
+        not manager
+        and rules.cashier_redeem_limit is not None
+        and points > rules.cashier_redeem_limit
+    ):
         raise ApiError(
             403,
             "over_cashier_limit",
-            f"a cashier may redeem at most {limit} points at once; ask a manager",
+            f"a cashier may redeem at most {rules.cashier_redeem_limit} points at once; "
+            "ask a manager",
         )
-    locked = ledger.lock_card(session, card.id)
+    match = _card(session, program, body)
+    if match.by == "lookup" and not manager and not rules.redeem_by_lookup:
+        raise ApiError(
+            403,
+            "card_required",
+            "redeeming needs the customer's card: scan its QR code (a typed member number, "
+            "phone or email is for a manager)",
+        )
+    now = clients.clock.now()
+    locked = ledger.lock_card(session, match.card.id)
+    if match.by == "rotating":
+        spend_rotating_code(session, match, staff, now)
     ledger.redeem(
         session,
         locked,
         key=f"till:{staff.id}:{key}",
         points=points,
-        cause=f"till:{staff.email}",
-        now=clients.clock.now(),
-        actor=staff.email,
-        memo=body.get("reference") if isinstance(body.get("reference"), str) else None,
+        cause=f"till:{_actor(staff)}",
+        now=now,
+        actor=_actor(staff),
+        memo=reference,
     )
     return _answer(
         session, program, locked, settings, clients, redeemed=points, recorded_by=staff.email

@@ -1,11 +1,12 @@
-"""Staff of a programme, their API tokens (stored hashed), and the till's idempotency records."""
+"""Staff of a programme, their API tokens (stored hashed), the till's idempotency records and
+the rotating card codes already spent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from walletcards.db import BigId, Model
@@ -49,3 +50,17 @@ class TillRequest(Model):
     status: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class RotatingCodeUse(Model):
+    """A Google rotating code (TOTP time step) that redeemed points from a card: a step is spent
+    once, and no earlier step is accepted after it (RFC 6238 section 5.2)."""
+
+    __tablename__ = "rotating_code_uses"
+    __table_args__ = (UniqueConstraint("card_id", "step"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    step: Mapped[int] = mapped_column(BigInteger)  # unix time // 30 of the code
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    used_at: Mapped[datetime]

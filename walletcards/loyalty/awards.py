@@ -84,10 +84,16 @@ def _active_nth_reward(session: Session, card_id: int, ordinal: int) -> bool:
 
 
 def award_paid_order(
-    session: Session, program: Program, card_id: int, facts: OrderFacts, now: datetime
+    session: Session,
+    program: Program,
+    card_id: int,
+    facts: OrderFacts,
+    now: datetime,
+    actor: str | None = None,
 ) -> OrderAward:
     """Apply a paid order once: base points at the tier the order reaches, the welcome bonus on
-    the customer's first paid order, the every-Nth reward; all held for the return window."""
+    the customer's first paid order, the every-Nth reward; all held for the return window.
+    ``actor`` names who recorded it (a till's staff member) on every entry it posts."""
     rules = program_rules(program)
     if facts.currency != program.currency:
         raise OrderRejected(
@@ -171,6 +177,7 @@ def award_paid_order(
             expires_at=expires_at,
             max_points=rules.max_points_per_entry,
             order_id=order.id,
+            actor=actor,
             fresh=True,  # settled above; keys derive from this new order or were just checked
         )
         entries.append(posted.entry)

@@ -87,6 +87,7 @@ class ProgramRules:
     tiers: TierRules | None
     timezone: str = "UTC"
     cashier_redeem_limit: int | None = None  # points a cashier (not a manager) may redeem at once
+    redeem_by_lookup: bool = False  # cashiers may redeem by a typed number, email or phone
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]
     earning.finish()
     redemption = TableReader(top.raw("redemption"), "redemption", problems)
     point_value = redemption.decimal("point_value", Decimal("0.01")) or Decimal("0.01")
+    allow_lookup = redemption.boolean("allow_lookup", False)
     redemption.finish()
     hold = TableReader(top.raw("hold"), "hold", problems)
     hold_days = hold.integer("days", 0, high=365) or 0
@@ -202,6 +204,7 @@ def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]
         max_points_per_order=per_order,
         tiers=tiers,
         cashier_redeem_limit=redeem_limit,
+        redeem_by_lookup=allow_lookup,
     )
 
 
