@@ -42,7 +42,8 @@ def op(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": True,
-                "schema": {"type": "string", "maxLength": 255},
+                "description": "made before the first attempt; a retry sends it again",
+                "schema": {"type": "string", "maxLength": 128, "pattern": "^[\\x20-\\x7e]+$"},
             }
         ]
     return operation
@@ -143,6 +144,7 @@ def document() -> dict[str, Any]:
                 401,
                 403,
                 404,
+                413,
                 422,
                 body=True,
                 auth=True,
@@ -150,13 +152,14 @@ def document() -> dict[str, Any]:
         },
         "/api/v1/cashier/earn": {
             "post": op(
-                "Record a purchase",
+                "Record a purchase (a receipt number earns once per programme)",
                 "till",
                 400,
                 401,
                 403,
                 404,
                 409,
+                413,
                 422,
                 body=True,
                 auth=True,
@@ -165,13 +168,14 @@ def document() -> dict[str, Any]:
         },
         "/api/v1/cashier/redeem": {
             "post": op(
-                "Redeem points",
+                "Redeem points (needs the card's QR or rotating code, or a manager)",
                 "till",
                 400,
                 401,
                 403,
                 404,
                 409,
+                413,
                 422,
                 body=True,
                 auth=True,

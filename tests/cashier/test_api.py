@@ -86,6 +86,18 @@ def test_member_number_phone_and_email_find_the_card(
     assert unknown.status_code == 404
 
 
+def test_a_phone_number_typed_with_dashes_is_a_phone_not_a_forged_code(
+    client: FlaskClient, cashier: dict[str, str], card_code: str, database: Database
+) -> None:
+    from walletcards.loyalty.models import Customer
+
+    with database.transaction() as session:
+        session.execute(select(Customer)).scalar_one().phone = "900-123-4567"
+    response = client.post("/api/v1/cashier/scan", json={"code": "900-123-4567"}, headers=cashier)
+    assert response.status_code == 200, response.json
+    assert response.json["customer"]["member_number"] == card_code.split("-")[0]
+
+
 def test_earn_records_a_purchase_by_the_programmes_rules(
     client: FlaskClient, cashier: dict[str, str], card_code: str
 ) -> None:
