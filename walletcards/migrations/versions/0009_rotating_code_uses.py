@@ -1,6 +1,6 @@
 """rotating codes spent at the till
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 10:00:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import walletcards.db
 
-revision = "0012"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
