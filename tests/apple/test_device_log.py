@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
@@ -69,16 +68,22 @@ def test_bodies_over_16_kib_are_413_and_store_nothing(
     assert stored(database) == ["a" * MAX_LOG_MESSAGE_CHARS]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"", b"not json", b"[]", b"[" * 200_000, {"logs": "text"}, {"logs": [1]}, {"logs": [["a"]]}],
-)
-def test_malformed_log_bodies_are_400_or_413(
-    client: FlaskClient, database: Database, body: Any
+def test_malformed_log_bodies_are_a_clear_4xx_and_store_nothing(
+    client: FlaskClient, database: Database
 ) -> None:
-    response = post_log(client, body)
-    assert response.status_code in (400, 413)
-    assert response.json is not None and set(response.json["error"]) == {"code", "message"}
+    bodies: list[Any] = [
+        b"",
+        b"not json",
+        b"[]",
+        b"[" * 200_000,
+        {"logs": "text"},
+        {"logs": [1]},
+        {"logs": [["a"]]},
+    ]
+    for body in bodies:
+        response = post_log(client, body)
+        assert response.status_code in (400, 413), body
+        assert response.json is not None and set(response.json["error"]) == {"code", "message"}
     assert stored(database) == []
 
 
