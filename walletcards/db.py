@@ -63,7 +63,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     SQLite: WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` so that concurrent writers
     queue for the write lock instead of failing when a read lock cannot be upgraded.
     PostgreSQL: psycopg 3, READ COMMITTED with explicit row locks where it matters.
+    Both: ``hide_parameters``, so a logged database error shows the statement but never the
+    values bound to it (emails, phone numbers, push tokens).
     """
+    kwargs["hide_parameters"] = True
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -107,8 +107,8 @@ def document() -> dict[str, Any]:
         },
         "/p/{slug}/logo.png": {"get": page("The programme's logo", "card", "image/png")},
         "/passkit/v1/devices/{device}/registrations/{ptid}/{serial}": {
-            "post": op("Register a device for a pass (Apple)", "passkit", 400, 401, body=True),
-            "delete": op("Unregister a device (Apple)", "passkit", 401),
+            "post": op("Register a device for a pass (Apple)", "passkit", 400, 401, 413, body=True),
+            "delete": op("Unregister a device (Apple)", "passkit", 400, 401),
         },
         "/passkit/v1/devices/{device}/registrations/{ptid}": {
             "get": op("Serials updated since a tag (Apple)", "passkit", 400)
@@ -120,7 +120,9 @@ def document() -> dict[str, Any]:
                 "application/vnd.apple.pkpass",
             )
         },
-        "/passkit/v1/log": {"post": op("Device error logs (Apple)", "passkit", 400, body=True)},
+        "/passkit/v1/log": {
+            "post": op("Device error logs (Apple)", "passkit", 400, 413, 429, body=True)
+        },
         "/cashier/": {"get": page("The till page", "till")},
         "/cashier/login": {
             "post": {

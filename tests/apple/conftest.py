@@ -8,14 +8,19 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.conftest import MakeProgram
 from tests.orders.conftest import ORDERS_SECRET
 from tests.orders.conftest import app as app  # the same app fixture
 from walletcards.apple.certificates import DevChain, make_dev_chain, write_dev_chain
-from walletcards.loyalty.models import Program
+from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty.models import Card, Program
 
 PTID = "pass.com.example.tests"
+DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"  # a device library identifier
+PUSH = "f" * 64  # a push token
 TEAM = "TEAM123456"
 KEY_PASSWORD = "correct horse battery staple"
 
@@ -56,3 +61,14 @@ def program(make_program: MakeProgram, apple_table: dict[str, str]) -> Program:
 @pytest.fixture
 def client(app: Flask, program: Program) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def issued(client: FlaskClient, clock: FixedClock, database: Database) -> tuple[str, str, str]:
+    """(public token, serial, authentication token) of a card issued through the webhook."""
+    from tests.apple.helpers import paid_order, token_of
+
+    token = token_of(paid_order(client, clock, "A-1"))
+    with database.transaction() as session:
+        card = session.execute(select(Card).where(Card.public_token == token)).scalar_one()
+        return token, card.serial, card.auth_token

@@ -1,14 +1,20 @@
-"""Cards in known states, made through the real webhook, and their unpacked passes."""
+"""Cards in known states, made through the real webhook, their unpacked passes, and the
+statements a request runs."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
+from tests.apple.conftest import DEVICE, PTID
 from tests.orders.conftest import PUBLIC_URL, post_orders
 from walletcards.clock import FixedClock
 
@@ -43,6 +49,14 @@ def paid_order(
     return answer
 
 
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"ApplePass {token}"}
+
+
+def registration_url(serial: str, ptid: str = PTID, device: str = DEVICE) -> str:
+    return f"/passkit/v1/devices/{device}/registrations/{ptid}/{serial}"
+
+
 def token_of(answer: dict[str, Any]) -> str:
     url: str = answer["card"]["url"]
     assert url.startswith(f"{PUBLIC_URL}/c/")
@@ -63,3 +77,19 @@ def pass_json(files: dict[str, bytes]) -> dict[str, Any]:
 def fields(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     card = document["storeCard"]
     return {f["key"]: f for group in card.values() for f in group}
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app runs meanwhile."""
+    seen: list[str] = []
+
+    def note(*args: Any) -> None:
+        seen.append(args[2])
+
+    engine = app.extensions["walletcards.db"].engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

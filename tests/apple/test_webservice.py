@@ -9,32 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.apple.conftest import PTID
-from tests.apple.helpers import fields, paid_order, pass_json, token_of, unpack
-from walletcards.apple.models import AppleLog, AppleRegistration
+from tests.apple.conftest import DEVICE, PTID, PUSH
+from tests.apple.helpers import auth, fields, paid_order, pass_json, registration_url, unpack
+from walletcards.apple.models import AppleRegistration
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty.models import Card
-
-DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-PUSH = "f" * 64
-
-
-@pytest.fixture
-def issued(client: FlaskClient, clock: FixedClock, database: Database) -> tuple[str, str, str]:
-    """(public token, serial, authentication token) of a freshly issued card."""
-    token = token_of(paid_order(client, clock, "A-1"))
-    with database.transaction() as session:
-        card = session.execute(select(Card).where(Card.public_token == token)).scalar_one()
-        return token, card.serial, card.auth_token
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"ApplePass {token}"}
-
-
-def registration_url(serial: str, ptid: str = PTID, device: str = DEVICE) -> str:
-    return f"/passkit/v1/devices/{device}/registrations/{ptid}/{serial}"
 
 
 def test_the_whole_device_conversation(
@@ -145,30 +124,6 @@ def test_malformed_push_token_bodies_are_400(
     )
     assert response.status_code == 400
     assert response.json is not None and response.json["error"]["code"] == "bad_request"
-
-
-def test_device_logs_are_stored_capped_and_oversized_bodies_refused(
-    client: FlaskClient, database: Database
-) -> None:
-    ok = client.post("/passkit/v1/log", json={"logs": ["x" * 5000] + ["y"] * 100})
-    assert ok.status_code == 200
-    assert client.post("/passkit/v1/log", json={"logs": "not a list"}).status_code == 400
-    huge = client.post(
-        "/passkit/v1/log",
-        data=b'{"logs": ["' + b"z" * (1024 * 1024) + b'"]}',
-        content_type="application/json",
-    )
-    assert huge.status_code == 413
-    with database.transaction() as session:
-        lengths = session.execute(select(func.length(AppleLog.message))).scalars().all()
-    assert len(lengths) == 50 and max(lengths) == 2000
-
-
-def test_serials_since_a_malformed_tag_is_400(client: FlaskClient) -> None:
-    response = client.get(
-        f"/passkit/v1/devices/{DEVICE}/registrations/{PTID}?passesUpdatedSince=abc"
-    )
-    assert response.status_code == 400
 
 
 def test_an_unreadable_if_modified_since_gets_the_pass(

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.apple.helpers import paid_order, token_of
+from tests.apple.helpers import paid_order, statements, token_of
 from walletcards.clock import FixedClock
 
 
@@ -42,3 +43,41 @@ def test_unknown_and_malformed_tokens_answer_the_same_404(
         )
     }
     assert answers == {(404, '{"error":{"code":"not_found","message":"no such card"}}\n')}
+
+
+MALFORMED_CARD_PATHS = [
+    "/c/a%00b",
+    "/c/a%00b/card.pkpass",
+    "/c/a%00b/qr.svg",
+    "/c/a%00b/google",
+    "/c/%00",
+    "/c/a%01b/card.pkpass",
+    "/c/a%20b",
+    f"/c/{'A' * 65}",
+    f"/c/{'A' * 5000}/card.pkpass",
+]
+
+
+def test_tokens_with_nul_control_characters_or_over_64_characters_are_404_without_a_query(
+    app: Flask, client: FlaskClient
+) -> None:
+    for path in MALFORMED_CARD_PATHS:
+        with statements(app) as seen:
+            response = client.get(path)
+        assert (response.status_code, response.get_data(as_text=True)) == (
+            404,
+            '{"error":{"code":"not_found","message":"no such card"}}\n',
+        ), path
+        assert seen == [], path
+
+
+def test_a_logo_for_a_malformed_slug_is_404_without_a_query(
+    app: Flask, client: FlaskClient
+) -> None:
+    for slug in ("a%00b", "%00", "Demo", "a" * 64, "a" * 5000, "-demo"):
+        with statements(app) as seen:
+            response = client.get(f"/p/{slug}/logo.png")
+        assert response.status_code == 404 and response.json is not None, slug
+        assert response.json["error"]["code"] == "not_found"
+        assert seen == [], slug
+    assert client.get("/p/demo/logo.png").status_code == 200

@@ -2,7 +2,8 @@
 
 It requires the test CA's client certificate (certificate auth) or verifies an ES256 bearer
 JWT (token auth), records every request, and answers per device token from a script: a status
-(200, 400, 403, 410, 429, 500) or "drop" (the connection is cut without an answer).
+(200, 400, 403, 410, 429, 500), "drop" (the connection is cut without an answer) or "junk"
+(a 500 whose body is JSON but not an object: what no client should trip over).
 """
 
 from __future__ import annotations
@@ -166,12 +167,16 @@ class FakeApns:
             status = self.answer_for(headers.get(":path", "").rsplit("/", 1)[-1])
         if status == "drop":
             return False
+        body = b'["not", "an", "object"]'
+        if status == "junk":
+            status = 500
+        else:
+            body = json.dumps({"reason": REASONS.get(status, "Error")}).encode()
         assert isinstance(status, int)
         response_headers = [(":status", str(status)), ("apns-id", str(uuid.uuid4()).upper())]
         if status == 200:
             conn.send_headers(stream_id, response_headers, end_stream=True)
         else:
-            body = json.dumps({"reason": REASONS.get(status, "Error")}).encode()
             conn.send_headers(
                 stream_id,
                 [

@@ -5,14 +5,15 @@ and the payload ``{}`` (FACTS: Apple Wallet). Authentication with the pass's own
 certificate (Apple's documented way for passes) or with a token (.p8 key, ES256 JWT, reused
 for 40 minutes: APNs answers 403/429 to JWTs refreshed too often or too rarely).
 Responses: 200 done; 410 Unregistered and 400 BadDeviceToken/DeviceTokenNotForTopic mean the
-registration is dead; 429 and 5xx retry later; 403 is a configuration error.
+registration is dead; 429 and 5xx retry later; 403 is a configuration error. Outcomes are per
+device: nothing one device's token or answer does can fail another device's push. Logs show
+push tokens by their first 8 characters only (:func:`short`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import enum
 import json
 import logging
@@ -25,6 +26,8 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from walletcards.apple.identifiers import push_token_ok
 
 log = logging.getLogger(__name__)
 JWT_LIFETIME = 40 * 60
@@ -53,8 +56,43 @@ class TokenAuth:
 
 
 def short(token: str) -> str:
-    """Push tokens are secrets of a kind: logs show only their first characters."""
-    return token[:8] + "…"
+    """Push tokens are secrets of a kind: logs show only their first characters (and never a
+    control character from a token stored before registrations were checked)."""
+    return "".join(c if c.isascii() and c.isalnum() else "?" for c in token[:8]) + "…"
+
+
+class _ShortTokensInUrls(logging.Filter):
+    """httpx logs every request at INFO as ``HTTP Request: POST https://…/3/device/<token> …``
+    (the worker logs at INFO): shorten the token there too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _short_url(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+def _short_url(url: httpx.URL) -> str | httpx.URL:
+    prefix, _, token = url.path.partition("/3/device/")
+    if prefix or not token:
+        return url
+    return f"{url.scheme}://{url.netloc.decode()}/3/device/{short(token)}"
+
+
+logging.getLogger("httpx").addFilter(_ShortTokensInUrls())
+
+
+def _reason(response: httpx.Response) -> str:
+    """APNs's ``{"reason": "..."}``, or "" for any other body (it is logged: keep it tame)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or not (reason.isascii() and reason.isprintable()):
+        return ""
+    return reason[:64]
 
 
 class TokenSigner:
@@ -114,6 +152,18 @@ class ApnsClient:
         self.forbidden_reported = False
 
     async def push(self, token: str, topic: str) -> Outcome:
+        """One device's push. Never raises: whatever goes wrong is this device's outcome alone,
+        so one bad token or answer cannot fail the rest of a batch."""
+        try:
+            return await self._send(token, topic)
+        except httpx.InvalidURL:  # control characters and the like: no request can carry it
+            log.warning("APNs: push token %s cannot be sent; dropping it", short(token))
+            return Outcome.DEAD
+        except Exception as exc:  # a surprise from one device: try that device again later
+            log.warning("APNs push to %s failed: %s", short(token), type(exc).__name__)
+            return Outcome.RETRY
+
+    async def _send(self, token: str, topic: str) -> Outcome:
         headers = {"apns-topic": topic}
         if self._token is not None:
             headers["authorization"] = f"bearer {self._token.current()}"
@@ -127,9 +177,7 @@ class ApnsClient:
                 return Outcome.RETRY
         if response.status_code == 200:
             return Outcome.DELIVERED
-        reason = ""
-        with contextlib.suppress(ValueError):
-            reason = str(response.json().get("reason", ""))
+        reason = _reason(response)
         if response.status_code == 410 or (response.status_code == 400 and reason in DEAD_REASONS):
             return Outcome.DEAD
         if response.status_code == 403:
@@ -148,8 +196,15 @@ class ApnsClient:
         return Outcome.RETRY  # 429, 5xx
 
     async def push_many(self, tokens: list[str], topic: str) -> dict[str, Outcome]:
-        outcomes = await asyncio.gather(*(self.push(token, topic) for token in tokens))
-        return dict(zip(tokens, outcomes, strict=True))
+        """Every token's outcome. Tokens that are not APNs device tokens (hex, FACTS-2 §4) are
+        dead without a request: sent, they could only come back as a failure."""
+        sendable = [token for token in tokens if push_token_ok(token)]
+        outcomes = dict.fromkeys(tokens, Outcome.DEAD)
+        for token in set(tokens) - set(sendable):
+            log.warning("APNs: push token %s is malformed; dropping it", short(token))
+        results = await asyncio.gather(*(self.push(token, topic) for token in sendable))
+        outcomes.update(zip(sendable, results, strict=True))
+        return outcomes
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -2,6 +2,13 @@
 ``webServiceURL``). Status codes and bodies as Apple specifies (FACTS: Apple Wallet):
 register 201/200/401, unregister 200/401, serials since a tag 200/204 with ``lastUpdated`` as
 a string, latest pass 200/304 with Last-Modified (HEAD too), log 200.
+
+Every path parameter and body is checked for shape and size before it reaches the database
+(:mod:`walletcards.apple.identifiers`): a malformed device library identifier or push token
+is a 400, a malformed pass type or serial the same 401 as an unknown one, an unreadable
+``passesUpdatedSince`` tag means "no tag". The log endpoint, the only one open to anyone, is
+bounded per request and rate-limited per client address and in total (413 / 429, nothing
+stored).
 """
 
 from __future__ import annotations
@@ -12,25 +19,46 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walletcards.apple.identifiers import (
+    device_ok,
+    pass_type_ok,
+    push_token_ok,
+    serial_ok,
+    tag_cutoff,
+)
 from walletcards.apple.models import AppleLog, AppleRegistration
 from walletcards.apple.passes import pass_type_identifier, render_pass
 from walletcards.apple.pkpass import MEDIA_TYPE
+from walletcards.apple.throttle import TokenBuckets, client_key
 from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards.db import Database, lock_names
 from walletcards.errors import ApiError
 from walletcards.jsonbody import json_object
 from walletcards.loyalty.models import Card, Program
 from walletcards.settings import Settings
 
 bp = Blueprint("passkit", __name__, url_prefix="/passkit/v1")
-MAX_LOG_MESSAGES = 50
-MAX_LOG_MESSAGE_CHARS = 2000
-MAX_PUSH_TOKEN = 256
-MAX_DEVICE_ID = 128
+MAX_REGISTRATION_BYTES = 4096  # {"pushToken": "<at most 200 hex characters>"}, generously
+MAX_LOG_BYTES = 16 * 1024
+MAX_LOG_MESSAGES = 20
+MAX_LOG_MESSAGE_CHARS = 1000
+LOG_CLIENT_BURST, LOG_CLIENT_PER_SECOND = 10, 10 / 3600  # per address: 10, then 10 an hour
+LOG_TOTAL_BURST, LOG_TOTAL_PER_SECOND = 100, 6 / 60  # everyone together: 100, then 6 a minute
 _DUMMY_TOKEN = "x" * 32  # compared against when no card matched, so timing reveals nothing
+_LOG_LIMITS = "walletcards.passkit_log_limits"
+
+
+@bp.record_once
+def _log_limits(state: BlueprintSetupState) -> None:
+    """The device log's buckets: per app, so every app (and test) starts afresh."""
+    state.app.extensions[_LOG_LIMITS] = (
+        TokenBuckets(LOG_CLIENT_BURST, LOG_CLIENT_PER_SECOND),
+        TokenBuckets(LOG_TOTAL_BURST, LOG_TOTAL_PER_SECOND, max_keys=1),
+    )
 
 
 def _now() -> datetime:
@@ -50,15 +78,16 @@ def _programs_for(session: Session, ptid: str) -> list[int]:
 
 def _authorised_card(session: Session, ptid: str, serial: str) -> Card:
     """The card, if the ``Authorization: ApplePass <token>`` header matches; 401 otherwise,
-    the same answer whether the serial exists or not."""
+    the same answer whether the serial exists or not (or could not exist: a malformed serial
+    or pass type costs no query)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    programs = _programs_for(session, ptid)  # always: the same queries whatever is asked
-    card = session.execute(
-        select(Card).where(Card.serial == serial[:64], Card.program_id.in_(programs))
-    ).scalar_one_or_none()
-    if card is not None and card.serial != serial:
-        card = None
+    card = None
+    if pass_type_ok(ptid) and serial_ok(serial):
+        programs = _programs_for(session, ptid)
+        card = session.execute(
+            select(Card).where(Card.serial == serial, Card.program_id.in_(programs))
+        ).scalar_one_or_none()
     expected = card.auth_token if card is not None else _DUMMY_TOKEN
     matches = hmac.compare_digest(token.strip().encode(), expected.encode())
     if scheme != "ApplePass" or card is None or not matches:
@@ -70,16 +99,41 @@ def _tag(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1_000_000))
 
 
+def _check_device(device: str) -> None:
+    if not device_ok(device):
+        raise ApiError(
+            400, "bad_request", "the device library identifier must be 1-128 letters or digits"
+        )
+
+
+def _body(limit: int) -> bytes:
+    """The request body, refused with 413 beyond ``limit`` bytes (read no further)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "request_entity_too_large", f"the body may hold {limit} bytes")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "request_entity_too_large", f"the body may hold {limit} bytes")
+    return data
+
+
 @bp.post("/devices/<device>/registrations/<ptid>/<serial>")
 def register(device: str, ptid: str, serial: str) -> tuple[Response, int]:
+    """201 for a new registration, 200 when the device had registered this pass already (its
+    push token updated). Identical registrations racing each other serialise on a lock, so
+    the second sees the first's row instead of failing on the unique key."""
+    _check_device(device)
+    raw = _body(MAX_REGISTRATION_BYTES)
     with _database().transaction() as session:
         card = _authorised_card(session, ptid, serial)
-        body = json_object(request.get_data())
-        token = body.get("pushToken") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token or len(token) > MAX_PUSH_TOKEN:
-            raise ApiError(400, "bad_request", 'the body must be {"pushToken": "<token>"}')
-        if len(device) > MAX_DEVICE_ID:
-            raise ApiError(400, "bad_request", "the device library identifier is too long")
+        body = json_object(raw)
+        token = body.get("pushToken") if body is not None else None
+        if not push_token_ok(token):
+            raise ApiError(
+                400,
+                "bad_request",
+                'the body must be {"pushToken": "<device token: 16-200 hex characters>"}',
+            )
+        lock_names(session, [f"apple-registration:{card.id}:{device}"])
         now = _now()
         existing = session.execute(
             select(AppleRegistration).where(
@@ -103,6 +157,7 @@ def register(device: str, ptid: str, serial: str) -> tuple[Response, int]:
 
 @bp.delete("/devices/<device>/registrations/<ptid>/<serial>")
 def unregister(device: str, ptid: str, serial: str) -> tuple[Response, int]:
+    _check_device(device)
     with _database().transaction() as session:
         card = _authorised_card(session, ptid, serial)
         registration = session.execute(
@@ -117,10 +172,12 @@ def unregister(device: str, ptid: str, serial: str) -> tuple[Response, int]:
 
 @bp.get("/devices/<device>/registrations/<ptid>")
 def serials(device: str, ptid: str) -> tuple[Response, int]:
-    """Every pass of this device changed after the tag (all of them without a tag)."""
-    since = request.args.get("passesUpdatedSince", "")
-    if since and not since.isdigit():
-        raise ApiError(400, "bad_request", "passesUpdatedSince must be a tag we gave out")
+    """Every pass of this device changed after the tag (all of them without a tag, or with one
+    we cannot read: see :func:`~walletcards.apple.identifiers.tag_cutoff`)."""
+    _check_device(device)
+    if not pass_type_ok(ptid):
+        raise ApiError(400, "bad_request", "the pass type identifier is malformed")
+    cutoff = tag_cutoff(request.args.get("passesUpdatedSince", ""))
     with _database().transaction() as session:
         programs = _programs_for(session, ptid)
         query = (
@@ -129,8 +186,7 @@ def serials(device: str, ptid: str) -> tuple[Response, int]:
             .where(AppleRegistration.device_library_id == device, Card.program_id.in_(programs))
         )
         rows = session.execute(query).all()
-    if since:
-        cutoff = datetime.fromtimestamp(int(since) / 1_000_000, UTC)
+    if cutoff is not None:
         rows = [row for row in rows if row.updated_at > cutoff]
     if not rows:
         return Response(status=204), 204
@@ -175,13 +231,26 @@ def _http_date(moment: datetime) -> str:
 
 @bp.post("/log")
 def device_log() -> tuple[Response, int]:
-    body = json_object(request.get_data())
-    messages = body.get("logs") if isinstance(body, dict) else None
+    """Devices' error messages. Open to anyone (Apple sends no credentials), so: the client's
+    address and everyone together are rate-limited before the body is read (429), the body is
+    bounded (413), and at most MAX_LOG_MESSAGES messages of MAX_LOG_MESSAGE_CHARS characters
+    each are kept (the rest dropped). NUL, which PostgreSQL refuses, becomes U+FFFD."""
+    per_client, everyone = current_app.extensions[_LOG_LIMITS]
+    moment = _now().timestamp()
+    if not per_client.take(client_key(request.remote_addr), moment) or not everyone.take(
+        "*", moment
+    ):
+        raise ApiError(429, "too_many_requests", "too many device logs; try again later")
+    body = json_object(_body(MAX_LOG_BYTES))
+    messages = body.get("logs") if body is not None else None
     if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
         raise ApiError(400, "bad_request", 'the body must be {"logs": ["..."]}')
+    kept = [
+        m[:MAX_LOG_MESSAGE_CHARS].replace("\x00", "\ufffd") for m in messages[:MAX_LOG_MESSAGES]
+    ]
     with _database().transaction() as session:
         now = _now()
-        for message in messages[:MAX_LOG_MESSAGES]:
-            session.add(AppleLog(received_at=now, message=message[:MAX_LOG_MESSAGE_CHARS]))
-    current_app.logger.info("PassKit device log: %s", json.dumps(messages[:5])[:500])
+        for message in kept:
+            session.add(AppleLog(received_at=now, message=message))
+    current_app.logger.info("PassKit device log: %s", json.dumps(kept[:5])[:500])
     return jsonify({}), 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import qrcode
 import qrcode.image.svg
@@ -22,13 +23,17 @@ from walletcards.loyalty.programs import program_config
 from walletcards.settings import Settings
 
 bp = Blueprint("customer", __name__)
+PUBLIC_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # cards.public_token is 64 wide
 
 
 def _card(session: Session, token: str) -> tuple[Card, Program]:
-    """One indexed look-up whatever the token looks like, so a malformed or unknown token
-    costs the same as a valid one and answers the same 404."""
-    card = session.execute(select(Card).where(Card.public_token == token[:64])).scalar_one_or_none()
-    if card is None or card.public_token != token:
+    """The card of a URL token; the same 404 for unknown and malformed tokens. A token that is
+    not of our shape (``secrets.token_urlsafe``: letters, digits, ``-``, ``_``) costs no query
+    (a NUL would make PostgreSQL fail the statement); a well-formed one, one indexed look-up."""
+    card = None
+    if PUBLIC_TOKEN.fullmatch(token):
+        card = session.execute(select(Card).where(Card.public_token == token)).scalar_one_or_none()
+    if card is None:
         raise ApiError(404, "not_found", "no such card")
     program = session.get(Program, card.program_id)
     assert program is not None
@@ -151,8 +156,11 @@ def program_logo(slug: str) -> Response:
     from pathlib import Path
 
     from walletcards.apple.pkpass import DEFAULT_IMAGES
+    from walletcards.loyalty.config import SLUG_RE
     from walletcards.loyalty.programs import UnknownProgram, get_program
 
+    if not SLUG_RE.fullmatch(slug):  # no query for what cannot be a slug (NUL, over-long)
+        raise ApiError(404, "not_found", "no such programme")
     database, _, _ = _context()
     with database.transaction() as session:
         try:

@@ -8,7 +8,9 @@ killed at any instant loses nothing. One step:
 2. (no transaction) push every device over APNs;
 3. (transaction) record: delivered -> ``pushed_version`` = the claimed version (never lower);
    dead tokens -> registration deleted; 429/5xx/dropped -> retried after a backoff with jitter;
-   403 -> reported once and parked for an hour.
+   403 -> reported once and parked for an hour. Outcomes are per device (a malformed token,
+   one that no URL can carry or an odd answer is that device's alone), so one bad
+   registration never holds back the other cards of its batch.
 
 Several changes before a claim coalesce into one push; a change during a push leaves
 ``version`` ahead, so the card is pushed again.
@@ -27,7 +29,7 @@ from datetime import timedelta
 from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.engine import make_url
 
-from walletcards.apple.apns import Outcome
+from walletcards.apple.apns import Outcome, short
 from walletcards.apple.models import AppleRegistration
 from walletcards.apple.passes import pass_type_identifier
 from walletcards.clock import Clock
@@ -189,6 +191,7 @@ class Worker:
                 for (reg_id, token), outcome in zip(claim.devices, results, strict=True):
                     if outcome is Outcome.DEAD:
                         report.dead += 1
+                        log.info("registration %s removed (push token %s)", reg_id, short(token))
                         session.execute(
                             delete(AppleRegistration).where(
                                 AppleRegistration.id == reg_id,
