@@ -1,5 +1,8 @@
-"""WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
+"""WSGI entry point for gunicorn: `gunicorn -c python:walletcards.gunicorn_config wsgi:app`."""
 
-from walletcards import create_app
+from walletcards import create_app, logs
+from walletcards.settings import Settings
 
-app = create_app()
+settings = Settings.from_env()
+logs.configure(settings.log_level, settings.log_format)
+app = create_app(settings)

@@ -16,6 +16,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"  # the top-level stat
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
+    from walletcards import metrics
     from walletcards.admin.api import bp as admin_api_bp
     from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.apple.webservice import bp as passkit_bp
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.extensions["walletcards.clients"] = clients
     app.extensions["walletcards.db"] = Database(settings.database_url)
     register_error_handlers(app)
+    metrics.init_app(app)  # times every request; GET /metrics
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(customer_bp)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
 
+from walletcards import cli_operations, logs
 from walletcards.clock import SystemClock
 from walletcards.db import Database
 from walletcards.settings import ConfigError, Settings
@@ -324,10 +324,8 @@ def worker(batch: int, lease: int) -> None:
     from walletcards.sync.pusher import Pusher
     from walletcards.sync.worker import Worker
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = _settings()
+    logs.configure(settings.log_level, settings.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -559,6 +557,7 @@ def serve(host: str, port: int) -> None:
     from walletcards.sync.worker import Worker
 
     settings = _settings()
+    logs.configure(settings.log_level, settings.log_format)
     app = create_app(settings)
     # The embedded default: the sync worker runs as a thread of this process.
     stop = threading.Event()
@@ -580,6 +579,10 @@ def serve(host: str, port: int) -> None:
         thread.join(10)
         pusher.close()
 
+
+# `doctor` and `email list` live in walletcards/cli_operations.py (kept out of this module)
+main.add_command(cli_operations.doctor)
+email.add_command(cli_operations.email_list)
 
 if __name__ == "__main__":
     main()

@@ -1,23 +1,41 @@
-"""GET /healthz: is the process up and the database reachable (for load balancers)."""
+"""GET /healthz (the process answers: for liveness probes) and GET /readyz (it can serve: for
+load balancers and readiness probes).
+
+/readyz runs :func:`walletcards.readiness.service_checks`: 200 when none fails, 503 when one
+does. A warning (a certificate expiring within 30 days) shows as ``"status": "warn"`` with a
+200: taking every web process out of rotation a month before anything breaks would turn the
+warning into the outage it warns about.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from walletcards.clients import Clients
 from walletcards.db import Database
+from walletcards.readiness import FAIL, overall, service_checks
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
+    return jsonify({"status": "ok"}), 200
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
     database: Database = current_app.extensions["walletcards.db"]
-    if database.ping():
-        return jsonify({"status": "ok", "database": "ok"}), 200
-    return jsonify(
-        {
-            "error": {"code": "database_unreachable", "message": "the database is not reachable"},
-            "status": "degraded",
-            "database": "unreachable",
-        }
-    ), 503
+    clients: Clients = current_app.extensions["walletcards.clients"]
+    checks = service_checks(database, clients.clock.now())
+    status = overall(checks)
+    body: dict[str, object] = {"status": status, "checks": [c.as_json() for c in checks]}
+    if status == FAIL:
+        failed = next(c for c in checks if c.status == FAIL)
+        message = (
+            f"{failed.name}{f' ({failed.program})' if failed.program else ''}: {failed.detail}"
+        )
+        body = {"error": {"code": "not_ready", "message": message}, **body}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 503 if status == FAIL else 200

@@ -73,7 +73,22 @@ def query(name: str, description: str, **schema: Any) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {
-        "/healthz": {"get": op("Process and database health", "service", 503)},
+        "/healthz": {"get": op("The process answers (liveness)", "service")},
+        "/readyz": {
+            "get": op("Database, migrations, Apple certificates (readiness)", "service", 503)
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (bearer WALLETCARDS_METRICS_TOKEN; 404 unset)",
+                "tags": ["service"],
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {"description": "OK", "content": {"text/plain": {}}},
+                    "401": ERROR,
+                    "404": ERROR,
+                },
+            }
+        },
         "/api/v1/openapi.json": {"get": op("This document", "service")},
         "/webhooks/{program}/{source}": {
             "post": op(

@@ -55,6 +55,9 @@ class Settings:
     smtp_url: Secret | None = None  # smtp://user:pass@host:587 (STARTTLS) or smtps://
     dev: bool = False
     instance_path: Path = field(default_factory=_default_instance)
+    log_level: str = "INFO"  # WALLETCARDS_LOG_LEVEL
+    log_format: str = "text"  # WALLETCARDS_LOG_FORMAT: text, or json (one object a line)
+    metrics_token: Secret | None = None  # bearer token of GET /metrics; unset: 404
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +93,10 @@ class Settings:
             secret = _dev_secret(instance)
         if len(secret) < 16:
             raise ConfigError("WALLETCARDS_SECRET_KEY must be at least 16 characters")
+        log_level, log_format = _logging(values)
+        metrics_token = values.get("metrics_token") or ""
+        if metrics_token and len(metrics_token) < 16:
+            raise ConfigError("WALLETCARDS_METRICS_TOKEN must be at least 16 characters")
         return cls(
             database_url=normalise_database_url(database_url),
             public_url=public_url,
@@ -100,7 +107,22 @@ class Settings:
             smtp_url=Secret(values["smtp_url"]) if values.get("smtp_url") else None,
             dev=dev,
             instance_path=instance,
+            log_level=log_level,
+            log_format=log_format,
+            metrics_token=Secret(metrics_token) if metrics_token else None,
         )
+
+
+def _logging(values: Mapping[str, str]) -> tuple[str, str]:
+    from walletcards.logs import FORMATS, LEVELS
+
+    level = (values.get("log_level") or "INFO").upper()
+    if level not in LEVELS:
+        raise ConfigError(f"WALLETCARDS_LOG_LEVEL must be one of {', '.join(LEVELS)}")
+    fmt = (values.get("log_format") or "text").lower()
+    if fmt not in FORMATS:
+        raise ConfigError(f"WALLETCARDS_LOG_FORMAT must be one of {', '.join(FORMATS)}")
+    return level, fmt
 
 
 def normalise_database_url(url: str) -> str:

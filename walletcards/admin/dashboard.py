@@ -24,6 +24,7 @@ from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.money import from_minor
+from walletcards.readiness import certificate_check
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -75,6 +76,7 @@ def page() -> Response:
         staff=staff,
         program=program,
         d=numbers,
+        certificate=certificate_check(program, now),  # the banner when it needs attention
         presets=_presets(program, now),
         money=lambda minor: f"{from_minor(minor, program.currency):,} {program.currency}",
         members_chart=line_chart("Members", labels, [("Members", [p.members for p in series])]),

@@ -22,6 +22,8 @@ import requests
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
+from walletcards import metrics
+
 log = logging.getLogger(__name__)
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 RETRIES = 5
@@ -98,10 +100,12 @@ class GoogleWalletClient:
                     401, f"the service account {self.email} could not get a token: {exc}"
                 ) from exc
             except (requests.RequestException, google.auth.exceptions.TransportError) as exc:
+                metrics.google_call("unreachable")
                 if attempt == RETRIES - 1:
                     raise GoogleWalletError(0, f"Google Wallet API unreachable: {exc}") from exc
                 self._sleep(min(30.0, 0.5 * 2**attempt))
                 continue
+            metrics.google_call(response.status_code)
             if response.status_code == 429 or response.status_code >= 500:
                 if attempt == RETRIES - 1:
                     break

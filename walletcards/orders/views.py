@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
+from walletcards import metrics
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
@@ -49,6 +50,7 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
         )
     body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before we read it all
     if source == "woocommerce" and woocommerce.is_ping(body):
+        metrics.webhook_delivery(source, "ping")
         return jsonify(
             {
                 "status": "ignored",
@@ -82,6 +84,7 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
                         raise ApiError(400, "malformed_json", str(exc)) from exc
                     raise ApiError(422, "invalid_payload", str(exc)) from exc
                 answer: dict[str, Any] = intake.receive(session, program, delivery, body, ctx)
+            metrics.webhook_delivery(source, answer["status"])
             return jsonify(answer), 200
         except IntegrityError:
             if attempt == ATTEMPTS - 1:

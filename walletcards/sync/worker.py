@@ -29,6 +29,7 @@ from datetime import timedelta
 from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.engine import make_url
 
+from walletcards import metrics
 from walletcards.apple.apns import Outcome, short
 from walletcards.apple.models import AppleRegistration
 from walletcards.apple.passes import pass_type_identifier
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 FORBIDDEN_PARK = timedelta(hours=1)
 MAX_BACKOFF_SECONDS = 300
+SUMMARY_EVERY = 300.0  # seconds between the worker's summary log lines
+CERTIFICATES_EVERY = 24 * 3600.0  # the Apple certificates' expiry check, after the start-up one
 
 
 @dataclass
@@ -155,6 +158,7 @@ class Worker:
                     outcomes.update(dict.fromkeys(tokens, Outcome.FORBIDDEN))
         self._push_google(claims, programs)
         self._record(claims, outcomes, report)
+        metrics.record_pushes(claims, outcomes)
         return report
 
     def _push_google(self, claims: list[Claim], programs: dict[int, Program]) -> None:
@@ -254,30 +258,56 @@ class Worker:
             total.retry += report.retry
         return total
 
-    def run(self, stop: threading.Event, poll: float = 5.0, jobs_every: float = 60.0) -> None:
-        """Forever: jobs when due, batches while there is work, then sleep until woken."""
+    def run(
+        self,
+        stop: threading.Event,
+        poll: float = 5.0,
+        jobs_every: float = 60.0,
+        summary_every: float = SUMMARY_EVERY,
+    ) -> None:
+        """Forever: jobs when due, batches while there is work, then sleep until woken; logs a
+        start-up line, a summary every ``summary_every`` seconds and its shutdown."""
+        from walletcards.sync.activity import Activity, announce, check_certificates
         from walletcards.sync.jobs import run_due
 
+        announce(self.database, self.settings, self.clock.now())
+        activity, started = Activity(), time.monotonic()
         waiter = _Waiter(self.database)
-        next_jobs = 0.0
+        next_jobs, next_certificates = 0.0, started + CERTIFICATES_EVERY
         try:
             while not stop.is_set():
                 if time.monotonic() >= next_jobs:
                     try:
-                        run_due(self.database, self.clock.now())
+                        activity.jobs.update(run_due(self.database, self.clock.now()))
+                        activity.job_runs += 1
                     except Exception:
+                        activity.errors += 1
                         log.exception("scheduled jobs failed; will try again")
                     next_jobs = time.monotonic() + jobs_every
                 try:
-                    busy = self.step().cards > 0
-                    busy = self.deliver_outbox() > 0 or busy
+                    report = self.step()
+                    activity.cards += report.cards
+                    activity.devices += report.pushed
+                    activity.dead += report.dead
+                    activity.retry += report.retry
+                    delivered = self.deliver_outbox()
+                    activity.delivered += delivered
+                    busy = report.cards > 0 or delivered > 0
                 except Exception:
+                    activity.errors += 1
                     log.exception("sync step failed; will try again")
                     busy = False
+                if time.monotonic() - activity.started >= summary_every:
+                    activity.summarise(self.database, self.clock.now())
+                    activity = Activity()
+                if time.monotonic() >= next_certificates:
+                    check_certificates(self.database, self.clock.now())
+                    next_certificates = time.monotonic() + CERTIFICATES_EVERY
                 if not busy:
-                    waiter.wait(poll, stop)
+                    waiter.wait(min(poll, summary_every), stop)
         finally:
             waiter.close()
+            log.info("worker stopped after %d s", round(time.monotonic() - started))
 
 
 class _Waiter:
