@@ -171,3 +171,18 @@ def test_disable_acts_on_every_programme_of_the_email_enable_and_password_need_o
             .order_by(Program.slug)
         ).all()
     assert [tuple(row) for row in states] == [("demo", True), ("other", False)]
+
+
+def test_odd_csrf_tokens_are_refused_cleanly(
+    client: FlaskClient, cashier: dict[str, str], card_code: str
+) -> None:
+    client.get("/cashier/")  # the form's cookie
+    for token in ("é", "\x00", "ab\r\ncd"):
+        form = {"csrf_token": token, "program": "demo", "email": "x@example.com", "password": "y"}
+        answer = client.post("/cashier/login", data=form)
+        assert answer.status_code == 400 and answer.json["error"]["code"] == "csrf"
+    login(client)
+    odd = client.post(
+        "/api/v1/cashier/scan", json={"code": card_code}, headers={"X-CSRF-Token": "é"}
+    )
+    assert odd.status_code == 403 and odd.json["error"]["code"] == "csrf"

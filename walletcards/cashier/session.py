@@ -35,7 +35,10 @@ def csrf_token() -> str:
 
 def csrf_ok(sent: str | None) -> bool:
     expected = cookie.get("csrf")
-    return isinstance(expected, str) and bool(sent) and hmac.compare_digest(expected, sent or "")
+    if not isinstance(expected, str) or not sent:
+        return False
+    # bytes: compare_digest raises TypeError on non-ASCII str (a 500 for a forged token)
+    return hmac.compare_digest(expected.encode(), sent.encode("utf-8", "surrogatepass"))
 
 
 def start(session: Session, staff: Staff, now: datetime) -> None:
