@@ -66,3 +66,20 @@ def test_toml_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     )
     assert settings.public_url == "https://from-env"
     assert settings.secret_key.reveal() == "from-file-secret-key"
+
+
+def test_sign_in_limits_storage_and_trusted_proxies_come_from_the_file_or_environment(
+    tmp_path: Path,
+) -> None:
+    base = {"WALLETCARDS_PUBLIC_URL": "https://x", "WALLETCARDS_SECRET_KEY": "k" * 16}
+    path = tmp_path / "walletcards.toml"
+    path.write_text('ratelimit_storage_url = "redis://:pw@127.0.0.1:6379"\ntrusted_proxies = 2\n')
+    from_file = Settings.from_env({**base, "WALLETCARDS_CONFIG": str(path)})
+    assert from_file.ratelimit_storage_url == Secret("redis://:pw@127.0.0.1:6379")
+    assert from_file.trusted_proxies == 2 and "pw" not in repr(from_file)
+    from_env = Settings.from_env({**base, "WALLETCARDS_TRUSTED_PROXIES": "1"})
+    assert from_env.trusted_proxies == 1 and from_env.ratelimit_storage_url is None
+    assert Settings.from_env(base).trusted_proxies == 0
+    for bad in ("-1", "yes", "1.5", "99"):
+        with pytest.raises(ConfigError, match="WALLETCARDS_TRUSTED_PROXIES"):
+            Settings.from_env({**base, "WALLETCARDS_TRUSTED_PROXIES": bad})

@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
+    from walletcards.cashier.session import IDLE
     from walletcards.cashier.views import bp as cashier_bp
     from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         SESSION_COOKIE_NAME="walletcards_till",
+        PERMANENT_SESSION_LIFETIME=IDLE,  # a signed-in cookie; refreshed on every answer
     )
     app.extensions["walletcards.settings"] = settings
     clients = clients or Clients()
@@ -58,28 +60,22 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(openapi_bp)
-    _limit_logins(app)
+    _limit_logins(app, settings)
     _check_certificates(app)
     return app
 
 
-def _limit_logins(app: Flask) -> None:
-    """At most 5 login attempts per minute and 30 per hour per client address (Flask-Limiter;
-    memory storage, or WALLETCARDS_RATELIMIT_STORAGE_URL, e.g. redis://, across processes)."""
-    import os
+def _limit_logins(app: Flask, settings: Settings) -> None:
+    """Sign-in limits per client address and per account (walletcards.cashier.signin). Behind
+    WALLETCARDS_TRUSTED_PROXIES proxies the client address is the one they forward: ProxyFix
+    takes the Nth X-Forwarded-For entry from the right; with 0 the header is ignored."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from flask_limiter import Limiter
-    from flask_limiter.util import get_remote_address
+    from walletcards.cashier.signin import limit_logins
 
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        default_limits=[],
-        storage_uri=os.environ.get("WALLETCARDS_RATELIMIT_STORAGE_URL", "memory://"),
-    )
-    for name in ("cashier.login", "admin.login"):
-        limited = limiter.limit("5/minute;30/hour")(app.view_functions[name])
-        app.view_functions[name] = limited  # type: ignore[assignment]
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+    limit_logins(app, settings)
 
 
 def _check_certificates(app: Flask) -> None:

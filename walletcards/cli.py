@@ -7,6 +7,7 @@ import sys
 import click
 
 from walletcards import cli_operations, logs
+from walletcards.cashier.commands import staff as staff_commands
 from walletcards.clock import SystemClock
 from walletcards.db import Database
 from walletcards.settings import ConfigError, Settings
@@ -107,87 +108,7 @@ def program_list() -> None:
             click.echo(f"{slug}\t{currency}\t{name}")
 
 
-@main.group()
-def staff() -> None:
-    """Staff accounts of a programme (the till and the admin side)."""
-
-
-@staff.command("add")
-@click.option("--program", "slug", required=True)
-@click.option("--role", type=click.Choice(["cashier", "manager", "admin"]), required=True)
-@click.argument("email")
-def staff_add(slug: str, role: str, email: str) -> None:
-    """Add a staff member; the password is read from standard input (never from argv)."""
-    from walletcards.cashier.staff import StaffError, add_staff
-    from walletcards.loyalty.programs import UnknownProgram, get_program
-
-    password = sys.stdin.readline().rstrip("\n")
-    try:
-        with _database() as database, database.transaction() as session:
-            add_staff(
-                session, get_program(session, slug), email, role, password, SystemClock().now()
-            )
-    except (StaffError, UnknownProgram) as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{email.strip().lower()} is now {role} of {slug}")
-
-
-@staff.command("token")
-@click.option("--program", "slug", default=None, help="Needed when the email is staff of several.")
-@click.argument("email")
-def staff_token(slug: str | None, email: str) -> None:
-    """Print a new API token for a POS integration (stored hashed; shown once)."""
-    from sqlalchemy import select
-
-    from walletcards.cashier.models import Staff
-    from walletcards.cashier.staff import issue_token
-    from walletcards.loyalty.models import Program
-
-    with _database() as database, database.transaction() as session:
-        query = select(Staff).where(Staff.email == email.strip().lower())
-        if slug:
-            query = query.join(Program, Program.id == Staff.program_id).where(Program.slug == slug)
-        found = session.execute(query).scalars().all()
-        if len(found) != 1:
-            raise click.ClickException(
-                f"{email}: no such staff member"
-                if not found
-                else f"{email} is staff of several programmes: add --program"
-            )
-        token = issue_token(session, found[0], SystemClock().now())
-    click.echo(token)
-
-
-@staff.command("revoke")
-@click.option("--program", "slug", default=None)
-@click.argument("email")
-def staff_revoke(slug: str | None, email: str) -> None:
-    """Revoke every API token of a staff member (a lost POS, someone leaving)."""
-    from sqlalchemy import select
-
-    from walletcards.cashier.models import Staff, StaffToken
-    from walletcards.loyalty.models import Program
-
-    with _database() as database, database.transaction() as session:
-        query = select(Staff.id).where(Staff.email == email.strip().lower())
-        if slug:
-            query = query.join(Program, Program.id == Staff.program_id).where(Program.slug == slug)
-        ids = session.execute(query).scalars().all()
-        if not ids:
-            raise click.ClickException(f"{email}: no such staff member")
-        tokens = (
-            session.execute(
-                select(StaffToken).where(
-                    StaffToken.staff_id.in_(ids), StaffToken.revoked_at.is_(None)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        for token in tokens:
-            token.revoked_at = SystemClock().now()
-        revoked = len(tokens)
-    click.echo(f"revoked {revoked} token(s) of {email}")
+main.add_command(staff_commands)
 
 
 @main.group()

@@ -11,6 +11,13 @@ bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
 JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+# the staff sign-in forms' failures besides the redirect (walletcards.cashier.signin)
+SIGN_IN_REFUSED = {
+    "400": {"description": "form expired (JSON error) or a field overlong or with control "
+            "characters (the form again, text/html)"},
+    "429": {"description": "too many attempts: the form again, Retry-After",
+            "content": {"text/html": {}}},
+}  # fmt: skip
 
 
 def op(
@@ -143,7 +150,7 @@ def document() -> dict[str, Any]:
             "post": {
                 "summary": "Sign in (form)",
                 "tags": ["till"],
-                "responses": {"303": {"description": "to the till"}, "400": ERROR, "429": ERROR},
+                "responses": {"303": {"description": "to the till"}, **SIGN_IN_REFUSED},
             }
         },
         "/cashier/logout": {

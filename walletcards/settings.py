@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+MAX_PROXIES = 5
+
 
 class ConfigError(ValueError):
     """The service cannot start with this configuration; the message names the setting."""
@@ -53,6 +55,10 @@ class Settings:
     apns_ca_file: str | None = None
     google_api_url: str = "https://walletobjects.googleapis.com"
     smtp_url: Secret | None = None  # smtp://user:pass@host:587 (STARTTLS) or smtps://
+    # where sign-in attempts are counted (redis://host:6379 shares them across processes);
+    # None: memory://, each process on its own. A Secret: the URL may carry a password.
+    ratelimit_storage_url: Secret | None = None
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-For is believed (ProxyFix)
     dev: bool = False
     instance_path: Path = field(default_factory=_default_instance)
     log_level: str = "INFO"  # WALLETCARDS_LOG_LEVEL
@@ -105,6 +111,12 @@ class Settings:
             apns_ca_file=values.get("apns_ca_file") or None,
             google_api_url=(values.get("google_api_url") or cls.google_api_url).rstrip("/"),
             smtp_url=Secret(values["smtp_url"]) if values.get("smtp_url") else None,
+            ratelimit_storage_url=(
+                Secret(values["ratelimit_storage_url"])
+                if values.get("ratelimit_storage_url")
+                else None
+            ),
+            trusted_proxies=_proxy_count(values.get("trusted_proxies") or "0"),
             dev=dev,
             instance_path=instance,
             log_level=log_level,
@@ -123,6 +135,18 @@ def _logging(values: Mapping[str, str]) -> tuple[str, str]:
     if fmt not in FORMATS:
         raise ConfigError(f"WALLETCARDS_LOG_FORMAT must be one of {', '.join(FORMATS)}")
     return level, fmt
+
+
+def _proxy_count(value: str) -> int:
+    """How many reverse proxies stand in front (each appends to X-Forwarded-For); 0 = none,
+    the peer address is the client's."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if not 0 <= count <= MAX_PROXIES:
+        raise ConfigError(f"WALLETCARDS_TRUSTED_PROXIES: a whole number from 0 to {MAX_PROXIES}")
+    return count
 
 
 def normalise_database_url(url: str) -> str:

@@ -12,12 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm import Session
 
 from walletcards.admin.charts import bar_chart, line_chart
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
 from walletcards.cashier import session as staff_session
+from walletcards.cashier import signin as staff_signin
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
@@ -62,7 +64,10 @@ def page() -> Response:
     with database.transaction() as session:
         signed_in = staff_session.signed_in(session, now)
         if signed_in is None:
-            return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
+            return _page(
+                slug=staff_signin.echoed_slug(request.args.get("program")),
+                error=request.args.get("error"),
+            )
         staff, program = signed_in
         if staff.role not in ("manager", "admin"):
             return _page(403, staff=staff, program=program, forbidden=True)
@@ -106,26 +111,18 @@ def _presets(program: Program, now: datetime) -> list[tuple[str, str]]:
 
 @bp.post("/login")
 def login() -> Response:
-    if not staff_session.csrf_ok(request.form.get("csrf_token")):
-        raise ApiError(400, "csrf", "the login form expired; reload the page")
-    database, clients = _services()
-    slug = request.form.get("program", "")[:63]
-    with database.transaction() as session:
-        staff = staff_session.login(
-            session,
-            slug,
-            request.form.get("email", "")[:320],
-            request.form.get("password", "")[:1000],
-            clients.clock.now(),
-        )
-    target = "/admin/" if staff else f"/admin/?program={slug}&error=1"
-    return redirect(target, code=303)  # type: ignore[return-value]
+    return staff_signin.sign_in("admin", _page)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(_exc: RateLimitExceeded) -> Response:
+    return staff_signin.too_many(_page)
 
 
 @bp.post("/logout")
 def logout() -> Response:
     if staff_session.csrf_ok(request.form.get("csrf_token")):
-        staff_session.logout()
+        staff_signin.sign_out()
     return redirect("/admin/", code=303)  # type: ignore[return-value]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from walletcards.openapi import ERROR, op, page, query
+from walletcards.openapi import ERROR, SIGN_IN_REFUSED, op, page, query
 
 DATE = {"format": "date"}
 RANGE = [
@@ -13,11 +13,11 @@ RANGE = [
 ]
 
 
-def _form(summary: str, target: str, *codes: int) -> dict[str, Any]:
+def _form(summary: str, target: str, refused: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "summary": summary,
         "tags": ["dashboard"],
-        "responses": {"303": {"description": target}, **{str(c): ERROR for c in codes}},
+        "responses": {"303": {"description": target}, **(refused or {})},
     }
 
 
@@ -86,7 +86,7 @@ def admin_paths() -> dict[str, dict[str, Any]]:
             "put": settings_put,
         },
         "/admin/": {"get": dashboard},
-        "/admin/login": {"post": _form("Sign in (form)", "to the dashboard", 400, 429)},
+        "/admin/login": {"post": _form("Sign in (form)", "to the dashboard", SIGN_IN_REFUSED)},
         "/admin/logout": {"post": _form("Sign out", "to sign-in")},
         "/admin/export.csv": {"get": export},
     }

@@ -1,5 +1,5 @@
-"""Staff of a programme, their API tokens (stored hashed), the till's idempotency records and
-the rotating card codes already spent."""
+"""Staff of a programme, their API tokens and browser sessions (both stored hashed), the till's
+idempotency records and the rotating card codes already spent."""
 
 from __future__ import annotations
 
@@ -34,6 +34,21 @@ class StaffToken(Model):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class StaffSession(Model):
+    """A signed-in browser (the till page or the dashboard). Its cookie holds only a random key
+    whose digest is stored here, so signing out, disabling the member or a new password ends
+    the session on the server, whatever copies of the cookie exist."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
 

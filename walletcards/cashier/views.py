@@ -2,58 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 
 from walletcards.cashier import session as till_session
+from walletcards.cashier import signin
 from walletcards.clients import Clients
 from walletcards.db import Database
-from walletcards.errors import ApiError
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
 
-def _clients() -> Clients:
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    return clients
+def _page(status: int = 200, **values: Any) -> Response:
+    values = {"staff": None, "program": None, "slug": "", "error": None, **values}
+    html = render_template("cashier.html", csrf=till_session.csrf_token(), **values)
+    return Response(
+        html, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"}
+    )
 
 
 @bp.get("/")
 def page() -> Response:
     database: Database = current_app.extensions["walletcards.db"]
+    clients: Clients = current_app.extensions["walletcards.clients"]
     with database.transaction() as session:
-        staff, program = till_session.signed_in(session, _clients().clock.now()) or (None, None)
-    html = render_template(
-        "cashier.html",
+        staff, program = till_session.signed_in(session, clients.clock.now()) or (None, None)
+    return _page(
         staff=staff,
         program=program,
-        csrf=till_session.csrf_token(),
-        slug=request.args.get("program", ""),
+        slug=signin.echoed_slug(request.args.get("program")),
         error=request.args.get("error"),
     )
-    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/login")
 def login() -> Response:
-    if not till_session.csrf_ok(request.form.get("csrf_token")):
-        raise ApiError(400, "csrf", "the login form expired; reload the page")
-    database: Database = current_app.extensions["walletcards.db"]
-    slug = request.form.get("program", "")
-    with database.transaction() as session:
-        staff = till_session.login(
-            session,
-            slug,
-            request.form.get("email", ""),
-            request.form.get("password", ""),
-            _clients().clock.now(),
-        )
-    if staff is None:
-        return redirect(f"/cashier/?program={slug}&error=1", code=303)  # type: ignore[return-value]
-    return redirect("/cashier/", code=303)  # type: ignore[return-value]
+    return signin.sign_in("cashier", _page)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(_exc: RateLimitExceeded) -> Response:
+    return signin.too_many(_page)
 
 
 @bp.post("/logout")
 def logout() -> Response:
     if till_session.csrf_ok(request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")):
-        till_session.logout()
+        signin.sign_out()
     return redirect("/cashier/", code=303)  # type: ignore[return-value]
