@@ -11,7 +11,7 @@ from walletcards.db import Database
 from walletcards.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
-STATIC = Path(__file__).resolve().parent.parent / "static"  # the top-level static/ folder
+STATIC = Path(__file__).resolve().parent / "static"  # inside the package: wheels carry it
 
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
