@@ -40,6 +40,9 @@ class Secret:
         return hash(Secret)
 
 
+DEV_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 def _default_instance() -> Path:
     return Path.cwd() / "instance"
 
@@ -57,9 +60,13 @@ class Settings:
     instance_path: Path = field(default_factory=_default_instance)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, dev_public_url: str = DEV_PUBLIC_URL
+    ) -> Settings:
         """Read WALLETCARDS_* (and WALLETCARDS_CONFIG, a TOML file whose keys are the same names
-        in lower case without the prefix; the environment wins)."""
+        in lower case without the prefix; the environment wins). ``dev_public_url``: where this
+        process will be reached, the public URL in development when none is set (`serve
+        --port 8123` links to :8123)."""
         env = dict(os.environ if environ is None else environ)
         values: dict[str, str] = {}
         config_file = env.get("WALLETCARDS_CONFIG")
@@ -80,7 +87,7 @@ class Settings:
         if not public_url:
             if not dev:
                 raise ConfigError("WALLETCARDS_PUBLIC_URL is required (the base of every link)")
-            public_url = "http://127.0.0.1:8000"
+            public_url = dev_public_url.rstrip("/")
         secret = values.get("secret_key") or ""
         if not secret:
             if not dev:
