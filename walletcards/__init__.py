@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(admin_bp)
     app.register_blueprint(openapi_bp)
     _limit_logins(app)
-    _check_certificates(app)
+    _check_start_up(app)
     return app
 
 
@@ -80,18 +80,10 @@ def _limit_logins(app: Flask) -> None:
         app.view_functions[name] = limited  # type: ignore[assignment]
 
 
-def _check_certificates(app: Flask) -> None:
-    """Log (never crash on) programmes whose Apple certificate cannot sign; skipped while the
-    database is not reachable or not migrated yet."""
-    from sqlalchemy.exc import SQLAlchemyError
+def _check_start_up(app: Flask) -> None:
+    """Log every programme's misconfiguration (unset ``env:`` variables, certificates, keys,
+    service accounts) once, now: walletcards/startup.py."""
+    from walletcards.startup import log_problems
 
-    from walletcards.apple.passes import check_all
-
-    database: Database = app.extensions["walletcards.db"]
-    settings: Settings = app.extensions["walletcards.settings"]
     clients: Clients = app.extensions["walletcards.clients"]
-    try:
-        with database.transaction() as session:
-            check_all(session, settings.public_url, clients.clock.now())
-    except SQLAlchemyError:
-        app.logger.warning("certificate check skipped: the database is not ready")
+    log_problems(app.extensions["walletcards.db"], clients.clock.now())

@@ -335,6 +335,9 @@ def worker(batch: int, lease: int) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     pusher = Pusher(settings)
     with Database(settings.database_url) as database:
+        from walletcards.startup import log_problems
+
+        log_problems(database, SystemClock().now())
         try:
             from datetime import timedelta
 
