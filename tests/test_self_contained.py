@@ -55,6 +55,19 @@ def test_no_source_file_names_a_path_outside_the_repository() -> None:
 
 
 @pytest.mark.once
+def test_the_docs_send_a_reader_to_nothing_outside_the_repository() -> None:
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    words = [*_forbidden(), "ARCHITECTURE.md", "FACTS"]  # the developers' notes, not shipped
+    problems = [
+        f"{path.relative_to(ROOT)}: {word!r}"
+        for path in docs
+        for word in words
+        if word in path.read_text()
+    ]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.once
 def test_the_scan_covers_the_suite_and_the_package() -> None:
     scanned = {path.relative_to(ROOT).as_posix() for path in _scanned_files()}
     assert {"Makefile", "tests/conftest.py", "walletcards/__init__.py", ".ci/run"} <= scanned
