@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 # The PostgreSQL server the second test pass runs against (a fresh database is created in it).
 # Empty it (`make test PG_TEST_URL=`) only on a machine without PostgreSQL.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Where `make run` serves and `make demo` sends (`make run PORT=8123`); in development every link
+# (card page, pass, webServiceURL) follows it unless WALLETCARDS_PUBLIC_URL is set.
 PORT ?= 8000
 
 .PHONY: run demo test check test-sqlite test-postgres bench bench-quick clean
@@ -26,7 +28,7 @@ DEV_ENV := WALLETCARDS_DEV=1 DEMO_SHOPIFY_SECRET=dev-only-shopify-secret \
 	DEMO_WOO_SECRET=dev-only-woocommerce-secret DEMO_ORDERS_SECRET=dev-only-orders-secret
 
 ## run: install, make dev certificates, migrate the embedded SQLite database, apply the demo
-## programme, serve on :8000 (then, in another shell: make demo)
+## programme, serve on :$(PORT) (then, in another shell: make demo, with the same PORT)
 run: $(VENV)/.installed
 	@$(DEV_ENV) $(BIN)/walletcards certs dev
 	@$(DEV_ENV) $(BIN)/walletcards db upgrade

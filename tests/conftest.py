@@ -4,6 +4,9 @@ database), emptied after every test; a frozen clock; the demo programme."""
 from __future__ import annotations
 
 import os
+import site
+import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -58,6 +61,52 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+# Where a test run may read besides the clone: the interpreter, its packages, temporary files,
+# the system. A path under the folder holding the clone but outside the clone (a sibling folder
+# of notes or data) exists only on the developer's machine, never in a user's fresh clone.
+_READABLE = tuple(
+    os.path.join(os.path.abspath(p), "")
+    for p in (
+        ROOT,
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        *site.getsitepackages(),
+        site.getusersitepackages(),
+        tempfile.gettempdir(),
+        *(f"/{top}" for top in ("usr", "etc", "dev", "proc", "sys", "var", "run", "lib", "opt")),
+    )
+)
+
+
+def escapes_clone(path: str) -> bool:
+    """True for a path beside the clone (under its parent folder, outside the clone, the
+    interpreter, temporary files and the system; hidden files such as ~/.netrc are the user's)."""
+    absolute = os.path.abspath(path)
+    parent = os.path.join(os.path.dirname(ROOT), "")
+    if not absolute.startswith(parent) or absolute.startswith(_READABLE):
+        return False
+    return not any(part.startswith(".") for part in Path(absolute[len(parent) :]).parts)
+
+
+_outside_reads: list[str] = []
+
+
+def _record_outside_reads(event: str, args: tuple[Any, ...]) -> None:
+    if event == "open" and isinstance(args[0], str | bytes | os.PathLike):
+        path = os.fsdecode(args[0])
+        if path and escapes_clone(path):
+            _outside_reads.append(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reads_stay_inside_the_clone() -> Iterator[None]:
+    """Every file the suite opens in this process is inside the clone (or the system's)."""
+    sys.addaudithook(_record_outside_reads)
+    yield
+    assert not _outside_reads, f"the tests opened files outside the clone: {_outside_reads}"
 
 
 @pytest.fixture(scope="session", autouse=True)

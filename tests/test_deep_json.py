@@ -8,7 +8,14 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from tests.cashier.conftest import make_staff
-from tests.orders.conftest import app, client, post_orders, post_shopify, post_woo  # noqa: F401
+from tests.orders.conftest import (  # noqa: F401  (fixtures: a programme whose secrets are set)
+    app,
+    client,
+    post_orders,
+    post_shopify,
+    post_woo,
+    program,
+)
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 

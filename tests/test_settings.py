@@ -83,3 +83,16 @@ def test_sign_in_limits_storage_and_trusted_proxies_come_from_the_file_or_enviro
     for bad in ("-1", "yes", "1.5", "99"):
         with pytest.raises(ConfigError, match="WALLETCARDS_TRUSTED_PROXIES"):
             Settings.from_env({**base, "WALLETCARDS_TRUSTED_PROXIES": bad})
+
+
+def test_dev_public_url_follows_where_the_server_listens_unless_one_is_set(
+    tmp_path: Path,
+) -> None:
+    env = {"WALLETCARDS_DEV": "1", "WALLETCARDS_INSTANCE_PATH": str(tmp_path)}
+    assert Settings.from_env(env).public_url == "http://127.0.0.1:8000"
+    here = "http://127.0.0.1:8123/"
+    assert Settings.from_env(env, dev_public_url=here).public_url == "http://127.0.0.1:8123"
+    chosen = {**env, "WALLETCARDS_PUBLIC_URL": "https://cards.example.com"}
+    assert Settings.from_env(chosen, dev_public_url=here).public_url == "https://cards.example.com"
+    with pytest.raises(ConfigError, match="WALLETCARDS_PUBLIC_URL"):  # production: never guessed
+        Settings.from_env({"WALLETCARDS_SECRET_KEY": "x" * 32}, dev_public_url=here)

@@ -11,7 +11,7 @@ from walletcards.db import Database
 from walletcards.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
-STATIC = Path(__file__).resolve().parent.parent / "static"  # the top-level static/ folder
+STATIC = Path(__file__).resolve().parent / "static"  # inside the package: wheels carry it
 
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(admin_bp)
     app.register_blueprint(openapi_bp)
     _limit_logins(app, settings)
-    _check_certificates(app)
+    _check_start_up(app)
     return app
 
 
@@ -78,18 +78,10 @@ def _limit_logins(app: Flask, settings: Settings) -> None:
     limit_logins(app, settings)
 
 
-def _check_certificates(app: Flask) -> None:
-    """Log (never crash on) programmes whose Apple certificate cannot sign; skipped while the
-    database is not reachable or not migrated yet."""
-    from sqlalchemy.exc import SQLAlchemyError
+def _check_start_up(app: Flask) -> None:
+    """Log every programme's misconfiguration (unset ``env:`` variables, certificates, keys,
+    service accounts) once, now: walletcards/startup.py."""
+    from walletcards.startup import log_problems
 
-    from walletcards.apple.passes import check_all
-
-    database: Database = app.extensions["walletcards.db"]
-    settings: Settings = app.extensions["walletcards.settings"]
     clients: Clients = app.extensions["walletcards.clients"]
-    try:
-        with database.transaction() as session:
-            check_all(session, settings.public_url, clients.clock.now())
-    except SQLAlchemyError:
-        app.logger.warning("certificate check skipped: the database is not ready")
+    log_problems(app.extensions["walletcards.db"], clients.clock.now())

@@ -10,12 +10,14 @@ from walletcards import cli_operations, logs
 from walletcards.cashier.commands import staff as staff_commands
 from walletcards.clock import SystemClock
 from walletcards.db import Database
-from walletcards.settings import ConfigError, Settings
+from walletcards.settings import DEV_PUBLIC_URL, ConfigError, Settings
 
 
-def _settings() -> Settings:
+def _settings(dev_public_url: str | None = None) -> Settings:
+    """The settings; in development the public URL defaults to ``dev_public_url`` (where this
+    command's server is reached) when given."""
     try:
-        return Settings.from_env()
+        return Settings.from_env(dev_public_url=dev_public_url or DEV_PUBLIC_URL)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -252,6 +254,9 @@ def worker(batch: int, lease: int) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     pusher = Pusher(settings)
     with Database(settings.database_url) as database:
+        from walletcards.startup import log_problems
+
+        log_problems(database, SystemClock().now())
         try:
             from datetime import timedelta
 
@@ -459,7 +464,10 @@ def demo(url: str | None) -> None:
     """Issue a demo card: signed paid order -> card page URL + a .pkpass file."""
     from walletcards import demo as demo_module
 
-    card_url, path = demo_module.run(_settings(), url)
+    try:
+        card_url, path = demo_module.run(_settings(url), url)
+    except demo_module.DemoError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"card page: {card_url}")
     click.echo(f"Apple pass: {path}")
 
@@ -477,7 +485,8 @@ def serve(host: str, port: int) -> None:
     from walletcards.sync.pusher import Pusher
     from walletcards.sync.worker import Worker
 
-    settings = _settings()
+    local = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104
+    settings = _settings(f"http://{f'[{local}]' if ':' in local else local}:{port}")
     logs.configure(settings.log_level, settings.log_format)
     app = create_app(settings)
     # The embedded default: the sync worker runs as a thread of this process.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -29,6 +30,12 @@ from walletcards.orders.signatures import timestamped_signature
 from walletcards.settings import Settings
 
 DEMO_FILE = Path("examples/demo.toml")
+
+
+class DemoError(RuntimeError):
+    """The demo could not issue its card; the message says what to do."""
+
+
 # Development-only webhook secrets, the same ones `make run` exports (never for production).
 DEV_SECRETS = {
     "DEMO_SHOPIFY_SECRET": "dev-only-shopify-secret",
@@ -109,16 +116,26 @@ def _send(
     target = "/webhooks/demo/orders"
     if url:
         if not url.startswith(("http://", "https://")):
-            raise ValueError("--url must be an http(s) URL")
+            raise DemoError("--url must be an http(s) URL")
         request = urllib.request.Request(url.rstrip("/") + target, data=body, headers=headers)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            answer: dict[str, Any] = json.loads(response.read())
-            return answer
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:500]
+            raise DemoError(f"{url} refused the demo order ({exc.code}): {detail}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise DemoError(
+                f"nothing answers at {url} ({reason}): start `make run` first "
+                "(or `walletcards serve`), then run the demo again"
+            ) from exc
     app = create_app(settings)
     try:
         response = app.test_client().post(target, data=body, headers=headers)
         if response.status_code != 200 or response.json is None:
-            raise RuntimeError(f"the demo order was refused: {response.get_data(as_text=True)}")
+            raise DemoError(f"the demo order was refused: {response.get_data(as_text=True)}")
         result: dict[str, Any] = response.json
         return result
     finally:

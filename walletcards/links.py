@@ -1,4 +1,4 @@
-"""Public URLs of a card, all under WALLETCARDS_PUBLIC_URL (pinned in ARCHITECTURE.md)."""
+"""Public URLs of a card, all under WALLETCARDS_PUBLIC_URL (pinned in docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -42,6 +42,9 @@ class Secret:
         return hash(Secret)
 
 
+DEV_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 def _default_instance() -> Path:
     return Path.cwd() / "instance"
 
@@ -66,9 +69,13 @@ class Settings:
     metrics_token: Secret | None = None  # bearer token of GET /metrics; unset: 404
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, dev_public_url: str = DEV_PUBLIC_URL
+    ) -> Settings:
         """Read WALLETCARDS_* (and WALLETCARDS_CONFIG, a TOML file whose keys are the same names
-        in lower case without the prefix; the environment wins)."""
+        in lower case without the prefix; the environment wins). ``dev_public_url``: where this
+        process will be reached, the public URL in development when none is set (`serve
+        --port 8123` links to :8123)."""
         env = dict(os.environ if environ is None else environ)
         values: dict[str, str] = {}
         config_file = env.get("WALLETCARDS_CONFIG")
@@ -89,7 +96,7 @@ class Settings:
         if not public_url:
             if not dev:
                 raise ConfigError("WALLETCARDS_PUBLIC_URL is required (the base of every link)")
-            public_url = "http://127.0.0.1:8000"
+            public_url = dev_public_url.rstrip("/")
         secret = values.get("secret_key") or ""
         if not secret:
             if not dev:

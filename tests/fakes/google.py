@@ -15,6 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +45,8 @@ REASON = {
     500: "backendError",
 }
 KINDS = {"loyaltyClass": "LoyaltyClass", "loyaltyObject": "LoyaltyObject"}
+# Google's own document, vendored (source and revision: tests/data/README.md)
+DISCOVERY = Path(__file__).resolve().parent.parent / "data" / "walletobjects.v1.discovery.json"
 
 
 def envelope(code: int, message: str) -> tuple[Response, int]:

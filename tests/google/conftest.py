@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import ROOT, MakeProgram
-from tests.fakes.google import FakeGoogle, LoopbackOnly
+from tests.conftest import MakeProgram
+from tests.fakes.google import DISCOVERY, FakeGoogle, LoopbackOnly
 from tests.fakes.service_account import make_service_account
 from tests.orders.conftest import ORDERS_SECRET
 from walletcards import create_app
@@ -26,7 +26,6 @@ from walletcards.settings import Secret, Settings
 from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
 
-DISCOVERY = ROOT.parent / "shared" / "reference" / "walletobjects.v1.discovery.json"
 ISSUER = "3388000000012345678"
 
 

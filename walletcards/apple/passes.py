@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from threading import Lock
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.apple.certificates import PassSigner, check_signer, load_signer
@@ -94,21 +93,3 @@ def render_pass(
     url = str(card_links(public_url, card.public_token, False)["url"])
     pass_json = factory.design.pass_json(face, card.serial, card.auth_token, url)
     return factory.design.build_chunks(pass_json, factory.signer)
-
-
-def check_all(session: Session, public_url: str, now: datetime) -> list[str]:
-    """At start-up: every programme with an ``[apple]`` table loads and checks its certificate
-    now, so a wrong or expiring certificate shows in the log, not on a customer's phone."""
-    from walletcards.apple.certificates import CertificateError
-
-    problems = []
-    for program in session.execute(select(Program)).scalars().all():
-        if pass_type_identifier(program) is None:
-            continue
-        try:
-            factory_for(program, public_url, now)
-        except (CertificateError, KeyError, ValueError) as exc:
-            problems.append(f"programme {program.slug}: Apple passes cannot be signed: {exc}")
-    for problem in problems:
-        log.error("%s", problem)
-    return problems

@@ -1,7 +1,7 @@
 """Programme files (TOML): parse and validate into typed rules; every error names its field.
 
-The pinned tables (`[webhooks]`, `[apple]`, `[google]`) follow ARCHITECTURE.md; the rules tables
-(`[earning]`, `[hold]`, `[expiry]`, `[welcome]`, `[every_nth]`, `[birthday]`, `[limits]`,
+The pinned tables (`[webhooks]`, `[apple]`, `[google]`) follow docs/architecture.md; the rules
+tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`, `[every_nth]`, `[birthday]`, `[limits]`,
 `[tiers]`) are documented in README.md with examples/demo.toml.
 """
 

@@ -93,6 +93,20 @@ def resolve_secret(value: object) -> str | None:
     return value
 
 
+def unset_variable(value: object) -> str | None:
+    """The variable an ``"env:NAME"`` secret names when it is not set (else None)."""
+    if isinstance(value, str) and value.startswith("env:") and resolve_secret(value) is None:
+        return value[4:]
+    return None
+
+
+def unset_webhook_variables(program: Program, source: str) -> list[str]:
+    """The environment variables ``source``'s secrets name that are not set on this server."""
+    table = program_config(program).document.get("webhooks") or {}
+    found = (unset_variable(table.get(f"{source}_{k}")) for k in ("secret", "previous_secret"))
+    return [variable for variable in found if variable]
+
+
 def webhook_secrets(program: Program, source: str) -> list[str]:
     """The secrets that may sign ``source``'s webhooks: current first, then the previous one
     (accepted during a rotation; Shopify may sign with the old secret for up to an hour)."""

@@ -11,7 +11,12 @@ from walletcards import metrics
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
-from walletcards.loyalty.programs import WEBHOOK_SOURCES, get_program, webhook_secrets
+from walletcards.loyalty.programs import (
+    WEBHOOK_SOURCES,
+    get_program,
+    unset_webhook_variables,
+    webhook_secrets,
+)
 from walletcards.orders import intake, shopify, signed_json, woocommerce
 from walletcards.orders.dispatch import parse_source
 from walletcards.orders.events import Delivery, PayloadError
@@ -69,6 +74,14 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
             with database.transaction() as session:
                 program = get_program(session, slug)
                 secrets = webhook_secrets(program, source)
+                if not secrets and (unset := unset_webhook_variables(program, source)):
+                    # the server's misconfiguration, not the shop's: 503, so the shop retries
+                    raise ApiError(
+                        503,
+                        "secret_not_set",
+                        f"programme {slug!r}: the {source} secret is read from the environment "
+                        f"variable {unset[0]}, which is not set on this server",
+                    )
                 if not secrets:
                     raise ApiError(
                         404,
