@@ -127,7 +127,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     document: dict[str, Any] = dict(load_program_file(ROOT / "examples/demo.toml").document)
-    document.update(slug="bench", webhooks={"shopify_secret": SECRET})
+    document.update(
+        slug="bench",
+        webhooks={"shopify_secret": SECRET, "shopify_shop_domain": "bench.myshopify.com"},
+    )
     with scratch_database("postgresql", args.postgres) as db:
         with db.transaction() as session:
             apply_program(session, parse_program(document), NOW)

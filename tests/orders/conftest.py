@@ -20,7 +20,7 @@ from walletcards import create_app
 from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty.models import LedgerEntry, Program
+from walletcards.loyalty.models import Card, Customer, LedgerEntry, Order, Program, Refund
 from walletcards.orders.models import InboxDelivery
 from walletcards.orders.signatures import base64_hmac, timestamped_signature
 from walletcards.settings import Secret, Settings
@@ -31,7 +31,8 @@ SHOPIFY_OLD_SECRET = "shpss_old_fedcba9876543210fedcba98765"
 WOO_SECRET = "woo-secret-1234567890"
 ORDERS_SECRET = "whsec_orders_secret_0123456789"
 ORDERS_OLD_SECRET = "whsec_orders_old_secret_01234567"
-SHOP = "demo-coffee.myshopify.com"
+SHOP = "demo-coffee-roasters.myshopify.com"  # 42 characters as an order source
+WOO_SITE = "https://shop.example.com/"
 PUBLIC_URL = "https://cards.example.com"
 
 
@@ -46,7 +47,9 @@ def program(make_program: MakeProgram) -> Program:
         webhooks={
             "shopify_secret": SHOPIFY_SECRET,
             "shopify_previous_secret": SHOPIFY_OLD_SECRET,
+            "shopify_shop_domain": SHOP,
             "woocommerce_secret": WOO_SECRET,
+            "woocommerce_site_url": "https://shop.example.com",
             "orders_secret": ORDERS_SECRET,
             "orders_previous_secret": ORDERS_OLD_SECRET,
         }
@@ -108,12 +111,13 @@ def post_woo(
     topic: str = "order.updated",
     delivery_id: str | None = None,
     secret: str | None = WOO_SECRET,
+    headers: dict[str, str] | None = None,
 ) -> TestResponse:
     body = body_of(payload)
     sent = {
         "Content-Type": "application/json",
         "X-WC-Webhook-Topic": topic,
-        "X-WC-Webhook-Source": "https://shop.example.com/",
+        "X-WC-Webhook-Source": WOO_SITE,
         "X-WC-Webhook-Resource": "order",
         "X-WC-Webhook-Event": topic.split(".")[-1],
         "X-WC-Webhook-ID": "12",
@@ -121,6 +125,7 @@ def post_woo(
     }
     if secret is not None:
         sent["X-WC-Webhook-Signature"] = base64_hmac(secret, body)
+    sent.update(headers or {})
     return client.post("/webhooks/demo/woocommerce", data=body, headers=sent)
 
 
@@ -148,3 +153,25 @@ def counts(database: Database) -> tuple[int, int]:
         inbox = session.execute(select(func.count()).select_from(InboxDelivery)).scalar_one()
         entries = session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
     return inbox, entries
+
+
+WRITTEN = (InboxDelivery, LedgerEntry, Customer, Card, Order, Refund)
+
+
+def written(database: Database) -> tuple[int, ...]:
+    """Rows of every table a delivery may write (inbox, ledger, customers, cards, orders,
+    refunds), in one query: a refused delivery leaves all of them unchanged."""
+    counted = [select(func.count()).select_from(model).scalar_subquery() for model in WRITTEN]
+    with database.transaction() as session:
+        return tuple(session.execute(select(*counted)).one())
+
+
+def error_shaped(response: TestResponse, status: int, code: str | None = None) -> str:
+    """Assert a JSON error of ``status`` (and ``code``); returns its message."""
+    assert response.status_code == status, (response.status_code, response.get_data()[:300])
+    body = response.json
+    assert body is not None and set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message"}, body
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    return str(body["error"]["message"])

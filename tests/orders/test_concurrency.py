@@ -9,7 +9,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.loyalty.test_concurrency import race
-from tests.orders.conftest import fixture, post_shopify
+from tests.orders.conftest import fixture, post_orders, post_shopify, post_woo
+from tests.orders.test_signed_json import paid as signed_paid
+from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.verify import verify
@@ -57,4 +59,30 @@ def test_orders_create_racing_orders_paid_earn_once_for_one_new_customer(
         assert kinds == ["earn", "bonus"]
         assert session.execute(select(func.count()).select_from(Customer)).scalar_one() == 1
         assert session.execute(select(func.count()).select_from(Card)).scalar_one() == 1
+        assert verify(session) == []
+
+
+def test_identical_woocommerce_and_signed_deliveries_at_once_apply_once_each(
+    app: Flask, program: Program, database: Database, clock: FixedClock
+) -> None:
+    woo = json.dumps(fixture("woocommerce_order_processing.json")).encode()
+    ours = json.dumps(signed_paid("evt_same", "A-7")).encode()
+    at = int(clock.now().timestamp())
+
+    def deliver(index: int) -> str:
+        client = app.test_client()
+        if index % 2:
+            response = post_woo(client, woo, topic="order.created", delivery_id="d-same")
+        else:
+            response = post_orders(client, ours, at=at)
+        assert response.status_code == 200, response.json
+        assert response.json is not None
+        return f"{index % 2}:{response.json['status']}"
+
+    results = race(20, deliver)
+    assert sorted(set(results)) == ["0:applied", "0:duplicate", "1:applied", "1:duplicate"]
+    assert results.count("0:applied") == 1 and results.count("1:applied") == 1, results
+    with database.transaction() as session:
+        assert session.execute(select(func.count()).select_from(InboxDelivery)).scalar_one() == 2
+        assert session.execute(select(func.count()).select_from(Card)).scalar_one() == 2
         assert verify(session) == []

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import MakeProgram
-from tests.orders.conftest import SHOPIFY_SECRET, fixture, post_shopify
+from tests.orders.conftest import SHOP, SHOPIFY_SECRET, fixture, post_shopify
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.models import LedgerEntry
@@ -26,7 +26,9 @@ def test_inbox_lists_deliveries_and_replays_a_test_order_once_test_mode_is_on(
     with database.transaction() as session:
         row_id = session.execute(select(InboxDelivery.id)).scalar_one()
 
-    make_program(test_mode=True, webhooks={"shopify_secret": SHOPIFY_SECRET})
+    make_program(
+        test_mode=True, webhooks={"shopify_secret": SHOPIFY_SECRET, "shopify_shop_domain": SHOP}
+    )
     replayed = runner.invoke(main, ["inbox", "replay", str(row_id)], env=env)
     assert replayed.exit_code == 0, replayed.output
     assert json.loads(replayed.output)["status"] == "applied"
@@ -41,3 +43,20 @@ def test_replaying_an_unknown_delivery_is_a_clear_error(database: Database) -> N
     env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
     result = CliRunner().invoke(main, ["inbox", "replay", "999"], env=env)
     assert result.exit_code == 1 and "no inbox delivery 999" in result.output
+
+
+def test_a_delivery_is_not_replayed_once_the_programme_pins_another_shop(
+    client: FlaskClient, database: Database, make_program: MakeProgram
+) -> None:
+    post_shopify(client, "orders/paid", {**fixture("shopify_order_paid.json"), "test": True})
+    with database.transaction() as session:
+        row_id = session.execute(select(InboxDelivery.id)).scalar_one()
+    make_program(
+        test_mode=True,
+        webhooks={"shopify_secret": SHOPIFY_SECRET, "shopify_shop_domain": "new.myshopify.com"},
+    )
+    env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
+    result = CliRunner().invoke(main, ["inbox", "replay", str(row_id)], env=env)
+    assert result.exit_code == 1 and "not the shop this programme trusts" in result.output
+    with database.transaction() as session:
+        assert session.execute(select(LedgerEntry)).first() is None

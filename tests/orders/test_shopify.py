@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.orders.conftest import (
     PUBLIC_URL,
+    SHOP,
     SHOPIFY_OLD_SECRET,
     counts,
     fixture,
@@ -49,7 +50,8 @@ def test_paid_order_creates_the_card_and_awards_points(
     with database.transaction() as session:
         customer = session.execute(select(Customer)).scalar_one()
         order = session.execute(select(Order)).scalar_one()
-    assert customer.external_id == "shopify:demo-coffee.myshopify.com:customer:7351204895634215987"
+    assert customer.external_id == f"shopify:{SHOP}:customer:7351204895634215987"
+    assert order.source == f"shopify:{SHOP}"
     assert (customer.email, customer.name, customer.locale) == (
         "ann.lee@example.com",
         "Ann Lee",

@@ -5,7 +5,13 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.orders.conftest import ORDERS_OLD_SECRET, ORDERS_SECRET, counts, post_orders
+from tests.orders.conftest import (
+    ORDERS_OLD_SECRET,
+    ORDERS_SECRET,
+    counts,
+    error_shaped,
+    post_orders,
+)
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Customer
@@ -153,3 +159,16 @@ def test_the_documented_openssl_recipe_signs_a_body_we_accept(
     ).stdout.strip()
     response = post_orders(client, body.encode(), at=t, header=f"t={t},v1={signature}")
     assert response.status_code == 200, response.json
+
+
+def test_malformed_and_oversized_bodies_get_clear_errors(
+    client: FlaskClient, database: Database, clock: FixedClock
+) -> None:
+    at = now(clock)
+    not_json = post_orders(client, b"{not json", at=at)
+    not_object = post_orders(client, b'"order"', at=at)
+    huge = post_orders(client, b"[" + b" " * (1024 * 1024) + b"]", at=at)
+    assert error_shaped(not_json, 400, "malformed_json")
+    assert error_shaped(not_object, 400, "malformed_json")
+    assert huge.status_code == 413 and huge.json is not None and "error" in huge.json
+    assert counts(database) == (0, 0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.orders.conftest import counts, fixture, post_woo
+from tests.orders.conftest import counts, error_shaped, fixture, post_woo
 from walletcards.db import Database
 from walletcards.loyalty.models import Customer, Order
 from walletcards.loyalty.verify import verify
@@ -90,3 +90,31 @@ def test_unknown_topic_is_ignored_and_recorded(client: FlaskClient, database: Da
     assert response.status_code == 200
     assert response.json is not None and response.json["status"] == "ignored"
     assert counts(database) == (1, 0)
+
+
+def test_malformed_oversized_and_incomplete_deliveries_get_clear_errors(
+    client: FlaskClient, database: Database
+) -> None:
+    not_json = post_woo(client, b"{not json")
+    not_object = post_woo(client, b"[1, 2]")
+    huge = post_woo(client, b"[" + b" " * (1024 * 1024) + b"]")
+    no_delivery_id = post_woo(client, ORDER, headers={"X-WC-Webhook-Delivery-ID": ""})
+    other_currency = post_woo(client, {**ORDER, "currency": "EUR"})
+    no_status = post_woo(client, {k: v for k, v in ORDER.items() if k != "status"})
+    assert error_shaped(not_json, 400, "malformed_json")
+    assert error_shaped(not_object, 400, "malformed_json")
+    assert huge.status_code == 413 and huge.json is not None and "error" in huge.json
+    assert "headers" in error_shaped(no_delivery_id, 422, "invalid_payload")
+    assert "currency" in error_shaped(other_currency, 422, "invalid_payload")
+    assert error_shaped(no_status, 422, "invalid_payload").startswith("status")
+    assert counts(database) == (0, 0)
+
+
+def test_the_same_delivery_twice_answers_the_first_answer_and_writes_nothing(
+    client: FlaskClient, database: Database
+) -> None:
+    first = post_woo(client, ORDER, delivery_id="d-1")
+    before = counts(database)
+    again = post_woo(client, ORDER, delivery_id="d-1")
+    assert first.json is not None and again.json == {**first.json, "status": "duplicate"}
+    assert counts(database) == before

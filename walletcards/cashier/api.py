@@ -1,4 +1,4 @@
-"""POST /api/v1/cashier/scan | earn | redeem — the till's API (pinned in ARCHITECTURE.md).
+"""POST /api/v1/cashier/scan | earn | redeem — the till's API (pinned in docs/architecture.md).
 
 Authentication: ``Authorization: Bearer <staff API token>``, or the till page's session plus its
 CSRF token. Writes carry an ``Idempotency-Key``: a retry with the same key and body gets the

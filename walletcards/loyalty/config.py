@@ -1,8 +1,9 @@
 """Programme files (TOML): parse and validate into typed rules; every error names its field.
 
-The pinned tables (`[webhooks]`, `[apple]`, `[google]`) follow docs/architecture.md; the rules
-tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`, `[every_nth]`, `[birthday]`, `[limits]`,
-`[tiers]`) are documented in README.md with examples/demo.toml.
+The pinned tables (`[webhooks]`, see config_webhooks.py, `[apple]`, `[google]`) follow
+docs/architecture.md; the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`,
+`[every_nth]`, `[birthday]`, `[limits]`, `[tiers]`) are documented in README.md with
+examples/demo.toml.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from walletcards.loyalty.config_reader import TableReader
+from walletcards.loyalty.config_webhooks import check_webhooks
 from walletcards.money import MoneyError, is_currency_code, to_minor
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -112,8 +114,11 @@ def load_program_file(path: str | Path) -> ProgramConfig:
     return parse_program(document)
 
 
-def parse_program(document: dict[str, Any]) -> ProgramConfig:
-    """Validate a whole programme document; raises ProgramConfigError listing every problem."""
+def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramConfig:
+    """Validate a whole programme document; raises ProgramConfigError listing every problem.
+
+    ``stored``: a document already applied (read back from the database), which may predate
+    a rule new files must follow (a pinned shop for each signed shop source)."""
     problems: list[tuple[str, str]] = []
     top = TableReader(document, "", problems)
     slug = top.string("slug", required=True) or ""
@@ -134,7 +139,7 @@ def parse_program(document: dict[str, Any]) -> ProgramConfig:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         top.fail("timezone", f"{timezone!r} is not an IANA time zone (e.g. Europe/Moscow)")
         timezone = "UTC"
-    _check_secrets(top.raw("webhooks"), problems)
+    check_webhooks(top.raw("webhooks"), problems, require_pins=not stored)
     _check_apple(top.raw("apple"), problems)
     _check_google(top.raw("google"), problems)
     _check_email(top.raw("email"), problems)
@@ -272,24 +277,6 @@ def _threshold(level: TableReader, qualify_by: str, currency: str) -> int | None
     except MoneyError as exc:
         level.fail("threshold", str(exc))
         return None
-
-
-def _check_secrets(data: Any, problems: list[tuple[str, str]]) -> None:
-    if data is None:
-        return
-    reader = TableReader(data, "webhooks", problems)
-    for key in (
-        "shopify_secret",
-        "shopify_previous_secret",
-        "woocommerce_secret",
-        "woocommerce_previous_secret",
-        "orders_secret",
-        "orders_previous_secret",
-    ):
-        value = reader.string(key)
-        if value and value.startswith("env:") and not re.fullmatch(r"env:[A-Z_][A-Z0-9_]*", value):
-            reader.fail(key, 'an environment reference looks like "env:NAME_IN_CAPITALS"')
-    reader.finish()
 
 
 def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:

@@ -52,7 +52,8 @@ class Customer(Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
-    external_id: Mapped[str | None] = mapped_column(String(200))
+    # "<order source>:customer:<shop's id>": see Order.source
+    external_id: Mapped[str | None] = mapped_column(String(500))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str | None] = mapped_column(String(200))
@@ -123,7 +124,8 @@ class Order(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
-    source: Mapped[str] = mapped_column(String(40))
+    # "shopify:<shop domain>", "woocommerce:<site host>" (up to 255 characters), "orders"
+    source: Mapped[str] = mapped_column(String(300))
     external_id: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int] = mapped_column(BigInteger)
@@ -171,9 +173,10 @@ class LedgerEntry(Model):
     available_delta: Mapped[int] = mapped_column(BigInteger, default=0)
     pending_delta: Mapped[int] = mapped_column(BigInteger, default=0)
     debt_delta: Mapped[int] = mapped_column(BigInteger, default=0)
-    idempotency_key: Mapped[str] = mapped_column(String(255))
+    # keys and causes of orders embed Order.source and the order id (see awards.order_key)
+    idempotency_key: Mapped[str] = mapped_column(String(600))
     input_hash: Mapped[str] = mapped_column(String(64))
-    cause: Mapped[str] = mapped_column(String(255))
+    cause: Mapped[str] = mapped_column(String(600))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     actor: Mapped[str | None] = mapped_column(String(200))
     memo: Mapped[str | None] = mapped_column(Text)
@@ -234,7 +237,7 @@ class Refund(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    idempotency_key: Mapped[str] = mapped_column(String(255))
+    idempotency_key: Mapped[str] = mapped_column(String(600))
     input_hash: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))  # refund | cancel
     refunded_minor: Mapped[int] = mapped_column(BigInteger)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty.config import ProgramConfig, ProgramRules, parse_program
+from walletcards.loyalty.config_webhooks import SHOP_PINS, pinned_shop
 from walletcards.loyalty.models import Program
 
 
@@ -62,7 +63,7 @@ def apply_program(
 
 @lru_cache(maxsize=256)
 def _parsed(config_hash: str, document_json: str) -> ProgramConfig:
-    return parse_program(json.loads(document_json))
+    return parse_program(json.loads(document_json), stored=True)
 
 
 def program_config(program: Program) -> ProgramConfig:
@@ -113,3 +114,12 @@ def webhook_secrets(program: Program, source: str) -> list[str]:
     table = program_config(program).document.get("webhooks") or {}
     found = (resolve_secret(table.get(f"{source}_{k}")) for k in ("secret", "previous_secret"))
     return [secret for secret in found if secret]
+
+
+def webhook_shop(program: Program, source: str) -> str | None:
+    """The shop ``source``'s deliveries must name (canonical form, see config_webhooks), or
+    None: our own signed format names no shop; a Shopify or WooCommerce source of a document
+    stored before pins existed has none and refuses deliveries until one is applied."""
+    if source not in SHOP_PINS:
+        return None
+    return pinned_shop(program_config(program).document.get("webhooks") or {}, source)

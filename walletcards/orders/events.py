@@ -17,6 +17,10 @@ class PayloadError(ValueError):
         self.field = field
 
 
+class UnknownShop(LookupError):
+    """A delivery whose (unsigned) shop header is not the shop the programme pins (401)."""
+
+
 @dataclass(frozen=True)
 class CustomerInfo:
     external_id: str | None = None  # namespaced by source, e.g. "shopify:shop.myshopify.com:42"
@@ -62,7 +66,7 @@ class Delivery:
     """One webhook delivery as received (after its signature was verified)."""
 
     source: str  # shopify | woocommerce | orders
-    shop: str
+    shop: str  # the programme's pinned shop (canonical, see loyalty/config_webhooks.py); "" ours
     topic: str
     delivery_id: str
     event_id: str | None

@@ -1,9 +1,10 @@
 """Operator tools over the inbox: list what arrived, replay a delivery.
 
 A replay runs the stored body through the same adapter and intake under a new delivery id
-(its signature was verified when it arrived), so the business keys still dedupe: replaying an
-applied order changes nothing; replaying one that was unattributed or a test order, after
-fixing the cause, applies it.
+(its signature was verified when it arrived; its shop must still be the one the programme
+pins, which the order's identity is built from), so the business keys still dedupe:
+replaying an applied order changes nothing; replaying one that was unattributed or a test
+order, after fixing the cause, applies it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty.models import Program
+from walletcards.loyalty.programs import webhook_shop
 from walletcards.orders import intake
 from walletcards.orders.dispatch import parse_source
 from walletcards.orders.models import InboxDelivery
@@ -51,9 +53,14 @@ def replay(session: Session, row_id: int, ctx: intake.Context) -> dict[str, Any]
         raise LookupError(f"no inbox delivery {row_id}")
     program = session.get(Program, row.program_id)
     assert program is not None
-    delivery_id = f"{row.delivery_id}:replay:{int(ctx.now.timestamp())}"
+    # within the column's 255 characters, whatever the original id's length
+    delivery_id = f"{row.delivery_id[:200]}:replay:{int(ctx.now.timestamp())}"
     body = row.body.encode()
     delivery = parse_source(
-        row.source, _headers(row, delivery_id), parse_json(body), program.currency
+        row.source,
+        _headers(row, delivery_id),
+        parse_json(body),
+        program.currency,
+        webhook_shop(program, row.source),
     )
     return intake.receive(session, program, replace(delivery, delivery_id=delivery_id), body, ctx)

@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Sequence
 
 TOLERANCE_SECONDS = 300
+MAX_HEADER = 1024  # a timestamp and a few v1 values; a base64 SHA-256 is 44 characters
 
 
 class SignatureError(Exception):
@@ -26,8 +27,10 @@ def base64_hmac(secret: str, body: bytes) -> str:
 def verify_base64_hmac(header: str | None, body: bytes, secrets: Sequence[str]) -> None:
     if not header:
         raise SignatureError("the signature header is missing")
-    candidates = [base64_hmac(secret, body) for secret in secrets]
-    if not any(hmac.compare_digest(header.strip(), c) for c in candidates):
+    # compare_digest takes str only when ASCII (TypeError otherwise): compare bytes, bounded
+    given = header.strip().encode("utf-8", "replace")[:MAX_HEADER]
+    candidates = [base64_hmac(secret, body).encode() for secret in secrets]
+    if not any(hmac.compare_digest(given, c) for c in candidates):
         raise SignatureError("the signature does not match the body")
 
 
@@ -40,19 +43,22 @@ def verify_timestamped(header: str | None, body: bytes, secrets: Sequence[str], 
     """Check a ``Walletcards-Signature`` header; returns its timestamp."""
     if not header:
         raise SignatureError("the Walletcards-Signature header is missing")
+    if len(header) > MAX_HEADER:
+        raise SignatureError(f"the signature header is longer than {MAX_HEADER} characters")
     timestamp: int | None = None
-    signatures: list[str] = []
+    signatures: list[bytes] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        # ASCII digits only ("²³".isdigit() is true, int() refuses it), at most 12 of them
+        if name == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
         elif name == "v1" and value:
-            signatures.append(value.lower())
+            signatures.append(value.lower().encode("utf-8", "replace"))
     if timestamp is None or not signatures:
         raise SignatureError("the signature header must look like t=<unix>,v1=<hex>")
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise SignatureError("the signature timestamp is outside the 300-second tolerance")
-    expected = [timestamped_signature(secret, timestamp, body) for secret in secrets]
+    expected = [timestamped_signature(secret, timestamp, body).encode() for secret in secrets]
     if not any(hmac.compare_digest(sig, exp) for sig in signatures for exp in expected):
         raise SignatureError("the signature does not match the body")
     return timestamp

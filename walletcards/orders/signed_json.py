@@ -11,7 +11,23 @@ from typing import Any
 
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
-from walletcards.orders.payload import birthday, email, ident, items, minor, obj, text, timestamp
+from walletcards.orders.payload import (
+    MAX_DELIVERY_ID,
+    MAX_EMAIL,
+    MAX_ID,
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_TOPIC,
+    birthday,
+    bounded,
+    email,
+    ident,
+    items,
+    minor,
+    obj,
+    text,
+    timestamp,
+)
 
 SIGNATURE_HEADER = "walletcards-signature"
 SOURCE = "orders"
@@ -32,26 +48,27 @@ def _lines(data: dict[str, Any], path: str, currency: str) -> tuple[OrderLine, .
                 product_type=text(line, "product_type", where),
             )
         )
+    bounded(sum(line.amount_minor for line in lines), f"{path}lines")
     return tuple(lines)
 
 
 def _customer(data: dict[str, Any]) -> CustomerInfo:
     customer = obj(data, "customer", "", required=False)
-    external = text(customer, "id", "customer.")
+    external = text(customer, "id", "customer.", limit=MAX_ID)
     locale = text(customer, "locale", "customer.")
     return CustomerInfo(
         external_id=f"{SOURCE}:customer:{external}" if external else None,
-        email=email(text(customer, "email", "customer.")),
-        phone=text(customer, "phone", "customer."),
-        name=text(customer, "name", "customer."),
+        email=email(text(customer, "email", "customer.", limit=MAX_EMAIL), "customer.email"),
+        phone=text(customer, "phone", "customer.", limit=MAX_PHONE),
+        name=text(customer, "name", "customer.", limit=MAX_NAME),
         birthday=birthday(customer.get("birthday"), "customer.birthday"),
         locale=locale[:2].lower() if locale else None,
     )
 
 
 def parse(payload: dict[str, Any], currency: str) -> Delivery:
-    event_id = ident(payload, "id", "")
-    kind = text(payload, "type", "", required=True)
+    event_id = text(payload, "id", "", required=True, limit=MAX_DELIVERY_ID) or ""
+    kind = text(payload, "type", "", required=True, limit=MAX_TOPIC)
     base = Delivery(
         source=SOURCE,
         shop="",

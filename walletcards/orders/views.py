@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -11,26 +12,62 @@ from walletcards import metrics
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
+from walletcards.loyalty.config_webhooks import SHOP_PINS
+from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import (
     WEBHOOK_SOURCES,
     get_program,
     unset_webhook_variables,
     webhook_secrets,
+    webhook_shop,
 )
 from walletcards.orders import intake, shopify, signed_json, woocommerce
 from walletcards.orders.dispatch import parse_source
-from walletcards.orders.events import Delivery, PayloadError
+from walletcards.orders.events import Delivery, PayloadError, UnknownShop
 from walletcards.orders.payload import parse_json
 from walletcards.orders.signatures import SignatureError, verify_base64_hmac, verify_timestamped
 from walletcards.settings import Settings
 
+log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 ATTEMPTS = 3  # a unique-key race with a concurrent twin is retried; the retry sees its answer
 
 
-def _verify_and_parse(
-    source: str, secrets: list[str], body: bytes, currency: str, now: float
-) -> Delivery:
+def _enabled(program: Program, source: str) -> tuple[list[str], str | None]:
+    """The source's secrets and pinned shop; 404 when it cannot accept deliveries."""
+    secrets = webhook_secrets(program, source)
+    if not secrets and (unset := unset_webhook_variables(program, source)):
+        # the server's misconfiguration, not the shop's: 503, so the shop retries
+        raise ApiError(
+            503,
+            "secret_not_set",
+            f"programme {program.slug!r}: the {source} secret is read from the environment "
+            f"variable {unset[0]}, which is not set on this server",
+        )
+    if not secrets:
+        raise ApiError(
+            404,
+            "source_not_enabled",
+            f"programme {program.slug!r} has no {source} secret configured",
+        )
+    shop = webhook_shop(program, source)
+    if source in SHOP_PINS and shop is None:
+        # a document applied before pins existed: refuse rather than trust the shop header
+        key = SHOP_PINS[source]
+        log.error(
+            "programme %r: %s deliveries refused, webhooks.%s is not set", program.slug, source, key
+        )
+        raise ApiError(
+            404,
+            "source_not_enabled",
+            f"programme {program.slug!r} pins no {source} shop: set webhooks.{key} "
+            "and apply the programme file again",
+        )
+    return secrets, shop
+
+
+def _verify_and_parse(source: str, program: Program, body: bytes, now: float) -> Delivery:
+    secrets, shop = _enabled(program, source)
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
         if source == "orders":
@@ -42,7 +79,14 @@ def _verify_and_parse(
             verify_base64_hmac(headers.get(header), body, secrets)
     except SignatureError as exc:
         raise ApiError(401, "invalid_signature", str(exc)) from exc
-    return parse_source(source, headers, parse_json(body), currency)
+    try:
+        return parse_source(source, headers, parse_json(body), program.currency, shop)
+    except UnknownShop as exc:
+        raise ApiError(401, "unknown_shop", str(exc)) from exc
+    except PayloadError as exc:
+        if exc.field == "body":
+            raise ApiError(400, "malformed_json", str(exc)) from exc
+        raise ApiError(422, "invalid_payload", str(exc)) from exc
 
 
 @bp.post("/webhooks/<slug>/<source>")
@@ -73,29 +117,7 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
         try:
             with database.transaction() as session:
                 program = get_program(session, slug)
-                secrets = webhook_secrets(program, source)
-                if not secrets and (unset := unset_webhook_variables(program, source)):
-                    # the server's misconfiguration, not the shop's: 503, so the shop retries
-                    raise ApiError(
-                        503,
-                        "secret_not_set",
-                        f"programme {slug!r}: the {source} secret is read from the environment "
-                        f"variable {unset[0]}, which is not set on this server",
-                    )
-                if not secrets:
-                    raise ApiError(
-                        404,
-                        "source_not_enabled",
-                        f"programme {slug!r} has no {source} secret configured",
-                    )
-                try:
-                    delivery = _verify_and_parse(
-                        source, secrets, body, program.currency, now.timestamp()
-                    )
-                except PayloadError as exc:
-                    if exc.field == "body":
-                        raise ApiError(400, "malformed_json", str(exc)) from exc
-                    raise ApiError(422, "invalid_payload", str(exc)) from exc
+                delivery = _verify_and_parse(source, program, body, now.timestamp())
                 answer: dict[str, Any] = intake.receive(session, program, delivery, body, ctx)
             metrics.webhook_delivery(source, answer["status"])
             return jsonify(answer), 200

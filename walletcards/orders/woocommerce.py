@@ -5,6 +5,10 @@ and ``date_paid`` is set. The body is built at delivery time, so one delivery ma
 refund made since the last one: ``refunds[]`` are diffed by refund id (each applied once, pro
 rata to the order's total since WooCommerce lists no refunded lines there). Status cancelled
 or refunded reverses whatever remains. WooCommerce never retries (FACTS: Shops).
+
+WooCommerce signs the body only: X-WC-Webhook-Source must be the programme's pinned site (the
+order's identity is built from the pin), and every effect is read from the signed body; the
+unsigned topic only decides between applying an order body and ignoring the delivery.
 """
 
 from __future__ import annotations
@@ -12,11 +16,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
+from walletcards.loyalty.config_webhooks import site_url
 from walletcards.loyalty.rules import OrderFacts, OrderLine
-from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
-from walletcards.orders.payload import email, ident, items, minor, obj, text, timestamp
+from walletcards.orders.events import (
+    CustomerInfo,
+    Delivery,
+    OrderEvent,
+    PayloadError,
+    RefundInfo,
+    UnknownShop,
+)
+from walletcards.orders.payload import (
+    MAX_DELIVERY_ID,
+    MAX_EMAIL,
+    MAX_ID,
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_TOPIC,
+    bounded,
+    email,
+    header,
+    ident,
+    items,
+    label,
+    minor,
+    obj,
+    person_name,
+    text,
+    timestamp,
+)
 
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 TOPICS = ("order.created", "order.updated")
@@ -31,13 +60,15 @@ def is_ping(body: bytes) -> bool:
 
 def _customer(order: dict[str, Any], source: str) -> CustomerInfo:
     billing = obj(order, "billing", "", required=False)
-    customer_id = text(order, "customer_id", "")
-    name = f"{billing.get('first_name') or ''} {billing.get('last_name') or ''}".strip()
+    customer_id = text(order, "customer_id", "", limit=MAX_ID)
+    first, last = (
+        text(billing, key, "billing.", limit=MAX_NAME) for key in ("first_name", "last_name")
+    )
     return CustomerInfo(
         external_id=f"{source}:customer:{customer_id}" if customer_id not in (None, "0") else None,
-        email=email(text(billing, "email", "billing.")),
-        phone=text(billing, "phone", "billing."),
-        name=name or None,
+        email=email(text(billing, "email", "billing.", limit=MAX_EMAIL), "billing.email"),
+        phone=text(billing, "phone", "billing.", limit=MAX_PHONE),
+        name=person_name(first, last, "billing.first_name"),
     )
 
 
@@ -45,16 +76,15 @@ def _facts(order: dict[str, Any], source: str, currency: str) -> OrderFacts:
     lines = []
     for i, line in enumerate(items(order, "line_items", "")):
         where = f"line_items[{i}]."
-        sku = line.get("sku")
         lines.append(
             OrderLine(
                 minor(line.get("total", "0"), currency, f"{where}total"),
-                sku=sku if isinstance(sku, str) and sku else None,
+                sku=label(line, "sku", where),
             )
         )
     paid_at = timestamp(order.get("date_paid_gmt") or order.get("date_paid"), "date_paid_gmt")
     assert paid_at is not None  # callers check date_paid first
-    return OrderFacts(
+    facts = OrderFacts(
         source,
         ident(order, "id", ""),
         currency,
@@ -63,31 +93,39 @@ def _facts(order: dict[str, Any], source: str, currency: str) -> OrderFacts:
         minor(order.get("shipping_total", "0"), currency, "shipping_total"),
         minor(order.get("total_tax", "0"), currency, "total_tax"),
     )
+    bounded(facts.total_minor, "line_items")
+    return facts
 
 
-def parse(headers: Mapping[str, str], payload: dict[str, Any], currency: str) -> Delivery:
-    topic = headers.get("x-wc-webhook-topic", "")
-    origin = headers.get("x-wc-webhook-source", "")
-    delivery_id = headers.get("x-wc-webhook-delivery-id", "")
+def parse(
+    headers: Mapping[str, str], payload: dict[str, Any], currency: str, site: str
+) -> Delivery:
+    """Turn one verified delivery for the programme pinning ``site`` (canonical
+    ``host[:port][/path]``) into order events, or an ignored delivery."""
+    topic = header(headers, "x-wc-webhook-topic", MAX_TOPIC)
+    origin = header(headers, "x-wc-webhook-source", MAX_DELIVERY_ID)
+    delivery_id = header(headers, "x-wc-webhook-delivery-id", MAX_DELIVERY_ID)
     if not topic or not origin or not delivery_id:
         raise PayloadError("headers", "X-WC-Webhook-Topic, -Source and -Delivery-ID are required")
-    shop = urlsplit(origin).netloc or origin
-    source = f"woocommerce:{shop.lower()}"
+    _check_site(origin, site)
+    source = f"woocommerce:{site.partition('/')[0]}"
     base = Delivery(
         source="woocommerce",
-        shop=shop,
+        shop=site,
         topic=topic,
         delivery_id=delivery_id,
-        event_id=headers.get("x-wc-webhook-id"),
+        event_id=header(headers, "x-wc-webhook-id", MAX_DELIVERY_ID) or None,
         triggered_at=None,
     )
     if topic not in TOPICS:
         return replace(base, ignored_reason=f"topic {topic!r} is not one walletcards applies")
+    if not isinstance(payload.get("line_items"), list):
+        raise PayloadError("line_items", f"not an order: not an {topic} body")
     order_currency = text(payload, "currency", "") or currency
     if order_currency != currency:
         raise PayloadError("currency", f"{order_currency} is not the programme's {currency}")
     order_id = ident(payload, "id", "")
-    status = text(payload, "status", "", required=True)
+    status = text(payload, "status", "", required=True, limit=40)
     customer = _customer(payload, source)
     events: list[OrderEvent] = []
     paid = payload.get("date_paid_gmt") or payload.get("date_paid")
@@ -97,7 +135,7 @@ def parse(headers: Mapping[str, str], payload: dict[str, Any], currency: str) ->
         )
     refunds = []
     for i, refund in enumerate(items(payload, "refunds", "")):
-        amount = -minor(refund.get("total", "0"), currency, f"refunds[{i}].total")
+        amount = -minor(refund.get("total", "0"), currency, f"refunds[{i}].total", negative=True)
         if amount <= 0:
             raise PayloadError(f"refunds[{i}].total", "a refund's total is negative in WooCommerce")
         refunds.append(
@@ -118,3 +156,15 @@ def parse(headers: Mapping[str, str], payload: dict[str, Any], currency: str) ->
     if not events:
         return replace(base, ignored_reason=f"order status {status!r} is neither paid nor reversed")
     return replace(base, events=tuple(events))
+
+
+def _check_site(claimed: str, site: str) -> None:
+    try:
+        same = site_url(claimed) == site
+    except ValueError:
+        same = False
+    if not same:
+        raise UnknownShop(
+            f"X-WC-Webhook-Source {claimed[:80]!r} is not the site this programme trusts "
+            "(webhooks.woocommerce_site_url)"
+        )
