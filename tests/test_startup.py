@@ -65,7 +65,11 @@ def test_start_up_logs_one_line_per_unset_env_variable(
     monkeypatch.delenv(ORDERS_VARIABLE, raising=False)
     monkeypatch.delenv(EVENTS_VARIABLE, raising=False)
     make_program(
-        webhooks={"orders_secret": f"env:{ORDERS_VARIABLE}", "woocommerce_secret": "literal"},
+        webhooks={
+            "orders_secret": f"env:{ORDERS_VARIABLE}",
+            "woocommerce_secret": "literal",
+            "woocommerce_site_url": "https://shop.example.com",
+        },
         events=[{"url": "https://crm.example.com/hook", "secret": f"env:{EVENTS_VARIABLE}"}],
         apple=None,
     )

@@ -57,7 +57,12 @@ def test_a_delivery_whose_secret_variable_is_not_set_is_503_naming_it_then_appli
 def test_a_source_the_programme_does_not_configure_is_still_404(
     app: Flask, make_program: MakeProgram, clock: FixedClock
 ) -> None:
-    make_program(webhooks={"shopify_secret": "shpss_only_shopify_0123456789"})
+    make_program(
+        webhooks={
+            "shopify_secret": "shpss_only_shopify_0123456789",
+            "shopify_shop_domain": "only-shopify.myshopify.com",
+        }
+    )
     response = _post(app, clock)
     assert response.status_code == 404
     assert response.json is not None and response.json["error"]["code"] == "source_not_enabled"
