@@ -20,19 +20,33 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("orders") as batch:
-        batch.add_column(
-            sa.Column("counted", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ADD COLUMN (SQLite has it): a batch copy of these tables would trip their FKs.
+    op.add_column(
+        "orders", sa.Column("counted", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
     # Until now every order that was not cancelled or fully refunded counted (Card.paid_orders).
     op.execute("UPDATE orders SET counted = (status IN ('paid', 'partially_refunded'))")
-    with op.batch_alter_table("cards") as batch:
-        batch.add_column(
-            sa.Column("tier_review_at", walletcards.db.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch.create_index(
-            "ix_cards_program_tier_review", ["program_id", "tier_review_at"], unique=False
-        )
+    # Every-Nth rewards on such orders were taken back inside the order's own reversal; mark
+    # them as no longer held, as the rewards that follow the count now expect (0 points: the
+    # points went back then).
+    op.execute(
+        sa.text(
+            "INSERT INTO ledger_entries (program_id, card_id, kind, points, available_delta, "
+            "pending_delta, debt_delta, idempotency_key, input_hash, cause, order_id, "
+            "created_at) SELECT e.program_id, e.card_id, 'reversal', 0, 0, 0, 0, "
+            "e.idempotency_key || :suffix, :marker, :marker, e.order_id, CURRENT_TIMESTAMP "
+            "FROM ledger_entries e JOIN orders o ON o.id = e.order_id "
+            "WHERE e.kind = 'bonus' AND e.cause LIKE :nth ESCAPE '!' "
+            "AND o.status IN ('cancelled', 'refunded')"
+        ).bindparams(suffix=":reversal", marker="migration-0016", nth="every!_nth:%")
+    )
+    op.add_column(
+        "cards",
+        sa.Column("tier_review_at", walletcards.db.UTCDateTime(timezone=True), nullable=True),
+    )
+    op.create_index(
+        "ix_cards_program_tier_review", "cards", ["program_id", "tier_review_at"], unique=False
+    )
     # Windowed tiers are reviewed by the scheduled job from now on: every tiered card once.
     op.execute("UPDATE cards SET tier_review_at = CURRENT_TIMESTAMP WHERE tier_code IS NOT NULL")
     op.create_table(
@@ -69,8 +83,8 @@ def downgrade() -> None:
     op.drop_index("ix_early_reversals_received", table_name="early_reversals")
     op.drop_index("ix_early_reversals_order", table_name="early_reversals")
     op.drop_table("early_reversals")
+    op.drop_index("ix_cards_program_tier_review", table_name="cards")
     with op.batch_alter_table("cards") as batch:
-        batch.drop_index("ix_cards_program_tier_review")
         batch.drop_column("tier_review_at")
     with op.batch_alter_table("orders") as batch:
         batch.drop_column("counted")
