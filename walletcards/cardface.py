@@ -16,8 +16,8 @@ from walletcards.codes import card_code
 from walletcards.loyalty import ledger
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
-from walletcards.loyalty.rules import next_tier, orders_to_nth_reward, tier_by_code
-from walletcards.loyalty.tiers import qualifying_metric
+from walletcards.loyalty.rules import next_tier, orders_to_nth_reward
+from walletcards.loyalty.tiers import tier_outlook
 from walletcards.money import from_minor
 
 
@@ -31,7 +31,9 @@ class CardFace:
     available: int
     pending: int
     tier: str | None  # the tier's display name
-    next_tier: str | None  # "2 more orders to Gold"; None at the top or without tiers
+    # "2 more orders to Gold"; with a windowed tier first what keeps it ("Buy 1 more time by
+    # 12 Mar to keep Silver · 2 more orders to Gold"); None at the top or without tiers
+    next_tier: str | None
     reward_progress: str | None  # "2 more orders to your reward"
     expiring_points: int
     expiring_on: date | None
@@ -54,26 +56,36 @@ def card_face(
     rules = config.rules
     customer = session.get(Customer, card.customer_id)
     lang = texts.locale_of(locale or (customer.locale if customer else None), config.locale)
-    tier = tier_by_code(rules.tiers, card.tier_code)
+    tier = None
     upcoming = None
     if rules.tiers is not None:
-        metric = qualifying_metric(session, rules.tiers, card, now)
-        found = next_tier(rules.tiers, metric)
+        outlook = tier_outlook(session, rules, card, now)
+        tier = outlook.tier
+        found = next_tier(rules.tiers, outlook.metric)
         if found is not None:
             level, missing = found
             amount = (
                 texts.orders_count(lang, missing)
                 if rules.tiers.qualify_by == "paid_orders"
-                else f"{from_minor(missing, program.currency)} {program.currency}"
+                else _money(program, missing)
             )
             upcoming = texts.to_next_tier(lang, amount, level.name)
+        if outlook.keep is not None and tier is not None:
+            needed, before = outlook.keep
+            by = before.astimezone(ZoneInfo(rules.timezone)).date()
+            keep = (
+                texts.keep_tier_orders(lang, needed, by, tier.name)
+                if rules.tiers.qualify_by == "paid_orders"
+                else texts.keep_tier_spend(lang, _money(program, needed), by, tier.name)
+            )
+            upcoming = f"{keep} · {upcoming}" if upcoming else keep
     reward = None
     if rules.every_nth is not None:
         reward = texts.orders_to_reward(
             lang, orders_to_nth_reward(card.paid_orders, rules.every_nth.orders)
         )
     expiring_points, expiring_on, expiring = 0, None, None
-    if rules.expiry_days is not None and rules.expiry_warn_days > 0:
+    if rules.expiry is not None and rules.expiry_warn_days > 0:
         horizon = now + timedelta(days=rules.expiry_warn_days)
         rows = [
             r for r in ledger.expiring_before(session, program.id, horizon, now, card_id=card.id)
@@ -82,14 +94,15 @@ def card_face(
             _, expiring_points, first = rows[0]
             expiring_on = first.astimezone(ZoneInfo(rules.timezone)).date()
             expiring = texts.expiring(lang, expiring_points, expiring_on)
+    balance = ledger.settled_balance(session, card, now)
     return CardFace(
         locale=lang,
         program_name=program.name,
         customer_name=(customer.name if customer and customer.name else ""),
         member_number=card.member_number,
         code=card_code(secret_key, program.slug, card.member_number),
-        available=card.available,
-        pending=card.pending,
+        available=balance.available,
+        pending=balance.pending,
         tier=tier.name if tier else None,
         next_tier=upcoming,
         reward_progress=reward,
@@ -98,3 +111,7 @@ def card_face(
         expiring=expiring,
         version=card.version,
     )
+
+
+def _money(program: Program, minor: int) -> str:
+    return f"{from_minor(minor, program.currency)} {program.currency}"

@@ -124,3 +124,32 @@ def expiring(locale: str, points: int, on: date) -> str:
     if locale == "zh":
         return f"{points}积分将于{day(locale, on)}过期"
     return f"{points} {points_word(locale, points)} expire on {day(locale, on)}"
+
+
+def times_word(locale: str, n: int) -> str:
+    return {
+        "en": plural("en", n, ("time", "times", "times")),
+        "ru": plural("ru", n, ("раз", "раза", "раз")),
+        "zh": "次",
+    }[locale]
+
+
+def keep_tier_orders(locale: str, n: int, by: date, tier: str) -> str:
+    """What keeps a re-qualifying tier: ``n`` more purchases before ``by``."""
+    if locale == "ru":
+        return (
+            f"Купите ещё {n} {times_word(locale, n)} до {day(locale, by)}, "
+            f"чтобы сохранить уровень «{tier}»"
+        )
+    if locale == "zh":
+        return f"{day(locale, by)}前再购买{n}次即可保持{tier}"
+    return f"Buy {n} more {times_word(locale, n)} by {day(locale, by)} to keep {tier}"
+
+
+def keep_tier_spend(locale: str, amount: str, by: date, tier: str) -> str:
+    """What keeps a spend tier with a window: spending ``amount`` more before ``by``."""
+    if locale == "ru":
+        return f"Потратьте ещё {amount} до {day(locale, by)}, чтобы сохранить уровень «{tier}»"
+    if locale == "zh":
+        return f"{day(locale, by)}前再消费{amount}即可保持{tier}"
+    return f"Spend {amount} more by {day(locale, by)} to keep {tier}"

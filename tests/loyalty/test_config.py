@@ -12,6 +12,7 @@ from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.config import ProgramConfigError, load_program_file, parse_program
 from walletcards.loyalty.models import Program
+from walletcards.loyalty.periods import Span
 
 
 def problems_of(document: dict[str, Any]) -> list[str]:
@@ -23,8 +24,26 @@ def problems_of(document: dict[str, Any]) -> list[str]:
 def test_demo_programme_is_valid_and_uses_every_rule() -> None:
     rules = load_program_file(DEMO).rules
     assert rules.welcome and rules.birthday and rules.every_nth and rules.tiers
-    assert rules.hold_days == 14 and rules.expiry_days == 180 and rules.expiry_warn_days == 10
+    assert rules.hold_days == 14 and rules.expiry == Span(months=6) and rules.expiry_warn_days == 10
     assert rules.earning.exclude_brands and rules.earning.exclude_skus
+    assert rules.earning.min_order_minor == 100
+
+
+def test_lifetimes_are_days_or_calendar_months_and_the_minimum_order_a_decimal() -> None:
+    rules = parse_program(
+        demo_document(
+            earning={"points_per_unit": "5", "min_order_amount": "5.50"},
+            expiry={"days": 181},
+            welcome={"points": 300, "expires_months": 1},
+            birthday={"points": 200, "expires_days": 30},
+        )
+    ).rules
+    assert rules.earning.min_order_minor == 550
+    assert rules.expiry == Span(days=181)
+    assert rules.welcome is not None and rules.welcome.expires == Span(months=1)
+    assert rules.birthday is not None and rules.birthday.expires == Span(days=30)
+    default = parse_program(demo_document(earning={"points_per_unit": "5"})).rules
+    assert default.earning.min_order_minor == 1  # any eligible amount above zero counts
 
 
 @pytest.mark.parametrize(
@@ -41,6 +60,29 @@ def test_demo_programme_is_valid_and_uses_every_rule() -> None:
         ({"earning": {"points_per_unt": "5"}}, "earning.points_per_unit"),
         ({"hold": {"days": -3}}, "hold.days"),
         ({"expiry": {"days": 10, "warn_days": 10}}, "expiry.warn_days"),
+        ({"expiry": {"months": 1, "warn_days": 28}}, "expiry.warn_days"),
+        ({"expiry": {"days": 180, "months": 6}}, "expiry.months"),
+        (
+            {"welcome": {"points": 300, "expires_days": 30, "expires_months": 1}},
+            "welcome.expires_months",
+        ),
+        (
+            {"birthday": {"points": 200, "expires_days": 9, "expires_months": 2}},
+            "birthday.expires_months",
+        ),
+        ({"expiry": {"months": 0}}, "expiry.months"),
+        (
+            {"earning": {"points_per_unit": "5", "min_order_amount": "0"}},
+            "earning.min_order_amount",
+        ),
+        (
+            {"earning": {"points_per_unit": "5", "min_order_amount": "0.001"}},
+            "earning.min_order_amount",
+        ),
+        (
+            {"earning": {"points_per_unit": "5", "min_order_amount": 5.5}},
+            "earning.min_order_amount",
+        ),
         ({"welcome": {"points": 0}}, "welcome.points"),
         ({"welcome": {"points": 50000}}, "welcome.points"),
         ({"every_nth": {"orders": 1, "points": 10}}, "every_nth.orders"),

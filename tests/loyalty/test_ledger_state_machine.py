@@ -1,6 +1,7 @@
 """Random sequences of earn / redeem / partial refund / cancel / expire / time advance; after
 every step the ledger's invariants must hold (the same checks as `walletcards ledger verify`,
-plus conservation of points and attribution of every entry to a cause)."""
+plus conservation of points, attribution of every entry to a cause, and the order count with
+the every-Nth rewards it carries)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ from walletcards.loyalty import awards, ledger
 from walletcards.loyalty.models import LedgerEntry, Lot, Order, Program
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.loyalty.tiers import COUNTING
+from walletcards.loyalty.unlocks import held_nth_rewards
 from walletcards.loyalty.verify import verify
 
 KINDS = {"earn", "bonus", "redeem", "reversal", "release", "expiry"}
+MINIMUM = 100  # the demo's [earning] min_order_amount, in cents
+EVERY = 5  # the demo's [every_nth] orders
 ORDER_KINDS = {"earn", "reversal"}
 
 
@@ -44,7 +48,7 @@ def test_ledger_invariants_hold_over_random_histories(
             except ledger.LedgerError:
                 pass  # refused operations must change nothing; the invariants check that
 
-        @rule(amount=st.integers(min_value=0, max_value=50_000))
+        @rule(amount=st.integers(0, 50_000) | st.integers(0, 2 * MINIMUM))
         def earn(self, amount: int) -> None:
             order_id = f"{self.card.id}-{len(self.orders)}"
             self.orders.append(order_id)
@@ -67,7 +71,10 @@ def test_ledger_invariants_hold_over_random_histories(
                 )
             )
 
-        @rule(pick=st.integers(min_value=0, max_value=50), amount=st.integers(1, 30_000))
+        @rule(
+            pick=st.integers(min_value=0, max_value=50),
+            amount=st.integers(1, 30_000) | st.integers(1, MINIMUM),
+        )
         def partial_refund(self, pick: int, amount: int) -> None:
             if self.orders:
                 self._refund(self.orders[pick % len(self.orders)], amount, cancel=False)
@@ -141,8 +148,15 @@ def test_ledger_invariants_hold_over_random_histories(
                 )
                 for order in orders:
                     assert 0 <= order.points_reversed <= order.base_points + order.bonus_points
-                # The paid-order count (tiers, every-Nth) is exactly the orders that still count.
-                assert card.paid_orders == sum(order.status in COUNTING for order in orders)
+                # The order count (welcome, tiers, every-Nth) is exactly the orders that still
+                # count: not cancelled or refunded, and at the minimum net of refunds.
+                assert card.paid_orders == sum(order.counted for order in orders)
+                for order in orders:
+                    left = order.eligible_minor - order.refunded_eligible_minor
+                    assert not order.counted or (order.status in COUNTING and left >= MINIMUM)
+                # Every-Nth rewards follow the count: one held per full N counting orders.
+                held = held_nth_rewards(session, card)
+                assert len(held) == card.paid_orders // EVERY
 
     run_state_machine_as_test(
         LedgerMachine,

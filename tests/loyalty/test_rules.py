@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import demo_document
 from walletcards.loyalty.config import parse_program
+from walletcards.loyalty.periods import Span, add_months
 from walletcards.loyalty.rules import (
     OrderFacts,
     OrderLine,
@@ -15,7 +17,7 @@ from walletcards.loyalty.rules import (
     eligible_minor,
     lot_dates,
     next_tier,
-    nth_reward_due,
+    nth_rewards_due,
     orders_to_nth_reward,
     points_for,
     reversal_target,
@@ -108,7 +110,7 @@ def test_every_nth_progress_and_due() -> None:
     assert orders_to_nth_reward(0, 5) == 5
     assert orders_to_nth_reward(3, 5) == 2
     assert orders_to_nth_reward(5, 5) == 5
-    assert [nth_reward_due(n, 5) for n in (4, 5, 6, 10)] == [None, 1, None, 2]
+    assert [nth_rewards_due(n, 5) for n in (0, 4, 5, 6, 10)] == [0, 0, 1, 1, 2]
 
 
 @pytest.mark.parametrize(
@@ -126,10 +128,40 @@ def test_birthday_on_29_february_falls_on_28_february_in_common_years(
 
 
 def test_lot_expires_counted_from_when_it_becomes_spendable() -> None:
-    available, expires = lot_dates(PAID, 14, 180)
+    available, expires = lot_dates(PAID, 14, Span(days=180), "UTC")
     assert (available - PAID).days == 14
     assert expires is not None and (expires - available).days == 180
-    assert lot_dates(PAID, 0, None) == (PAID, None)
+    assert lot_dates(PAID, 0, None, "UTC") == (PAID, None)
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        ("2025-08-31T12:00", 6, "2026-02-28T12:00"),  # no 31 Feb: its last day
+        ("2027-08-31T12:00", 6, "2028-02-29T12:00"),  # a leap year
+        ("2026-01-31T09:30", 1, "2026-02-28T09:30"),
+        ("2026-03-15T23:30", 12, "2027-03-15T23:30"),
+        ("2026-08-31T12:00", -6, "2026-02-28T12:00"),  # back: the start of a 6-month window
+    ],
+)
+def test_months_are_calendar_months_in_the_programme_time_zone(
+    start: str, months: int, expected: str
+) -> None:
+    zone = ZoneInfo("America/New_York")
+    moment = datetime.fromisoformat(start).replace(tzinfo=zone)
+    moved = add_months(moment, months, "America/New_York")
+    # the same wall-clock time in New York, across the daylight-saving change
+    assert moved.astimezone(zone).replace(tzinfo=None) == datetime.fromisoformat(expected)
+
+
+def test_month_arithmetic_uses_the_local_date_not_the_utc_one() -> None:
+    # 1 Sep 02:00 UTC is still 31 Aug in New York: six months on is the end of February.
+    paid = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
+    _, expires = lot_dates(paid, 0, Span(months=6), "America/New_York")
+    assert expires is not None
+    assert expires.astimezone(ZoneInfo("America/New_York")).date() == date(2026, 2, 28)
+    _, in_utc = lot_dates(paid, 0, Span(months=6), "UTC")
+    assert in_utc == datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
 def test_reversal_target_pro_rata_never_exceeds_earned() -> None:

@@ -67,7 +67,7 @@ def test_processing_then_refunded_applies_each_refund_once_then_reverses_the_res
     assert final.json is not None and final.json["balance"] == {"available": 0, "pending": 0}
     with database.transaction() as session:
         order = session.execute(select(Order)).scalar_one()
-        assert (order.status, order.points_reversed) == ("refunded", BASE + WELCOME)
+        assert (order.status, order.points_reversed) == ("refunded", BASE)  # + WELCOME revoked
         assert verify(session) == []
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from tests.apple.helpers import fields, pass_json, token_of, unpack
 from tests.conftest import MakeCard, MakeProgram
 from tests.fakes.apns import FakeApns
-from tests.orders.conftest import post_orders
+from tests.orders.conftest import ORDERS_SECRET, post_orders
 from tests.sync.test_push import register
 from walletcards.cli import main
 from walletcards.clock import FixedClock
@@ -19,6 +21,7 @@ from walletcards.db import Database
 from walletcards.loyalty import awards
 from walletcards.loyalty.models import Card, Customer, LedgerEntry
 from walletcards.loyalty.rules import OrderFacts, OrderLine
+from walletcards.loyalty.verify import verify
 from walletcards.sync.jobs import run_due
 from walletcards.sync.worker import Worker
 
@@ -133,3 +136,70 @@ def test_periodic_tiers_are_requalified_from_the_window(
 def tier_of(database: Database, card_id: int) -> str | None:
     with database.transaction() as session:
         return session.execute(select(Card.tier_code).where(Card.id == card_id)).scalar_one()
+
+
+LEVELS = [
+    {"code": "bronze", "name": "Bronze", "threshold": 1},
+    {"code": "gold", "name": "Gold", "threshold": 4, "points_per_unit": "10"},
+]
+SPEND_LEVELS = [{"code": "gold", "name": "Gold", "threshold": "200.00"}]
+
+
+@pytest.mark.parametrize(
+    ("qualify_by", "levels", "amount"),
+    [("paid_orders", LEVELS, 2000), ("lifetime_spend", SPEND_LEVELS, 5000)],
+)
+def test_a_requalifying_tier_lapses_after_idle_months(
+    database: Database,
+    make_program: MakeProgram,
+    make_card: MakeCard,
+    clock: FixedClock,
+    qualify_by: str,
+    levels: list[dict[str, Any]],
+    amount: int,
+) -> None:
+    program = make_program(
+        tiers={
+            "qualify_by": qualify_by,
+            "period": "requalify",
+            "requalify_months": 12,
+            "levels": levels,
+        }
+    )
+    card = make_card(program, email="idle@example.com")
+    for number in range(4):  # four $20 orders (4 orders: Gold) or $50 ($200: Gold)
+        facts = OrderFacts("orders", str(number), "USD", clock.now(), (OrderLine(amount),))
+        with database.transaction() as session:
+            awards.award_paid_order(session, program, card.id, facts, clock.now())
+    assert tier_of(database, card.id) == "gold"
+    start = clock.now()
+    assert run_due(database, start + timedelta(days=360))["tiers"] == 0  # within 12 months
+    assert tier_of(database, card.id) == "gold"
+    assert run_due(database, start + timedelta(days=13 * 31))["tiers"] == 1  # 13 idle months
+    assert tier_of(database, card.id) is None  # was: Gold, counted over a lifetime
+    assert run_due(database, start + timedelta(days=17 * 31))["tiers"] == 0
+    assert tier_of(database, card.id) is None
+    with database.transaction() as session:
+        assert verify(session) == []
+
+
+def test_jobs_run_due_lowers_a_requalifying_tier_at_the_moment_given(
+    client: FlaskClient,
+    database: Database,
+    make_program: MakeProgram,
+    apple_table: dict[str, str],
+    clock: FixedClock,
+) -> None:
+    make_program(
+        apple=apple_table,
+        webhooks={"orders_secret": ORDERS_SECRET},
+        tiers={"qualify_by": "paid_orders", "period": "requalify", "levels": LEVELS},
+    )
+    first_order(client, clock)  # Bronze, kept by buying again within 12 months
+    env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
+    at = (clock.now() + timedelta(days=366)).isoformat()
+    result = CliRunner().invoke(main, ["jobs", "run-due", "--now", at], env=env)
+    assert result.exit_code == 0, result.output
+    assert "tiers: 1" in result.output
+    with database.transaction() as session:
+        assert session.execute(select(Card.tier_code)).scalar_one() is None

@@ -54,19 +54,11 @@ def customers(slug: str) -> tuple[Response, int]:
     query = (request.args.get("q") or "").strip()[:320]
     if not query:
         raise ApiError(422, "invalid_query", "q: an email, phone or member number")
-    database, _, _ = _context()
+    database, _, clients = _context()
     with database.transaction() as session:
         _, program = _manager(session, slug)
         rows = session.execute(
-            select(
-                Card.member_number,
-                Customer.name,
-                Customer.email,
-                Customer.phone,
-                Card.available,
-                Card.pending,
-                Card.tier_code,
-            )
+            select(Card, Customer.name, Customer.email, Customer.phone)
             .join(Customer, Customer.id == Card.customer_id)
             .where(
                 Card.program_id == program.id,
@@ -78,21 +70,18 @@ def customers(slug: str) -> tuple[Response, int]:
             )
             .limit(20)
         ).all()
-    return jsonify(
-        {
-            "customers": [
-                {
-                    "member_number": r[0],
-                    "name": r[1],
-                    "email": r[2],
-                    "phone": r[3],
-                    "balance": {"available": r[4], "pending": r[5]},
-                    "tier": r[6],
-                }
-                for r in rows
-            ]
-        }
-    ), 200
+        found = [
+            {
+                "member_number": card.member_number,
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "balance": ledger.settled_balance(session, card, clients.clock.now())._asdict(),
+                "tier": card.tier_code,
+            }
+            for card, name, email, phone in rows
+        ]
+    return jsonify({"customers": found}), 200
 
 
 @bp.get("/cards/<member_number>")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -158,7 +158,7 @@ def apply(
 ) -> int:
     """Write the plan: one customer, card, entry and lot per row; returns rows written."""
     rules = program_rules(program)
-    expires_at = now + timedelta(days=rules.expiry_days) if rules.expiry_days else None
+    expires_at = rules.expiry.after(now, rules.timezone) if rules.expiry else None
     existing = _existing_customers(session, program, plan.rows)
     if existing:
         raise ValueError(

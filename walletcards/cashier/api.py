@@ -84,7 +84,7 @@ def _answer(
     return {
         "customer": {"name": face.customer_name, "member_number": face.member_number},
         "tier": face.tier,
-        "balance": {"available": card.available, "pending": card.pending},
+        "balance": {"available": face.available, "pending": face.pending},  # settled at now
         "expiring": face.expiring,
         "next_tier": face.next_tier,
         "reward_progress": face.reward_progress,

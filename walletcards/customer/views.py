@@ -156,7 +156,7 @@ def program_logo(slug: str) -> Response:
     from pathlib import Path
 
     from walletcards.apple.pkpass import DEFAULT_IMAGES
-    from walletcards.loyalty.config import SLUG_RE
+    from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
     from walletcards.loyalty.programs import UnknownProgram, get_program
 
     if not SLUG_RE.fullmatch(slug):  # no query for what cannot be a slug (NUL, over-long)

@@ -1,5 +1,6 @@
 """Orders to ledger entries: award a paid order (base points + welcome + every-Nth), reverse a
-refund or cancellation pro rata and exactly once, and the yearly birthday bonus.
+refund or cancellation pro rata and exactly once, and the yearly birthday bonus. What an order
+unlocks by counting, and taking it back: :mod:`walletcards.loyalty.unlocks`.
 
 Each function locks the card, checks every limit before writing anything, and raises a
 :class:`~walletcards.loyalty.ledger.LedgerError` (nothing written) when the order cannot apply.
@@ -14,18 +15,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import ledger
-from walletcards.loyalty.config import ProgramRules
+from walletcards.loyalty import ledger, unlocks
+from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.ledger import LedgerError, LimitExceeded, Posted
 from walletcards.loyalty.models import Customer, LedgerEntry, Lot, Order, Program, Refund
+from walletcards.loyalty.periods import Span
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import (
     OrderFacts,
     birthday_in,
+    counts,
     earning_rate,
     eligible_minor,
     lot_dates,
-    nth_reward_due,
     points_for,
     reversal_target,
 )
@@ -69,20 +71,6 @@ def find_order(session: Session, program_id: int, source: str, external_id: str)
     ).scalar_one_or_none()
 
 
-def _active_nth_reward(session: Session, card_id: int, ordinal: int) -> bool:
-    """Whether reward number ``ordinal`` stands on an order that still counts."""
-    found = session.execute(
-        select(LedgerEntry.id)
-        .join(Order, Order.id == LedgerEntry.order_id)
-        .where(
-            LedgerEntry.card_id == card_id,
-            LedgerEntry.cause == f"every_nth:{ordinal}",
-            Order.status.in_(COUNTING),
-        )
-    ).first()
-    return found is not None
-
-
 def award_paid_order(
     session: Session,
     program: Program,
@@ -91,8 +79,10 @@ def award_paid_order(
     now: datetime,
     actor: str | None = None,
 ) -> OrderAward:
-    """Apply a paid order once: base points at the tier the order reaches, the welcome bonus on
-    the customer's first paid order, the every-Nth reward; all held for the return window.
+    """Apply a paid order once: base points at the tier the order reaches and, if the order
+    counts (:mod:`~walletcards.loyalty.unlocks`), the welcome bonus on the card's first
+    counting order and the every-Nth reward its count completes; all held for the return
+    window..
     ``actor`` names who recorded it (a till's staff member) on every entry it posts."""
     rules = program_rules(program)
     if facts.currency != program.currency:
@@ -106,6 +96,7 @@ def award_paid_order(
     ledger.settle_time(session, card, now)
     paid_at = min(facts.paid_at, now)
     eligible = eligible_minor(rules.earning, facts)
+    counted = counts(rules.earning, eligible)
     order = Order(
         program_id=program.id,
         card_id=card.id,
@@ -120,51 +111,46 @@ def award_paid_order(
         bonus_points=0,
         points_reversed=0,
         status="paid",
+        counted=counted,
         is_repeat=card.paid_orders > 0,
         paid_at=paid_at,
         created_at=now,
     )
     session.add(order)
     session.flush()
-    card.paid_orders += 1
-    tier = refresh_tier(session, rules.tiers, card, now, "raise")
+    card.paid_orders += int(counted)
+    tier = refresh_tier(session, rules, card, now, "raise")
     base = points_for(eligible, earning_rate(rules, tier), facts.currency)
     key = order_key(facts.source, facts.external_id)
-    credits: list[tuple[str, str, str, int, int | None]] = []  # kind, key, cause, points, expiry
+    credits: list[tuple[str, str, str, int, Span | None]] = []  # kind, key, cause, points, life
     if base > 0:
-        credits.append(("earn", f"{key}:earn", key, base, rules.expiry_days))
-    welcome_key = f"card:{card.id}:welcome"
-    first_order = card.paid_orders == 1
+        credits.append(("earn", f"{key}:earn", key, base, rules.expiry))
+    welcome = unlocks.welcome_key(card)
     if (
-        rules.welcome
-        and first_order
-        and ledger.find_entry_any(session, program.id, welcome_key) is None
+        counted
+        and rules.welcome
+        and card.paid_orders == 1
+        and ledger.find_entry_any(session, program.id, welcome) is None
     ):
+        life = rules.welcome.expires or rules.expiry
+        credits.append(("bonus", welcome, "welcome", rules.welcome.points, life))
+    held, due = unlocks.nth_shortfall(session, card, rules) if counted else (0, 0)
+    for index in range(due):
+        assert rules.every_nth is not None
         credits.append(
             (
                 "bonus",
-                welcome_key,
-                "welcome",
-                rules.welcome.points,
-                rules.welcome.expires_days or rules.expiry_days,
-            )
-        )
-    ordinal = nth_reward_due(card.paid_orders, rules.every_nth.orders) if rules.every_nth else None
-    if rules.every_nth and ordinal and not _active_nth_reward(session, card.id, ordinal):
-        credits.append(
-            (
-                "bonus",
-                f"{key}:nth",
-                f"every_nth:{ordinal}",
+                f"{key}:nth" + (f":{index + 1}" if index else ""),
+                f"{unlocks.NTH_CAUSE}{held + index + 1}",
                 rules.every_nth.points,
-                rules.expiry_days,
+                rules.expiry,
             )
         )
     _check_limits(rules, [points for _, _, _, points, _ in credits])
-    available_at, _ = lot_dates(paid_at, rules.hold_days, None)
+    available_at, _ = lot_dates(paid_at, rules.hold_days, None, rules.timezone)
     entries = []
-    for kind, entry_key, cause, points, expires_days in credits:
-        _, expires_at = lot_dates(paid_at, rules.hold_days, expires_days)
+    for kind, entry_key, cause, points, life in credits:
+        _, expires_at = lot_dates(paid_at, rules.hold_days, life, rules.timezone)
         posted = ledger.credit(
             session,
             card,
@@ -181,6 +167,8 @@ def award_paid_order(
             fresh=True,  # settled above; keys derive from this new order or were just checked
         )
         entries.append(posted.entry)
+    if due < 0:  # every_nth.orders was raised since: the count carries fewer rewards
+        unlocks.revoke_surplus_nth(session, card, rules, key, now)
     order.base_points = base
     order.bonus_points = sum(points for kind, _, _, points, _ in credits if kind == "bonus")
     card.version += 1  # the order count and progress changed even when no points did
@@ -216,7 +204,9 @@ def reverse_order(
     """Apply a refund (amounts refunded by it) or a cancellation to an order, exactly once.
 
     Base points are reversed pro rata to the eligible amount refunded so far (rounded down, so
-    the total never exceeds what was earned); bonuses go back when nothing of the order remains.
+    the total never exceeds what was earned), less what of them expired. When the order stops
+    counting (cancelled, fully refunded, or refunded below the minimum) it gives back what it
+    unlocked (:func:`walletcards.loyalty.unlocks.uncount`).
     """
     if refunded_minor < 0 or refunded_eligible_minor < 0:
         raise OrderRejected("refund amounts cannot be negative")
@@ -242,7 +232,8 @@ def reverse_order(
                 f"refund {key!r} was already applied with other amounts"
             )
         return RefundResult(refund, created=False)
-    was_counting = order.status in COUNTING
+    rules = program_rules(program)
+    ledger.settle_time(session, card, now)  # points expired by now are never taken back
     order.refunded_minor = min(order.total_minor, order.refunded_minor + refunded_minor)
     order.refunded_eligible_minor = min(
         order.eligible_minor, order.refunded_eligible_minor + refunded_eligible_minor
@@ -251,34 +242,44 @@ def reverse_order(
         order.refunded_eligible_minor >= order.eligible_minor
         and order.refunded_minor >= order.total_minor
     )
-    target = reversal_target(order.base_points, order.eligible_minor, order.refunded_eligible_minor)
-    if full:
-        target = order.base_points + order.bonus_points
-    points = max(target - order.points_reversed, 0)
+    target = (
+        order.base_points
+        if full
+        else reversal_target(order.base_points, order.eligible_minor, order.refunded_eligible_minor)
+    )
+    earned = list(
+        session.execute(
+            select(Lot.id)
+            .join(LedgerEntry, LedgerEntry.id == Lot.entry_id)
+            .where(Lot.order_id == order.id, LedgerEntry.kind == "earn")
+        ).scalars()
+    )
+    # What expired of the base points counts as given back; the rest of the target is taken.
+    expired = ledger.expired_points(session, earned)
+    points = max(max(target - expired, 0) - order.points_reversed, 0)
+    cause = order_key(source, external_id)
     entry = None
     if points > 0:
-        # the order's base lot first (created first), then its bonus lots
-        lots = session.execute(
-            select(Lot.id).where(Lot.order_id == order.id).order_by(Lot.id)
-        ).scalars()
         entry = ledger.reverse(
             session,
             card,
             key=f"{key}:reversal",
             points=points,
-            cause=order_key(source, external_id),
+            cause=cause,
             now=now,
             order_id=order.id,
-            prefer_lots=list(lots),
+            prefer_lots=earned,
         ).entry
         order.points_reversed += points
     if cancel:
         order.status = "cancelled"
     elif order.status != "cancelled":  # a late refund never revives a cancelled order
         order.status = "refunded" if full else "partially_refunded"
-    if was_counting and order.status not in COUNTING:
-        card.paid_orders -= 1
-    refresh_tier(session, program_rules(program).tiers, card, now, "lower")
+    taken = points
+    left = order.eligible_minor - order.refunded_eligible_minor
+    if order.status not in COUNTING or not counts(rules.earning, left):
+        taken += unlocks.uncount(session, card, order, rules, cause, now)
+    refresh_tier(session, rules, card, now, "lower")
     refund = Refund(
         program_id=program.id,
         order_id=order.id,
@@ -287,7 +288,7 @@ def reverse_order(
         kind="cancel" if cancel else "refund",
         refunded_minor=refunded_minor,
         refunded_eligible_minor=refunded_eligible_minor,
-        points_reversed=points,
+        points_reversed=taken,
         entry_id=entry.id if entry else None,
         created_at=now,
     )
@@ -318,7 +319,7 @@ def award_birthday(
             if existing is not None:
                 return Posted(existing, created=False)
             available_at, expires_at = lot_dates(
-                now, 0, rules.birthday.expires_days or rules.expiry_days
+                now, 0, rules.birthday.expires or rules.expiry, rules.timezone
             )
             return ledger.credit(
                 session,

@@ -2,7 +2,8 @@
 
 The pinned tables (`[webhooks]`, see config_webhooks.py, `[apple]`, `[google]`) follow
 docs/architecture.md; the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`,
-`[every_nth]`, `[birthday]`, `[limits]`, `[tiers]`) are documented in README.md with
+`[every_nth]`, `[birthday]`, `[limits]`, `[tiers]`) are read by
+:mod:`walletcards.loyalty.config_rules` and documented in README.md with
 examples/demo.toml.
 """
 
@@ -12,17 +13,15 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from walletcards.loyalty.config_reader import TableReader
+from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
+from walletcards.loyalty.config_rules import ProgramRules, parse_rules
 from walletcards.loyalty.config_webhooks import check_webhooks
-from walletcards.money import MoneyError, is_currency_code, to_minor
+from walletcards.money import is_currency_code
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-QUALIFY_BY = ("lifetime_spend", "window_spend", "paid_orders")
-PERIODS = ("lifetime", "requalify")
 LOCALES = ("en", "ru", "zh")
 
 
@@ -32,64 +31,6 @@ class ProgramConfigError(ValueError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(f"{where}: {what}" for where, what in problems))
-
-
-@dataclass(frozen=True)
-class EarningRule:
-    points_per_unit: Decimal
-    include_shipping: bool
-    include_tax: bool
-    exclude_brands: frozenset[str]
-    exclude_skus: frozenset[str]
-    exclude_product_types: frozenset[str]
-
-
-@dataclass(frozen=True)
-class BonusRule:
-    points: int
-    expires_days: int | None
-
-
-@dataclass(frozen=True)
-class EveryNthRule:
-    orders: int
-    points: int
-
-
-@dataclass(frozen=True)
-class Tier:
-    code: str
-    name: str
-    threshold: int  # paid orders, or minor units of spend
-    points_per_unit: Decimal | None
-
-
-@dataclass(frozen=True)
-class TierRules:
-    qualify_by: Literal["lifetime_spend", "window_spend", "paid_orders"]
-    window_days: int
-    period: Literal["lifetime", "requalify"]
-    requalify_months: int
-    levels: tuple[Tier, ...]
-
-
-@dataclass(frozen=True)
-class ProgramRules:
-    currency: str
-    earning: EarningRule
-    point_value: Decimal
-    hold_days: int
-    expiry_days: int | None
-    expiry_warn_days: int
-    welcome: BonusRule | None
-    every_nth: EveryNthRule | None
-    birthday: BonusRule | None
-    max_points_per_entry: int
-    max_points_per_order: int
-    tiers: TierRules | None
-    timezone: str = "UTC"
-    cashier_redeem_limit: int | None = None  # points a cashier (not a manager) may redeem at once
-    redeem_by_lookup: bool = False  # cashiers may redeem by a typed number, email or phone
 
 
 @dataclass(frozen=True)
@@ -150,133 +91,6 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     if problems:
         raise ProgramConfigError(problems)
     return ProgramConfig(slug, name, currency, locale, test_mode, rules, document)
-
-
-def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]) -> ProgramRules:
-    earning = TableReader(top.raw("earning"), "earning", problems)
-    rule = EarningRule(
-        points_per_unit=earning.decimal("points_per_unit", Decimal(0), required=True) or Decimal(0),
-        include_shipping=earning.boolean("include_shipping", False),
-        include_tax=earning.boolean("include_tax", False),
-        exclude_brands=earning.strings("exclude_brands"),
-        exclude_skus=earning.strings("exclude_skus"),
-        exclude_product_types=earning.strings("exclude_product_types"),
-    )
-    earning.finish()
-    redemption = TableReader(top.raw("redemption"), "redemption", problems)
-    point_value = redemption.decimal("point_value", Decimal("0.01")) or Decimal("0.01")
-    allow_lookup = redemption.boolean("allow_lookup", False)
-    redemption.finish()
-    hold = TableReader(top.raw("hold"), "hold", problems)
-    hold_days = hold.integer("days", 0, high=365) or 0
-    hold.finish()
-    expiry = TableReader(top.raw("expiry"), "expiry", problems)
-    expiry_days = expiry.integer("days", None, low=1, high=3650)
-    warn_days = expiry.integer("warn_days", 0, high=365) or 0
-    if expiry_days is not None and warn_days >= expiry_days:
-        expiry.fail("warn_days", "must be smaller than expiry.days")
-    expiry.finish()
-    limits = TableReader(top.raw("limits"), "limits", problems)
-    per_entry = limits.integer("max_points_per_entry", 100_000, low=1) or 100_000
-    per_order = limits.integer("max_points_per_order", per_entry, low=1) or per_entry
-    limits.finish()
-    welcome = _bonus(top.raw("welcome"), "welcome", problems, per_entry)
-    birthday = _bonus(top.raw("birthday"), "birthday", problems, per_entry)
-    every_nth = None
-    if top.raw("every_nth") is not None:
-        nth = TableReader(top.raw("every_nth"), "every_nth", problems)
-        orders = nth.integer("orders", None, low=2, high=1000, required=True)
-        points = nth.integer("points", None, low=1, required=True)
-        _under_cap(nth, "points", points, per_entry)
-        nth.finish()
-        if orders and points:
-            every_nth = EveryNthRule(orders, points)
-    tiers = _tiers(top.raw("tiers"), currency, problems)
-    cashier = TableReader(top.raw("cashier"), "cashier", problems)
-    redeem_limit = cashier.integer("max_redeem_points", None, low=1)
-    cashier.finish()
-    return ProgramRules(
-        currency=currency,
-        earning=rule,
-        point_value=point_value,
-        hold_days=hold_days,
-        expiry_days=expiry_days,
-        expiry_warn_days=warn_days,
-        welcome=welcome,
-        every_nth=every_nth,
-        birthday=birthday,
-        max_points_per_entry=per_entry,
-        max_points_per_order=per_order,
-        tiers=tiers,
-        cashier_redeem_limit=redeem_limit,
-        redeem_by_lookup=allow_lookup,
-    )
-
-
-def _under_cap(reader: TableReader, key: str, points: int | None, cap: int) -> None:
-    if points is not None and points > cap:
-        reader.fail(key, f"{points} is above limits.max_points_per_entry ({cap})")
-
-
-def _bonus(data: Any, path: str, problems: list[tuple[str, str]], cap: int) -> BonusRule | None:
-    if data is None:
-        return None
-    reader = TableReader(data, path, problems)
-    points = reader.integer("points", None, low=1, required=True)
-    _under_cap(reader, "points", points, cap)
-    expires = reader.integer("expires_days", None, low=1, high=3650)
-    reader.finish()
-    return BonusRule(points, expires) if points else None
-
-
-def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRules | None:
-    if data is None:
-        return None
-    reader = TableReader(data, "tiers", problems)
-    qualify_by = reader.string("qualify_by", required=True) or "paid_orders"
-    if qualify_by not in QUALIFY_BY:
-        reader.fail("qualify_by", f"must be one of {', '.join(QUALIFY_BY)}")
-        qualify_by = "paid_orders"
-    window_days = reader.integer("window_days", 365, low=1, high=3650) or 365
-    period = reader.string("period", "lifetime") or "lifetime"
-    if period not in PERIODS:
-        reader.fail("period", f"must be one of {', '.join(PERIODS)}")
-        period = "lifetime"
-    months = reader.integer("requalify_months", 12, low=1, high=120) or 12
-    raw_levels = reader.raw("levels")
-    levels: list[Tier] = []
-    if not isinstance(raw_levels, list) or not raw_levels:
-        reader.fail("levels", "must be a non-empty list of [[tiers.levels]]")
-        raw_levels = []
-    for index, raw in enumerate(raw_levels):
-        level = TableReader(raw, f"tiers.levels[{index}]", problems)
-        code = level.string("code", required=True) or ""
-        if code and not SLUG_RE.match(code):
-            level.fail("code", "use lower-case letters, digits and '-'")
-        name = level.string("name", required=True) or code
-        rate = level.decimal("points_per_unit", None)
-        threshold = _threshold(level, qualify_by, currency)
-        level.finish()
-        if threshold is not None and levels and threshold <= levels[-1].threshold:
-            level.fail("threshold", "thresholds must strictly increase from level to level")
-        if any(t.code == code for t in levels):
-            level.fail("code", f"duplicate tier code {code!r}")
-        levels.append(Tier(code, name, threshold or 0, rate))
-    reader.finish()
-    return TierRules(qualify_by, window_days, period, months, tuple(levels))  # type: ignore[arg-type]
-
-
-def _threshold(level: TableReader, qualify_by: str, currency: str) -> int | None:
-    if qualify_by == "paid_orders":
-        return level.integer("threshold", None, low=0, high=100_000, required=True)
-    amount = level.decimal("threshold", None, required=True)
-    if amount is None:
-        return None
-    try:
-        return to_minor(amount, currency)
-    except MoneyError as exc:
-        level.fail("threshold", str(exc))
-        return None
 
 
 def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:

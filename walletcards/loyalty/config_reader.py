@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from walletcards.loyalty.periods import Span
+
 # The largest points value any rule may name: far above any sane programme, far below overflow.
 MAX_POINTS = 10_000_000
 
@@ -92,6 +94,17 @@ class TableReader:
             self.fail(key, "must be a decimal from 0 to 1000000")
             return default
         return number
+
+    def span(self, days_key: str, months_key: str) -> Span | None:
+        """A length of time given in days or in calendar months (never both), None if neither."""
+        days = self.integer(days_key, None, low=1, high=3650)
+        months = self.integer(months_key, None, low=1, high=120)
+        if days is not None and months is not None:
+            self.fail(months_key, f"set either {self.where(days_key)} or this, not both")
+            return None
+        if months is not None:
+            return Span(months=months)
+        return None if days is None else Span(days=days)
 
     def strings(self, key: str) -> frozenset[str]:
         value = self.raw(key)

@@ -2,7 +2,8 @@
 
 - A credit that no order owns (a manual adjustment, an imported opening balance, a birthday
   bonus) is taken back by a ``reversal`` entry drawn from that credit's own lot first; points
-  already spent become debt, netted against later credits (never a negative balance).
+  already spent become debt, netted against later credits (never a negative balance); points
+  that expired are gone already and are not taken again.
 - A redemption is undone by a ``restore`` entry: a new lot of the same points that expires no
   later than the latest lot the redemption drew from.
 - Points that an order earned are taken back by refunding or cancelling the order in the shop
@@ -49,16 +50,17 @@ def reverse_entry(
         raise NotReversible(f"entry {entry.id} has already been reversed")
     cause = f"reversal-of:{entry.id}"
     if entry.kind in CREDITS and entry.order_id is None:
-        own_lots = session.execute(select(Lot.id).where(Lot.entry_id == entry.id)).scalars()
+        own_lots = list(session.execute(select(Lot.id).where(Lot.entry_id == entry.id)).scalars())
+        ledger.settle_time(session, card, now)  # what expired by now is gone, not taken again
         return ledger.reverse(
             session,
             card,
             key=key,
-            points=entry.points,
+            points=max(entry.points - ledger.expired_points(session, own_lots), 0),
             cause=cause,
             now=now,
             order_id=None,
-            prefer_lots=list(own_lots),
+            prefer_lots=own_lots,
             actor=actor,
             memo=reason,
         )

@@ -31,21 +31,26 @@ from walletcards.loyalty.entries import (
     new_entry,
 )
 from walletcards.loyalty.lots import (
+    Balance,
     draw,
+    expired_points,
     expiring_before,
     open_lots,
     plan_draw,
     settle_time,
+    settled_balance,
 )
 from walletcards.loyalty.models import Card, LedgerEntry, Lot
 
 __all__ = [
+    "Balance",
     "IdempotencyConflict",
     "InsufficientPoints",
     "LedgerError",
     "LimitExceeded",
     "Posted",
     "credit",
+    "expired_points",
     "expiring_before",
     "find_entry",
     "find_entry_any",
@@ -54,6 +59,7 @@ __all__ = [
     "redeem",
     "reverse",
     "settle_time",
+    "settled_balance",
 ]
 
 
@@ -214,9 +220,11 @@ def reverse(
     """Take back ``points`` (a refund, a cancellation): first from ``prefer_lots`` in the order
     given (the lots the cause created), then from any other lot, soonest expiry first; what
     cannot be drawn because it was already spent becomes debt, netted against future credits.
-    Never negative."""
-    if points <= 0:
-        raise LimitExceeded("a reversal must be at least 1 point")
+    Never negative. Callers leave out what expired (:func:`expired_points`): expired points are
+    gone already and never become debt. A reversal of 0 points records that a bonus was taken
+    back when all of it had expired."""
+    if points < 0:
+        raise LimitExceeded("a reversal cannot be negative")
     digest = input_hash(
         {"op": "reversal", "card": card.id, "points": points, "cause": cause, "order": order_id}
     )

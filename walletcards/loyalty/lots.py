@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty.entries import apply_entry, input_hash, new_entry
@@ -128,3 +129,40 @@ def expiring_before(
         query = query.where(Lot.card_id == card_id)
     rows = session.execute(query).all()
     return [(int(card), int(points), expires) for card, points, expires in rows]
+
+
+class Balance(NamedTuple):
+    available: int
+    pending: int
+
+
+def settled_balance(session: Session, card: Card, now: datetime) -> Balance:
+    """The card's balance as it stands at ``now``, whether or not a write or the scheduled job
+    has settled it yet: points whose hold ended are available, expired points are gone. Every
+    read that shows a balance uses this; it writes nothing (settling is left to writers)."""
+    spendable = Lot.released.is_(True) | (Lot.available_at <= now)
+    available, pending = session.execute(
+        select(
+            func.coalesce(func.sum(case((spendable, Lot.remaining), else_=0)), 0),
+            func.coalesce(func.sum(case((spendable, 0), else_=Lot.remaining)), 0),
+        ).where(
+            Lot.card_id == card.id,
+            Lot.remaining > 0,
+            Lot.expires_at.is_(None) | (Lot.expires_at > now),
+        )
+    ).one()
+    return Balance(int(available), int(pending))
+
+
+def expired_points(session: Session, lot_ids: Sequence[int]) -> int:
+    """Points of these lots that expired unspent: gone already, so a reversal never takes them
+    again (only points that were spent can become debt)."""
+    if not lot_ids:
+        return 0
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(LotDraw.points), 0))
+            .join(LedgerEntry, LedgerEntry.id == LotDraw.entry_id)
+            .where(LotDraw.lot_id.in_(lot_ids), LedgerEntry.kind == "expiry")
+        ).scalar_one()
+    )

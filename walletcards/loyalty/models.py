@@ -75,6 +75,7 @@ class Card(Model):
         # the dashboard's members series and per-tier counts (walletcards/admin/metrics.py)
         Index("ix_cards_program_created", "program_id", "created_at"),
         Index("ix_cards_program_tier", "program_id", "tier_code"),
+        Index("ix_cards_program_tier_review", "program_id", "tier_review_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -91,6 +92,9 @@ class Card(Model):
     paid_orders: Mapped[int] = mapped_column(Integer, default=0)
     tier_code: Mapped[str | None] = mapped_column(String(63))
     tier_since: Mapped[datetime | None]
+    # A windowed tier's next review: when the oldest order it needs leaves the window
+    # (walletcards/loyalty/tiers.py); the scheduled job re-checks cards that are due.
+    tier_review_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(BigInteger, default=1)
     # The sync worker's state: the version the wallets have been told about, and a lease so
     # that one worker at a time pushes a card (see walletcards/sync/worker.py).
@@ -134,13 +138,18 @@ class Order(Model):
     refunded_eligible_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     base_points: Mapped[int] = mapped_column(BigInteger, default=0)
     bonus_points: Mapped[int] = mapped_column(BigInteger, default=0)
-    points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)  # of base_points
     status: Mapped[str] = mapped_column(
         String(20)
     )  # paid | partially_refunded | refunded | cancelled
     # The member had a counted (not cancelled) order before this one: a repeat order. Set once
     # when the order is recorded, so the dashboard's repeat rate is a sum, not a probe per order.
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Counts towards the welcome bonus, every-Nth rewards and order-count tiers: its eligible
+    # amount (net of refunds) reaches [earning] min_order_amount and it is not cancelled or
+    # fully refunded. Decided when the order is applied, cleared once (Card.paid_orders counts
+    # these orders).
+    counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     paid_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
@@ -245,6 +254,29 @@ class Refund(Model):
     points_reversed: Mapped[int] = mapped_column(BigInteger)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     created_at: Mapped[datetime]
+
+
+class EarlyReversal(Model):
+    """A refund or cancellation of an order not seen yet (it arrived before its ``orders/paid``),
+    applied when the order arrives: a cancelled order then earns nothing."""
+
+    __tablename__ = "early_reversals"
+    __table_args__ = (
+        UniqueConstraint("program_id", "idempotency_key"),
+        Index("ix_early_reversals_order", "program_id", "source", "external_id"),
+        Index("ix_early_reversals_received", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    source: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))  # refund | cancel
+    refunded_minor: Mapped[int] = mapped_column(BigInteger)
+    # None: only an amount was refunded, its eligible part is pro rata to the order's
+    refunded_eligible_minor: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
 
 
 # The outbox fills itself from session events (walletcards/outbound/hooks.py); importing it

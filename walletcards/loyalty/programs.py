@@ -9,12 +9,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty.config import ProgramConfig, ProgramRules, parse_program
+from walletcards.loyalty.config import ProgramConfig, parse_program
+from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.config_webhooks import SHOP_PINS, pinned_shop
-from walletcards.loyalty.models import Program
+from walletcards.loyalty.models import Card, Program
 
 
 class UnknownProgram(LookupError):
@@ -53,6 +54,16 @@ def apply_program(
         raise ValueError(
             f"currency: programme {config.slug!r} already uses {program.currency}; "
             "changing the currency of a running programme would corrupt its amounts"
+        )
+    tiers = config.rules.tiers
+    if (
+        tiers is not None
+        and tiers.window is not None
+        and program.config.get("tiers") != (config.document.get("tiers"))
+    ):
+        # other windows or levels: the scheduled job reviews every card's tier once
+        session.execute(
+            update(Card).where(Card.program_id == program.id).values(tier_review_at=now)
         )
     program.name = config.name
     program.config = config.document

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from walletcards.loyalty.config import EarningRule, ProgramRules, Tier, TierRules
+from walletcards.loyalty.config_rules import EarningRule, ProgramRules, Tier, TierRules
+from walletcards.loyalty.periods import Span
 from walletcards.money import floor_points
 
 
@@ -106,15 +107,13 @@ def tier_rank(tiers: TierRules | None, code: str | None) -> int:
 
 
 def orders_to_nth_reward(paid_orders: int, every: int) -> int:
-    """Paid orders still needed for the next every-Nth reward (N right after a reward)."""
+    """Counting orders still needed for the next every-Nth reward (N right after a reward)."""
     return every - (paid_orders % every)
 
 
-def nth_reward_due(paid_orders_after: int, every: int) -> int | None:
-    """The reward's ordinal (1, 2, …) when this order completes a multiple of N, else None."""
-    if paid_orders_after > 0 and paid_orders_after % every == 0:
-        return paid_orders_after // every
-    return None
+def nth_rewards_due(paid_orders: int, every: int) -> int:
+    """Every-Nth rewards a card holds with this many counting orders: one per full N."""
+    return paid_orders // every
 
 
 def birthday_in(birthday: date, year: int) -> date:
@@ -126,12 +125,19 @@ def birthday_in(birthday: date, year: int) -> date:
 
 
 def lot_dates(
-    start: datetime, hold_days: int, expires_days: int | None
+    start: datetime, hold_days: int, expires: Span | None, timezone: str
 ) -> tuple[datetime, datetime | None]:
-    """(available_at, expires_at): held for ``hold_days``, then spendable for ``expires_days``."""
+    """(available_at, expires_at): held for ``hold_days``, then spendable for ``expires`` (days
+    or calendar months in the programme's time zone)."""
     available_at = start + timedelta(days=hold_days)
-    expires_at = None if expires_days is None else available_at + timedelta(days=expires_days)
+    expires_at = None if expires is None else expires.after(available_at, timezone)
     return available_at, expires_at
+
+
+def counts(rule: EarningRule, eligible_minor: int) -> bool:
+    """Whether an order with this eligible amount (net of refunds) counts towards the welcome
+    bonus, every-Nth rewards and order-count tiers."""
+    return eligible_minor >= rule.min_order_minor
 
 
 def reversal_target(earned: int, eligible_minor: int, refunded_eligible_minor: int) -> int:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.links import card_links
-from walletcards.loyalty import awards
+from walletcards.loyalty import awards, early, ledger
 from walletcards.loyalty.cards import issue_card
 from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
-from walletcards.loyalty.models import Card, Order, Program
+from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.loyalty.rules import OrderFacts, eligible_minor
 from walletcards.orders.events import Delivery, OrderEvent, RefundInfo
@@ -74,12 +74,18 @@ def receive(
 
 
 def _answer(
-    status: str, card: Card | None, ctx: Context, google: bool, detail: str | None = None
+    session: Session,
+    status: str,
+    card: Card | None,
+    ctx: Context,
+    google: bool,
+    detail: str | None = None,
 ) -> dict[str, Any]:
+    balance = ledger.settled_balance(session, card, ctx.now) if card else None
     answer: dict[str, Any] = {
         "status": status,
         "card": card_links(ctx.public_url, card.public_token, google) if card else None,
-        "balance": {"available": card.available, "pending": card.pending} if card else None,
+        "balance": balance._asdict() if balance else None,
     }
     if detail:
         answer["detail"] = detail
@@ -93,7 +99,7 @@ def _apply(
     google = "google" in config.document
     if delivery.ignored_reason:
         return (
-            _answer("ignored", None, ctx, google, delivery.ignored_reason),
+            _answer(session, "ignored", None, ctx, google, delivery.ignored_reason),
             "ignored",
             (delivery.ignored_reason),
         )
@@ -118,7 +124,7 @@ def _apply(
         status = "ignored"
     outcome = "unattributed" if "unattributed" in results else status
     return (
-        _answer(status, card, ctx, google, detail if status == "ignored" else None),
+        _answer(session, status, card, ctx, google, detail if status == "ignored" else None),
         outcome,
         detail,
     )
@@ -128,9 +134,12 @@ def _paid(
     session: Session, program: Program, event: OrderEvent, delivery: Delivery, ctx: Context
 ) -> tuple[str, Card | None, str | None]:
     assert event.facts is not None
+    early.lock_order(session, program.id, event.source, event.order_id)
     existing = awards.find_order(session, program.id, event.source, event.order_id)
     if existing is not None:
         return "duplicate", session.get(Card, existing.card_id), None
+    if early.voided(session, program.id, event.source, event.order_id, event.facts.total_minor):
+        return "ignored", None, "the order was cancelled or refunded before it was paid"
     if not event.customer.identifiable:
         return "unattributed", None, "the order names no customer and no email: no points"
     info = event.customer
@@ -145,21 +154,24 @@ def _paid(
     )
     card = issue_card(session, program, customer, ctx.now, new=created)
     award = awards.award_paid_order(session, program, card.id, event.facts, ctx.now)
+    if award.created:
+        early.apply_kept(session, program, award.order, ctx.now)
     return ("applied" if award.created else "duplicate"), card, None
 
 
-def _refund_amounts(program: Program, order: Order, refund: RefundInfo) -> tuple[int, int]:
-    """(refunded in total, refunded of the eligible part) for one refund."""
+def _refund_amounts(
+    program: Program, event: OrderEvent, refund: RefundInfo, now: datetime
+) -> tuple[int, int | None]:
+    """(refunded in total, refunded of the eligible part) for one refund; the eligible part of
+    a bare amount is pro rata to the order, None while the order is not known yet."""
     if refund.amount_minor is not None:
-        total = refund.amount_minor
-        eligible = total * order.eligible_minor // order.total_minor if order.total_minor else 0
-        return total, eligible
+        return refund.amount_minor, None
     rules = program_config(program).rules
     facts = OrderFacts(
-        order.source,
-        order.external_id,
-        order.currency,
-        order.paid_at,
+        event.source,
+        event.order_id,
+        program.currency,
+        now,  # not used: only the lines say what was refunded
         refund.lines,
         refund.shipping_minor,
         refund.tax_minor,
@@ -170,34 +182,45 @@ def _refund_amounts(program: Program, order: Order, refund: RefundInfo) -> tuple
 def _reversal(
     session: Session, program: Program, event: OrderEvent, ctx: Context
 ) -> tuple[str, Card | None, str | None]:
+    early.lock_order(session, program.id, event.source, event.order_id)
     order = awards.find_order(session, program.id, event.source, event.order_id)
-    if order is None:
-        return "ignored", None, "the order never earned points here (unknown order)"
-    created = False
-    for refund in event.refunds:
-        total, eligible = _refund_amounts(program, order, refund)
-        result = awards.reverse_order(
-            session,
-            program,
-            source=event.source,
-            external_id=event.order_id,
-            key=refund.key,
-            refunded_minor=total,
-            refunded_eligible_minor=eligible,
-            cancel=False,
-            now=ctx.now,
-        )
-        created = created or result.created
+    reversals: list[tuple[str, int, int | None, bool]] = [  # key, total, eligible, cancel
+        (refund.key, *_refund_amounts(program, event, refund, ctx.now), False)
+        for refund in event.refunds
+    ]
     if event.kind == "cancel":
+        reversals.append((f"{event.source}:order:{event.order_id}:cancel", 0, 0, True))
+    if order is None:  # not seen yet: kept, and applied if and when the order arrives
+        kept = [
+            early.remember(
+                session,
+                program.id,
+                source=event.source,
+                external_id=event.order_id,
+                key=key,
+                kind="cancel" if cancel else "refund",
+                refunded_minor=total,
+                refunded_eligible_minor=eligible,
+                now=ctx.now,
+            )
+            for key, total, eligible, cancel in reversals
+        ]
+        # nothing to apply yet ("ignored"), but nothing is lost either
+        detail = "the order has not been seen yet: kept, and applied when it arrives"
+        return ("ignored" if any(kept) else "duplicate"), None, detail
+    created = False
+    for key, total, eligible, cancel in reversals:
         result = awards.reverse_order(
             session,
             program,
             source=event.source,
             external_id=event.order_id,
-            key=f"{event.source}:order:{event.order_id}:cancel",
-            refunded_minor=0,
-            refunded_eligible_minor=0,
-            cancel=True,
+            key=key,
+            refunded_minor=total,
+            refunded_eligible_minor=(
+                early.pro_rata_eligible(order, total) if eligible is None else eligible
+            ),
+            cancel=cancel,
             now=ctx.now,
         )
         created = created or result.created

@@ -6,7 +6,8 @@ same moment changes nothing the second time.
 - holds: release held points whose return window ended; expiry: expire lots past their date;
 - warnings: mark points expiring within the programme's ``warn_days`` (once per lot), which
   puts "120 points expire on 12 Dec" on the card (with a changeMessage on the pass);
-- birthdays: the yearly bonus; tiers: re-qualify programmes with periodic tiers.
+- birthdays: the yearly bonus; tiers: review windowed tiers as orders leave their window;
+- early reversals: forget refunds/cancellations of orders that never arrived (90 days).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 
 from walletcards.db import Database
 from walletcards.loyalty import awards, ledger
-from walletcards.loyalty.models import Card, Customer, Lot, Program
+from walletcards.loyalty.models import Card, Customer, EarlyReversal, Lot, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
@@ -29,6 +30,7 @@ from walletcards.outbound.hooks import emit
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x77616C6C65  # "walle": the jobs' cluster-wide advisory lock
+EARLY_REVERSAL_DAYS = 90  # far beyond any shop's webhook retries (Shopify: 8 over 4 hours)
 
 
 @contextmanager
@@ -58,6 +60,7 @@ def run_due(database: Database, now: datetime) -> dict[str, int]:
             "expiry_warnings": _warn(database, now),
             "birthdays": _birthdays(database, now),
             "tiers": _requalify(database, now),
+            "early_reversals_forgotten": _forget_early_reversals(database, now),
         }
     if any(counts.values()):
         log.info("jobs at %s: %s", now.isoformat(), counts)
@@ -91,7 +94,7 @@ def _warn(database: Database, now: datetime) -> int:
         programs = session.execute(select(Program)).scalars().all()
     for program in programs:
         rules = program_rules(program)
-        if rules.expiry_days is None or rules.expiry_warn_days <= 0:
+        if rules.expiry is None or rules.expiry_warn_days <= 0:
             continue
         horizon = now + timedelta(days=rules.expiry_warn_days)
         with database.transaction() as session:
@@ -162,18 +165,19 @@ def _birthdays(database: Database, now: datetime) -> int:
 
 
 def _requalify(database: Database, now: datetime) -> int:
+    """Windowed tiers (re-qualifying, or window_spend): re-check every card whose review is due
+    (when the oldest order its tier needs leaves the window); returns tiers changed."""
     changed = 0
     with database.transaction() as session:
         programs = session.execute(select(Program)).scalars().all()
     for program in programs:
-        tiers = program_rules(program).tiers
-        if tiers is None or tiers.period != "requalify":
+        rules = program_rules(program)
+        if rules.tiers is None or rules.tiers.window is None:
             continue
-        cutoff = now - timedelta(days=round(tiers.requalify_months * 30.44))
         with database.transaction() as session:
             card_ids = (
                 session.execute(
-                    select(Card.id).where(Card.program_id == program.id, Card.tier_since <= cutoff)
+                    select(Card.id).where(Card.program_id == program.id, Card.tier_review_at <= now)
                 )
                 .scalars()
                 .all()
@@ -182,7 +186,19 @@ def _requalify(database: Database, now: datetime) -> int:
             with database.transaction() as session:
                 card = ledger.lock_card(session, card_id)
                 before = card.tier_code
-                refresh_tier(session, tiers, card, now, "requalify")
-                card.tier_since = now  # reviewed: the next review is a period from now
+                refresh_tier(session, rules, card, now, "lower")
                 changed += int(card.tier_code != before)
     return changed
+
+
+def _forget_early_reversals(database: Database, now: datetime) -> int:
+    """Refunds and cancellations kept for orders that never arrived: after
+    ``EARLY_REVERSAL_DAYS`` the order is not coming (a shop refunding orders from before the
+    programme); forget them."""
+    with database.transaction() as session:
+        result = session.execute(
+            delete(EarlyReversal).where(
+                EarlyReversal.received_at < now - timedelta(days=EARLY_REVERSAL_DAYS)
+            )
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
