@@ -1,4 +1,5 @@
 # walletcards — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # (card page, pass, webServiceURL) follows it unless WALLETCARDS_PUBLIC_URL is set.
 PORT ?= 8000
 
-.PHONY: run demo test check test-sqlite test-postgres bench bench-quick clean
+.PHONY: run demo test check test-sqlite test-postgres bench bench-quick clean redis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,15 +49,26 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "install Chromium ($(CHROMIUM)) for the till's browser test"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# The shared sign-in limits are tested against a real Redis on 127.0.0.1:6379 (Debian's
+# redis-server, started here when nothing answers on that port).
+redis:
+	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then \
+	  command -v redis-server >/dev/null || { command -v apt-get >/dev/null && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } || \
+	    { echo "install redis-server for the sign-in limit test"; exit 1; }; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null; \
+	  for _ in $$(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.2; done; \
+	fi
+
 check: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test-sqlite: $(VENV)/.installed-dev $(CHROMIUM)
+test-sqlite: $(VENV)/.installed-dev $(CHROMIUM) redis
 	WALLETCARDS_TEST_DATABASE_URL= $(BIN)/pytest
 
-test-postgres: $(VENV)/.installed-dev $(CHROMIUM)
+test-postgres: $(VENV)/.installed-dev $(CHROMIUM) redis
 	@if [ -z "$(PG_TEST_URL)" ]; then echo "PG_TEST_URL is empty: PostgreSQL pass NOT run"; \
 	else WALLETCARDS_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; fi
 
