@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.money import MoneyError, is_currency_code, to_minor
+from walletcards.outbound.destinations import form_problem, url_problem
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 QUALIFY_BY = ("lifetime_spend", "window_spend", "paid_orders")
@@ -350,12 +351,27 @@ def _check_events(data: Any, problems: list[tuple[str, str]]) -> None:
     for index, item in enumerate(data):
         reader = TableReader(item, f"events[{index}]", problems)
         url = reader.string("url", required=True)
-        if url and not url.startswith(("https://", "http://")):
-            reader.fail("url", "must be an http(s) URL")
+        problem = form_problem(url) if url else None
+        if problem is not None:
+            reader.fail("url", problem)
         reader.string("secret", required=True)
         types = reader.raw("types")
         if types is not None and (
-            not isinstance(types, list) or not set(types) <= set(EVENT_TYPES)
+            not isinstance(types, list) or not all(t in EVENT_TYPES for t in types)
         ):
             reader.fail("types", f"a list of {', '.join(EVENT_TYPES)}")
         reader.finish()
+
+
+def event_url_problems(document: dict[str, Any], *, dev: bool) -> list[tuple[str, str]]:
+    """Where events may go (walletcards/outbound/destinations.py): https and no literal
+    loopback/private/... address, outside development. Checked when a programme is applied,
+    not when a stored one is read back; deliveries check again after resolving the name."""
+    events = document.get("events")
+    problems = []
+    for index, item in enumerate(events if isinstance(events, list) else []):
+        url = item.get("url") if isinstance(item, dict) else None
+        problem = url_problem(url, dev=dev) if isinstance(url, str) else None
+        if problem is not None:
+            problems.append((f"events[{index}].url", problem))
+    return problems
