@@ -19,6 +19,7 @@ from walletcards.db import Database
 from walletcards.loyalty.models import Program
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     ("text", "safe"),
     [
@@ -44,6 +45,7 @@ def test_text_that_could_start_a_formula_gets_an_apostrophe(text: str, safe: str
     assert defused(text) == safe
 
 
+@pytest.mark.once
 def test_numbers_stay_numbers_even_negative_and_text_that_looks_like_one_is_text() -> None:
     out = csv_text(
         ["name", "spend_minor", "available"],

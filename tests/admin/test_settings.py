@@ -118,6 +118,7 @@ def test_event_urls_must_be_https_to_public_hosts_outside_development(
         ("https://10.0.0.8/hook", "private"),
         ("https://2130706433/", "not an IP address"),
         ("https://localhost/", "loopback name"),
+        ("https://user:pw@crm.example.com/", "user name or password"),
     ]:
         events = [{"url": url, "secret": "whsec_events_0123456789"}]
         answer = put(client, {**config, "events": events}, manager)

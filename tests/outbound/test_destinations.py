@@ -72,17 +72,20 @@ ALLOWED = [
 ]
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(("url", "reason"), REFUSED.items())
 def test_production_refuses_non_public_destinations(url: str, reason: str) -> None:
     problem = url_problem(url, dev=False)
     assert problem is not None and reason in problem, (url, problem)
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("url", ALLOWED)
 def test_production_allows_https_to_public_hosts(url: str) -> None:
     assert url_problem(url, dev=False) is None
 
 
+@pytest.mark.once
 def test_development_allows_http_and_loopback_but_not_odd_address_forms() -> None:
     assert url_problem("http://127.0.0.1:5432/hook", dev=True) is None
     assert url_problem("http://localhost:8000/hook", dev=True) is None

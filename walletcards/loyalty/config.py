@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.money import MoneyError, is_currency_code, to_minor
-from walletcards.outbound.destinations import form_problem, url_problem
+from walletcards.outbound.destinations import MAX_URL, url_problem
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 QUALIFY_BY = ("lifetime_spend", "window_spend", "paid_orders")
@@ -350,10 +350,11 @@ def _check_events(data: Any, problems: list[tuple[str, str]]) -> None:
         return
     for index, item in enumerate(data):
         reader = TableReader(item, f"events[{index}]", problems)
-        url = reader.string("url", required=True)
-        problem = form_problem(url) if url else None
-        if problem is not None:
-            reader.fail("url", problem)
+        url = reader.string("url", required=True)  # the rest is checked on apply: see below
+        if url and not url.startswith(("https://", "http://")):
+            reader.fail("url", "must be an http(s) URL")
+        elif url and len(url) > MAX_URL:
+            reader.fail("url", f"at most {MAX_URL} characters")
         reader.string("secret", required=True)
         types = reader.raw("types")
         if types is not None and (
@@ -364,9 +365,10 @@ def _check_events(data: Any, problems: list[tuple[str, str]]) -> None:
 
 
 def event_url_problems(document: dict[str, Any], *, dev: bool) -> list[tuple[str, str]]:
-    """Where events may go (walletcards/outbound/destinations.py): https and no literal
-    loopback/private/... address, outside development. Checked when a programme is applied,
-    not when a stored one is read back; deliveries check again after resolving the name."""
+    """Where events may go (walletcards/outbound/destinations.py): a well-formed URL, and
+    outside development https and no literal loopback/private/... address. Checked when a
+    programme is applied, not when a stored one is read back (a programme stored before a
+    rule existed keeps working; its deliveries are refused, checked again after resolving)."""
     events = document.get("events")
     problems = []
     for index, item in enumerate(events if isinstance(events, list) else []):
