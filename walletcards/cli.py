@@ -55,11 +55,19 @@ def program() -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def program_apply(path: str) -> None:
     """Create or update the programme described by PATH (idempotent)."""
-    from walletcards.loyalty.config import ProgramConfigError, load_program_file
+    from walletcards.loyalty.config import (
+        ProgramConfigError,
+        event_url_problems,
+        load_program_file,
+    )
     from walletcards.loyalty.programs import apply_program
 
+    settings = _settings()
     try:
         config = load_program_file(path)
+        destinations = event_url_problems(config.document, dev=settings.dev)
+        if destinations:
+            raise ProgramConfigError(destinations)
     except ProgramConfigError as exc:
         for where, what in exc.problems:
             click.echo(f"error: {where}: {what}", err=True)
@@ -67,7 +75,7 @@ def program_apply(path: str) -> None:
     for warning in _check_apple(config.document):
         click.echo(f"warning: {warning}", err=True)
     try:
-        with _database() as database, database.transaction() as session:
+        with Database(settings.database_url) as database, database.transaction() as session:
             _, outcome = apply_program(session, config, SystemClock().now())
     except ValueError as exc:
         raise click.ClickException(f"{path}: {exc}; nothing changed") from exc

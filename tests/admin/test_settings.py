@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.admin.test_api import BASE
@@ -18,6 +20,7 @@ from tests.cashier.conftest import (  # noqa: F401  (fixtures)
     program,
 )
 from tests.orders.conftest import app  # noqa: F401
+from walletcards import create_app
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_rules
@@ -101,3 +104,33 @@ def test_invalid_settings_are_refused_with_the_field_and_change_nothing(
         bad = client.put(URL, json=body, headers=manager)
         assert bad.status_code in (400, 422) and set(bad.json["error"]) == {"code", "message"}
     assert stored(database).config_hash == before
+
+
+def test_event_urls_must_be_https_to_public_hosts_outside_development(
+    app: Flask, client: FlaskClient, database: Database, manager: dict[str, str]
+) -> None:
+    before = stored(database).config_hash
+    config = read(client, manager)["config"]
+    for url, reason in [
+        ("http://127.0.0.1:5432/", "must be https"),
+        ("https://127.0.0.1:5432/", "loopback"),
+        ("https://[::ffff:169.254.169.254]/", "link-local"),
+        ("https://10.0.0.8/hook", "private"),
+        ("https://2130706433/", "not an IP address"),
+        ("https://localhost/", "loopback name"),
+        ("https://user:pw@crm.example.com/", "user name or password"),
+    ]:
+        events = [{"url": url, "secret": "whsec_events_0123456789"}]
+        answer = put(client, {**config, "events": events}, manager)
+        assert answer.status_code == 422, (url, answer.json)
+        assert "events[0].url: " in answer.json["error"]["message"], answer.json
+        assert reason in answer.json["error"]["message"], (url, answer.json)
+    assert stored(database).config_hash == before
+    public = [{"url": "https://crm.example.com/hook", "secret": "whsec_events_0123456789"}]
+    assert put(client, {**config, "events": public}, manager).json["outcome"] == "updated"
+    settings = replace(app.extensions["walletcards.settings"], dev=True)
+    dev_app = create_app(settings, app.extensions["walletcards.clients"])
+    loopback = [{"url": "http://127.0.0.1:5432/", "secret": "whsec_events_0123456789"}]
+    answer = put(dev_app.test_client(), {**config, "events": loopback}, manager)
+    dev_app.extensions["walletcards.db"].dispose()
+    assert answer.status_code == 200, answer.json

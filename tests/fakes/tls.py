@@ -12,8 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def loopback_server_cert(folder: Path) -> tuple[Path, Path, Path]:
-    """(ca.pem, server.pem, server.key) for a TLS server on 127.0.0.1 / localhost."""
+def loopback_server_cert(
+    folder: Path, names: tuple[str, ...] = ("localhost",), ip: bool = True
+) -> tuple[Path, Path, Path]:
+    """(ca.pem, server.pem, server.key) for a TLS server on 127.0.0.1 / localhost (or only
+    for ``names``, without the IP, to check that a client verifies by name)."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "walletcards test CA")])
@@ -48,7 +51,9 @@ def loopback_server_cert(folder: Path) -> tuple[Path, Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     server = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1" if ip else names[0])])
+        )
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -56,7 +61,8 @@ def loopback_server_cert(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                ([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if ip else [])
+                + [x509.DNSName(name) for name in names]
             ),
             critical=False,
         )

@@ -94,6 +94,7 @@ def settings(database: Database, smtp: tuple[Controller, Inbox], tmp_path: Path)
         secret_key=Secret("test-secret-key-0123456789"),
         instance_path=tmp_path,
         smtp_url=Secret(f"smtp://127.0.0.1:{controller.port}"),
+        dev=True,  # the receiver is on loopback (production refuses it: test_destinations.py)
     )
 
 

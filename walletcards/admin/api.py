@@ -11,20 +11,30 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import dashboard
 from walletcards.admin.period import PeriodError, parse_period
-from walletcards.admin.settings import SettingsError, check_operator_fields, masked, unmasked
+from walletcards.admin.settings import (
+    SettingsError,
+    check_columns,
+    check_operator_fields,
+    masked,
+    unmasked,
+)
 from walletcards.cashier.api import _answer, _body, _context, _idempotent_run, _staff
 from walletcards.cashier.models import Staff
 from walletcards.errors import ApiError
 from walletcards.loyalty import ledger
-from walletcards.loyalty.config import ProgramConfigError, parse_program
+from walletcards.loyalty.config import ProgramConfigError, event_url_problems, parse_program
 from walletcards.loyalty.corrections import reverse_entry
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.programs import apply_program, program_rules
 from walletcards.outbound.hooks import queue_card_email
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")
+bp.before_request(check_request)
+MAX_QUERY = 320  # the longest column searched (Customer.email)
+MEMBER_NUMBER = 20  # Card.member_number
 
 
 def _manager(session: Session, slug: str) -> tuple[Staff, Program]:
@@ -41,19 +51,23 @@ def _require_manager(staff: Staff, program: Program, slug: str) -> None:
 
 
 def _card(session: Session, program: Program, member_number: str) -> Card:
-    card = session.execute(
-        select(Card).where(Card.program_id == program.id, Card.member_number == member_number[:20])
-    ).scalar_one_or_none()
+    card = None
+    if len(member_number) <= MEMBER_NUMBER:
+        card = session.execute(
+            select(Card).where(Card.program_id == program.id, Card.member_number == member_number)
+        ).scalar_one_or_none()
     if card is None:
-        raise ApiError(404, "unknown_card", f"no card {member_number!r}")
+        raise ApiError(404, "unknown_card", f"no card {member_number[:MEMBER_NUMBER]!r}")
     return card
 
 
 @bp.get("/customers")
 def customers(slug: str) -> tuple[Response, int]:
-    query = (request.args.get("q") or "").strip()[:320]
-    if not query:
-        raise ApiError(422, "invalid_query", "q: an email, phone or member number")
+    query = (request.args.get("q") or "").strip()
+    if not query or len(query) > MAX_QUERY:
+        raise ApiError(
+            422, "invalid_query", f"q: an email, phone or member number (at most {MAX_QUERY})"
+        )
     database, _, clients = _context()
     with database.transaction() as session:
         _, program = _manager(session, slug)
@@ -147,7 +161,7 @@ def adjust(slug: str, member_number: str) -> tuple[Response, int]:
                 available_at=now,
                 expires_at=None,
                 max_points=program_rules(program).max_points_per_entry,
-                actor=staff.email,
+                actor=staff.actor,
                 memo=reason,
             )
         else:
@@ -158,7 +172,7 @@ def adjust(slug: str, member_number: str) -> tuple[Response, int]:
                 points=-points,
                 cause=f"adjustment:{reason.strip()[:200]}",
                 now=now,
-                actor=staff.email,
+                actor=staff.actor,
                 memo=reason,
             )
         return _answer(
@@ -223,7 +237,7 @@ def settings_put(slug: str) -> tuple[Response, int]:
     document = body.get("config")
     if not isinstance(document, dict):
         raise ApiError(422, "invalid_settings", "config: the programme document as an object")
-    database, _, clients = _context()
+    database, settings, clients = _context()
     with database.transaction() as session:
         _, program = _manager(session, slug)
         expected = request.if_match
@@ -232,7 +246,11 @@ def settings_put(slug: str) -> tuple[Response, int]:
         try:
             document = unmasked(document, program.config)
             check_operator_fields(document, program.config)
+            check_columns(document)
             config = parse_program(document)
+            destinations = event_url_problems(config.document, dev=settings.dev)
+            if destinations:
+                raise ProgramConfigError(destinations)
         except (SettingsError, ProgramConfigError) as exc:
             raise ApiError(422, "invalid_settings", str(exc)) from exc
         if config.slug != program.slug:
@@ -266,7 +284,7 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
             found,
             entry,
             reason=reason,
-            actor=staff.email,
+            actor=staff.actor,
             now=clients.clock.now(),
             max_points=program_rules(program).max_points_per_entry,
         )

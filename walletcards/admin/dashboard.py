@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm import Session
 
 from walletcards.admin.charts import bar_chart, line_chart
+from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
 from walletcards.cashier import session as staff_session
@@ -29,6 +32,7 @@ from walletcards.money import from_minor
 from walletcards.readiness import certificate_check
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(check_request)
 
 TABLES: dict[str, type] = {"series": Point, "tiers": TierCount, "top_customers": TopCustomer}
 
@@ -150,7 +154,7 @@ def export() -> Response:
     rows = [dataclasses.asdict(item) for item in getattr(numbers, table)]
     name = f"{program.slug}-{table}-{numbers.period.first}-{numbers.period.last}.csv"
     return Response(
-        _csv(columns, rows),
+        csv_text(columns, rows),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
@@ -159,18 +163,27 @@ def export() -> Response:
     )
 
 
-def _csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
+def csv_text(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow({key: defused(value) for key, value in row.items()})
     return out.getvalue()
 
 
-def _cell(value: Any) -> Any:
-    """Spreadsheets run cells that start with = + - @ as formulas (OWASP "CSV injection");
-    customer names are shop input, so such text cells get a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+# A formula trigger at the start of a cell or of a part after a separator, past any blanks:
+# spreadsheets run such cells (OWASP "CSV injection"), some trim blanks first, and one opened
+# with another separator (Excel in a ";" locale) splits our quoted "a;=cmd" into two cells.
+FORMULA = re.compile(r"(^|[;,])(\s*[=+\-@\t\r])")
+
+
+def defused(value: Any) -> Any:
+    """Text (customer names are shop input) gets an apostrophe before each formula start,
+    which makes the spreadsheet show it as text. Numbers stay numbers, negative ones too:
+    a cell the csv module writes from an int is only digits and a sign, never a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    return FORMULA.sub(lambda m: f"{m.group(1)}'{m.group(2)}", str(value))

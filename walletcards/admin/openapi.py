@@ -21,6 +21,14 @@ def _form(summary: str, target: str, refused: dict[str, Any] | None = None) -> d
     }
 
 
+def _body(required: list[str], **properties: Any) -> dict[str, Any]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+REASON = {"type": "string", "minLength": 1, "maxLength": 500, "description": "why (kept)"}
+
+
 def admin_paths() -> dict[str, dict[str, Any]]:
     base = "/api/v1/programs/{slug}"
     customers = op(
@@ -52,31 +60,38 @@ def admin_paths() -> dict[str, dict[str, Any]]:
     settings_put["parameters"] = [
         {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}}
     ]
+    settings_put["requestBody"] = _body(
+        ["config"], config={"type": "object", "description": "the programme document"}
+    )
+    adjust = op(
+        "Adjust a balance with a reason (capped, idempotent)",
+        "admin",
+        *writes,
+        body=True,
+        auth=True,
+        idempotent=True,
+    )
+    adjust["requestBody"] = _body(
+        ["points", "reason"],
+        points={"type": "integer", "description": "credit (> 0) or debit (< 0), not 0"},
+        reason=REASON,
+    )
+    reverse = op(
+        "Reverse one entry with a reason (once; order points: refund in the shop)",
+        "admin",
+        *writes,
+        body=True,
+        auth=True,
+        idempotent=True,
+    )
+    reverse["requestBody"] = _body(["reason"], reason=REASON)
     return {
         f"{base}/customers": {"get": customers},
         f"{base}/cards/{{member_number}}": {
             "get": op("A card with its latest ledger entries", "admin", 401, 403, 404, auth=True)
         },
-        f"{base}/cards/{{member_number}}/adjustments": {
-            "post": op(
-                "Adjust a balance with a reason (capped, idempotent)",
-                "admin",
-                *writes,
-                body=True,
-                auth=True,
-                idempotent=True,
-            )
-        },
-        f"{base}/cards/{{member_number}}/entries/{{entry_id}}/reversal": {
-            "post": op(
-                "Reverse one entry with a reason (once; order points: refund in the shop)",
-                "admin",
-                *writes,
-                body=True,
-                auth=True,
-                idempotent=True,
-            )
-        },
+        f"{base}/cards/{{member_number}}/adjustments": {"post": adjust},
+        f"{base}/cards/{{member_number}}/entries/{{entry_id}}/reversal": {"post": reverse},
         f"{base}/cards/{{member_number}}/resend-email": {
             "post": op("Send the card email again", "admin", *writes, body=True, auth=True)
         },

@@ -65,13 +65,17 @@ def parse_period(first: str | None, last: str | None, zone: str, now: datetime) 
     today = now.astimezone(ZoneInfo(zone)).date()
     try:
         end = date.fromisoformat(last) if last else today
-        begin = date.fromisoformat(first) if first else end - timedelta(days=DEFAULT_DAYS - 1)
+        begin = date.fromisoformat(first) if first else end
     except ValueError as exc:
         raise PeriodError("from/to: dates as YYYY-MM-DD") from exc
+    if not 2000 <= end.year <= 2100:  # before any arithmetic: 0001-01-01 - 29 days overflows
+        raise PeriodError("from/to: between 2000 and 2100")
+    if not first:
+        begin = end - timedelta(days=DEFAULT_DAYS - 1)
+    if begin.year < 2000:
+        raise PeriodError("from/to: between 2000 and 2100")
     if begin > end:
         raise PeriodError("from: must not be after to")
     if (end - begin).days >= MAX_DAYS:
         raise PeriodError(f"the range may span at most {MAX_DAYS} days")
-    if begin.year < 2000 or end.year > 2100:
-        raise PeriodError("from/to: between 2000 and 2100")
     return Period(begin, end, zone)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 HIDDEN = "<hidden>"
+NAME_LENGTH = 200  # Program.name
 
 
 def _is_secret(key: str) -> bool:
@@ -55,6 +56,13 @@ def unmasked(document: Any, stored: Any, where: str = "") -> Any:
             )
         return stored
     return document
+
+
+def check_columns(document: dict[str, Any]) -> None:
+    """What the programme file's own validation leaves to the database's columns."""
+    name = document.get("name")
+    if isinstance(name, str) and len(name) > NAME_LENGTH:
+        raise SettingsError(f"name: at most {NAME_LENGTH} characters")
 
 
 def check_operator_fields(document: dict[str, Any], stored: dict[str, Any]) -> None:

@@ -37,7 +37,6 @@ from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.settings import Settings
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1/cashier")
-MAX_ACTOR = 200  # ledger_entries.actor
 ATTEMPTS = 3  # a write that lost a race on a unique key runs again and finds the winner's answer
 
 
@@ -96,11 +95,6 @@ def _card(session: Session, program: Program, body: dict[str, Any]) -> CardMatch
     _, settings, clients = _context()
     code = inputs.code(body.get("code"))
     return find_card(session, program, code, settings.secret_key.reveal(), clients.clock.now())
-
-
-def _actor(staff: Staff) -> str:
-    """Who recorded a till entry: the staff member's address (their id if it is too long)."""
-    return staff.email if len(staff.email) <= MAX_ACTOR else f"staff:{staff.id}"
 
 
 @bp.post("/scan")
@@ -191,7 +185,7 @@ def _earn(
     order_id = f"ref:{reference}" if reference else f"{staff.id}:{key}"
     now = clients.clock.now()
     facts = OrderFacts(f"till:{program.slug}", order_id, program.currency, now, (OrderLine(minor),))
-    award = awards.award_paid_order(session, program, card.id, facts, now, actor=_actor(staff))
+    award = awards.award_paid_order(session, program, card.id, facts, now, actor=staff.actor)
     if not award.created:
         raise ApiError(
             409,
@@ -247,9 +241,9 @@ def _redeem(
         locked,
         key=f"till:{staff.id}:{key}",
         points=points,
-        cause=f"till:{_actor(staff)}",
+        cause=f"till:{staff.actor}",
         now=now,
-        actor=_actor(staff),
+        actor=staff.actor,
         memo=reference,
     )
     return _answer(

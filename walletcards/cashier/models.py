@@ -14,6 +14,9 @@ from walletcards.db import BigId, Model
 ROLES = ("cashier", "manager", "admin")
 
 
+ACTOR_LENGTH = 200  # ledger_entries.actor
+
+
 class Staff(Model):
     __tablename__ = "staff"
     __table_args__ = (UniqueConstraint("program_id", "email"),)
@@ -25,6 +28,12 @@ class Staff(Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+    @property
+    def actor(self) -> str:
+        """Who made a ledger entry, as recorded on it: the address, or the id when the address
+        is longer than the entries' 200-character ``actor`` column."""
+        return self.email if len(self.email) <= ACTOR_LENGTH else f"staff:{self.id}"
 
 
 class StaffToken(Model):

@@ -21,6 +21,7 @@ from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
 from walletcards.loyalty.config_webhooks import check_webhooks
 from walletcards.money import is_currency_code
+from walletcards.outbound.destinations import MAX_URL, url_problem
 
 LOCALES = ("en", "ru", "zh")
 
@@ -65,7 +66,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     slug = top.string("slug", required=True) or ""
     if slug and not SLUG_RE.match(slug):
         top.fail("slug", "use lower-case letters, digits and '-' (at most 63)")
-    name = top.string("name", required=True) or ""
+    name = top.string("name", required=True, max_length=200) or ""  # programs.name
     currency = top.string("currency", required=True) or "USD"
     if not is_currency_code(currency):
         top.fail("currency", "must be an ISO 4217 code in capitals, e.g. USD")
@@ -153,13 +154,30 @@ def _check_events(data: Any, problems: list[tuple[str, str]]) -> None:
         return
     for index, item in enumerate(data):
         reader = TableReader(item, f"events[{index}]", problems)
-        url = reader.string("url", required=True)
+        url = reader.string("url", required=True)  # the rest is checked on apply: see below
         if url and not url.startswith(("https://", "http://")):
             reader.fail("url", "must be an http(s) URL")
+        elif url and len(url) > MAX_URL:
+            reader.fail("url", f"at most {MAX_URL} characters")
         reader.string("secret", required=True)
         types = reader.raw("types")
         if types is not None and (
-            not isinstance(types, list) or not set(types) <= set(EVENT_TYPES)
+            not isinstance(types, list) or not all(t in EVENT_TYPES for t in types)
         ):
             reader.fail("types", f"a list of {', '.join(EVENT_TYPES)}")
         reader.finish()
+
+
+def event_url_problems(document: dict[str, Any], *, dev: bool) -> list[tuple[str, str]]:
+    """Where events may go (walletcards/outbound/destinations.py): a well-formed URL, and
+    outside development https and no literal loopback/private/... address. Checked when a
+    programme is applied, not when a stored one is read back (a programme stored before a
+    rule existed keeps working; its deliveries are refused, checked again after resolving)."""
+    events = document.get("events")
+    problems = []
+    for index, item in enumerate(events if isinstance(events, list) else []):
+        url = item.get("url") if isinstance(item, dict) else None
+        problem = url_problem(url, dev=dev) if isinstance(url, str) else None
+        if problem is not None:
+            problems.append((f"events[{index}].url", problem))
+    return problems

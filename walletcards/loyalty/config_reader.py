@@ -9,6 +9,7 @@ from walletcards.loyalty.periods import Span
 
 # The largest points value any rule may name: far above any sane programme, far below overflow.
 MAX_POINTS = 10_000_000
+MAX_STRING = 2000  # any free-text value of a programme file
 
 
 class TableReader:
@@ -35,7 +36,16 @@ class TableReader:
         self.seen.add(key)
         return self.data.get(key)
 
-    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+    def string(
+        self,
+        key: str,
+        default: str | None = None,
+        *,
+        required: bool = False,
+        max_length: int = MAX_STRING,
+    ) -> str | None:
+        """A non-empty string of at most ``max_length`` characters without NUL (the database
+        columns it may land in are bounded, and PostgreSQL refuses NUL in text)."""
         value = self.raw(key)
         if value is None:
             if required:
@@ -43,6 +53,9 @@ class TableReader:
             return default
         if not isinstance(value, str) or not value.strip():
             self.fail(key, "must be a non-empty string")
+            return default
+        if len(value) > max_length or "\x00" in value:
+            self.fail(key, f"must be at most {max_length} characters, without NUL")
             return default
         return value
 

@@ -33,6 +33,7 @@ from walletcards.loyalty.programs import program_config, resolve_secret
 from walletcards.orders.signatures import timestamped_signature
 from walletcards.outbound import mail
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
+from walletcards.outbound.sender import EventSender, Refused
 from walletcards.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,8 +131,11 @@ def deliver_events(
     settings: Settings,
     now: datetime,
     limit: int = 100,
-    client: httpx.Client | None = None,
+    sender: EventSender | None = None,
 ) -> int:
+    """Sends what is due. A destination that is not allowed (walletcards/outbound/sender.py:
+    not https, or resolving to a loopback/private/... address outside development) is never
+    contacted: the attempt fails with the reason as its status, like an unreachable one."""
     with database.transaction() as session:
         session.info["quiet"] = True
         batch = []
@@ -157,7 +161,7 @@ def deliver_events(
                     event_body(row, settings),
                 )
             )
-    http = client or httpx.Client(timeout=10.0)
+    http = sender or EventSender(dev=settings.dev)
     delivered = 0
     try:
         for row_id, event_id, kind, url, secret, body in batch:
@@ -172,15 +176,18 @@ def deliver_events(
                     + timestamped_signature(secret, timestamp, body),
                 }
                 try:
-                    response = http.post(url, content=body, headers=headers)
+                    response = http.post(url, body, headers)
                     status = f"HTTP {response.status_code}"
+                except Refused as exc:
+                    status = f"refused: {exc}"
+                    log.warning("event %s not sent to %s: %s", event_id, url, status)
                 except httpx.HTTPError as exc:
                     status = f"{type(exc).__name__}"
             ok = status.startswith("HTTP 2")
             delivered += int(ok)
-            _record_event(database, row_id, ok, status, now)
+            _record_event(database, row_id, ok, status[:200], now)
     finally:
-        if client is None:
+        if sender is None:
             http.close()
     return delivered
 
