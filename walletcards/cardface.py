@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from walletcards import texts
 from walletcards.codes import card_code
+from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import ledger
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
@@ -23,23 +24,42 @@ from walletcards.money import from_minor
 
 @dataclass(frozen=True)
 class CardFace:
-    locale: str
-    program_name: str
+    locale: str  # the customer's language (the programme's default if it does not offer theirs)
+    program_name: str  # in that language
     customer_name: str
     member_number: str
     code: str  # the QR message
     available: int
     pending: int
-    tier: str | None  # the tier's display name
+    tier: str | None  # the tier's name in ``locale``
     next_tier: str | None  # "2 more orders to Gold"; None at the top or without tiers
     reward_progress: str | None  # "2 more orders to your reward"
     expiring_points: int
     expiring_on: date | None
     expiring: str | None  # "120 points expire on 12 Dec"
     version: int
+    languages: tuple[str, ...] = LANGUAGES  # what the programme offers (labels in each)
 
     def label(self, key: str) -> str:
-        return texts.LABELS[self.locale][key]
+        return texts.labels(self.locale)[key] if key != "none" else texts.NONE
+
+    @property
+    def balance(self) -> str:
+        """The available points as words: "1 point", "21 балл", "5积分"."""
+        return texts.points(self.locale, self.available)
+
+    @property
+    def change_points(self) -> str:
+        """Lock-screen notice for a new balance, its plural fitting this one ("%@" = value)."""
+        return texts.change_points(self.locale, self.available)
+
+    @property
+    def change_tier(self) -> str:
+        return texts.change_tier(self.locale)
+
+    @property
+    def description(self) -> str:
+        return texts.pass_description(self.locale, self.program_name)
 
 
 def card_face(
@@ -53,7 +73,8 @@ def card_face(
     config = program_config(program)
     rules = config.rules
     customer = session.get(Customer, card.customer_id)
-    lang = texts.locale_of(locale or (customer.locale if customer else None), config.locale)
+    wanted = locale or (customer.locale if customer else None)
+    lang = texts.language_of(wanted, config.languages, config.locale)
     tier = tier_by_code(rules.tiers, card.tier_code)
     upcoming = None
     if rules.tiers is not None:
@@ -61,12 +82,15 @@ def card_face(
         found = next_tier(rules.tiers, metric)
         if found is not None:
             level, missing = found
-            amount = (
-                texts.orders_count(lang, missing)
+            upcoming = (
+                texts.orders_to_tier(lang, missing, level.name_in(lang))
                 if rules.tiers.qualify_by == "paid_orders"
-                else f"{from_minor(missing, program.currency)} {program.currency}"
+                else texts.spend_to_tier(
+                    lang,
+                    texts.money(lang, from_minor(missing, program.currency), program.currency),
+                    level.name_in(lang),
+                )
             )
-            upcoming = texts.to_next_tier(lang, amount, level.name)
     reward = None
     if rules.every_nth is not None:
         reward = texts.orders_to_reward(
@@ -84,17 +108,18 @@ def card_face(
             expiring = texts.expiring(lang, expiring_points, expiring_on)
     return CardFace(
         locale=lang,
-        program_name=program.name,
+        program_name=config.name_in(lang),
         customer_name=(customer.name if customer and customer.name else ""),
         member_number=card.member_number,
         code=card_code(secret_key, program.slug, card.member_number),
         available=card.available,
         pending=card.pending,
-        tier=tier.name if tier else None,
+        tier=tier.name_in(lang) if tier else None,
         next_tier=upcoming,
         reward_progress=reward,
         expiring_points=expiring_points,
         expiring_on=expiring_on,
         expiring=expiring,
         version=card.version,
+        languages=config.languages,
     )

@@ -15,13 +15,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_reader import TableReader
+from walletcards.loyalty.names import (
+    Names,
+    default_name,
+    name_in,
+    name_tiers,
+    read_languages,
+    read_names,
+)
 from walletcards.money import MoneyError, is_currency_code, to_minor
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 QUALIFY_BY = ("lifetime_spend", "window_spend", "paid_orders")
 PERIODS = ("lifetime", "requalify")
-LOCALES = ("en", "ru", "zh")
+LOCALES = LANGUAGES
 
 
 class ProgramConfigError(ValueError):
@@ -57,9 +66,13 @@ class EveryNthRule:
 @dataclass(frozen=True)
 class Tier:
     code: str
-    name: str
+    name: str  # in the programme's default language
     threshold: int  # paid orders, or minor units of spend
     points_per_unit: Decimal | None
+    names: Names = ()  # per language, when the file gives a table
+
+    def name_in(self, lang: str) -> str:
+        return name_in(self.name, self.names, lang)
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,11 @@ class ProgramConfig:
     test_mode: bool
     rules: ProgramRules
     document: dict[str, Any]  # the validated file, stored as the programme's config
+    languages: tuple[str, ...] = LANGUAGES  # offered; ``locale`` is the default
+    names: Names = ()  # the programme's name per language, when the file gives a table
+
+    def name_in(self, lang: str) -> str:
+        return name_in(self.name, self.names, lang)
 
 
 def load_program_file(path: str | Path) -> ProgramConfig:
@@ -119,7 +137,7 @@ def parse_program(document: dict[str, Any]) -> ProgramConfig:
     slug = top.string("slug", required=True) or ""
     if slug and not SLUG_RE.match(slug):
         top.fail("slug", "use lower-case letters, digits and '-' (at most 63)")
-    name = top.string("name", required=True) or ""
+    plain_name, names = read_names(top, "name")
     currency = top.string("currency", required=True) or "USD"
     if not is_currency_code(currency):
         top.fail("currency", "must be an ISO 4217 code in capitals, e.g. USD")
@@ -127,6 +145,9 @@ def parse_program(document: dict[str, Any]) -> ProgramConfig:
     locale = top.string("locale", "en") or "en"
     if locale not in LOCALES:
         top.fail("locale", f"must be one of {', '.join(LOCALES)}")
+        locale = "en"
+    languages = read_languages(top, locale)
+    name = default_name("name", plain_name, names, languages, locale, problems)
     test_mode = top.boolean("test_mode", False)
     timezone = top.string("timezone", "UTC") or "UTC"
     try:
@@ -140,11 +161,11 @@ def parse_program(document: dict[str, Any]) -> ProgramConfig:
     _check_email(top.raw("email"), problems)
     _check_events(top.raw("events"), problems)
     rules = parse_rules(top, currency, problems)
-    rules = replace(rules, timezone=timezone)
+    rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
-    return ProgramConfig(slug, name, currency, locale, test_mode, rules, document)
+    return ProgramConfig(slug, name, currency, locale, test_mode, rules, document, languages, names)
 
 
 def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]) -> ProgramRules:
@@ -248,7 +269,7 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
         code = level.string("code", required=True) or ""
         if code and not SLUG_RE.match(code):
             level.fail("code", "use lower-case letters, digits and '-'")
-        name = level.string("name", required=True) or code
+        name, names = read_names(level, "name")
         rate = level.decimal("points_per_unit", None)
         threshold = _threshold(level, qualify_by, currency)
         level.finish()
@@ -256,7 +277,7 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
             level.fail("threshold", "thresholds must strictly increase from level to level")
         if any(t.code == code for t in levels):
             level.fail("code", f"duplicate tier code {code!r}")
-        levels.append(Tier(code, name, threshold or 0, rate))
+        levels.append(Tier(code, name or code, threshold or 0, rate, names))
     reader.finish()
     return TierRules(qualify_by, window_days, period, months, tuple(levels))  # type: ignore[arg-type]
 
