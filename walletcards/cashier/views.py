@@ -8,6 +8,7 @@ from walletcards.cashier import session as till_session
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
+from walletcards.page_texts import staff_texts
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
@@ -29,6 +30,7 @@ def page() -> Response:
         csrf=till_session.csrf_token(),
         slug=request.args.get("program", ""),
         error=request.args.get("error"),
+        **staff_texts(program),
     )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
