@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.health import bp as health_bp
     from walletcards.openapi import bp as openapi_bp
     from walletcards.orders.views import bp as webhooks_bp
+    from walletcards.page_texts import staff_texts
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.extensions["walletcards.clients"] = clients
     app.extensions["walletcards.db"] = Database(settings.database_url)
     register_error_handlers(app)
+    # every page gets _/ngettext/lang; a view that knows its programme passes its own
+    app.context_processor(lambda: staff_texts(None))
     metrics.init_app(app)  # times every request; GET /metrics
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)

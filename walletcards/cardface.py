@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from walletcards import texts
 from walletcards.codes import card_code
+from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import ledger
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
@@ -23,14 +24,14 @@ from walletcards.money import from_minor
 
 @dataclass(frozen=True)
 class CardFace:
-    locale: str
-    program_name: str
+    locale: str  # the customer's language (the programme's default if it does not offer theirs)
+    program_name: str  # in that language
     customer_name: str
     member_number: str
     code: str  # the QR message
     available: int
     pending: int
-    tier: str | None  # the tier's display name
+    tier: str | None  # the tier's name in ``locale``
     # "2 more orders to Gold"; with a windowed tier first what keeps it ("Buy 1 more time by
     # 12 Mar to keep Silver · 2 more orders to Gold"); None at the top or without tiers
     next_tier: str | None
@@ -39,9 +40,28 @@ class CardFace:
     expiring_on: date | None
     expiring: str | None  # "120 points expire on 12 Dec"
     version: int
+    languages: tuple[str, ...] = LANGUAGES  # what the programme offers (labels in each)
 
     def label(self, key: str) -> str:
-        return texts.LABELS[self.locale][key]
+        return texts.labels(self.locale)[key] if key != "none" else texts.NONE
+
+    @property
+    def balance(self) -> str:
+        """The available points as words: "1 point", "21 балл", "5积分"."""
+        return texts.points(self.locale, self.available)
+
+    @property
+    def change_points(self) -> str:
+        """Lock-screen notice for a new balance, its plural fitting this one ("%@" = value)."""
+        return texts.change_points(self.locale, self.available)
+
+    @property
+    def change_tier(self) -> str:
+        return texts.change_tier(self.locale)
+
+    @property
+    def description(self) -> str:
+        return texts.pass_description(self.locale, self.program_name)
 
 
 def card_face(
@@ -55,7 +75,8 @@ def card_face(
     config = program_config(program)
     rules = config.rules
     customer = session.get(Customer, card.customer_id)
-    lang = texts.locale_of(locale or (customer.locale if customer else None), config.locale)
+    wanted = locale or (customer.locale if customer else None)
+    lang = texts.language_of(wanted, config.languages, config.locale)
     tier = None
     upcoming = None
     if rules.tiers is not None:
@@ -64,19 +85,20 @@ def card_face(
         found = next_tier(rules.tiers, outlook.metric)
         if found is not None:
             level, missing = found
-            amount = (
-                texts.orders_count(lang, missing)
+            upcoming = (
+                texts.orders_to_tier(lang, missing, level.name_in(lang))
                 if rules.tiers.qualify_by == "paid_orders"
-                else _money(program, missing)
+                else texts.spend_to_tier(lang, _money(lang, program, missing), level.name_in(lang))
             )
-            upcoming = texts.to_next_tier(lang, amount, level.name)
         if outlook.keep is not None and tier is not None:
             needed, before = outlook.keep
             by = before.astimezone(ZoneInfo(rules.timezone)).date()
             keep = (
-                texts.keep_tier_orders(lang, needed, by, tier.name)
+                texts.keep_tier_orders(lang, needed, by, tier.name_in(lang))
                 if rules.tiers.qualify_by == "paid_orders"
-                else texts.keep_tier_spend(lang, _money(program, needed), by, tier.name)
+                else texts.keep_tier_spend(
+                    lang, _money(lang, program, needed), by, tier.name_in(lang)
+                )
             )
             upcoming = f"{keep} · {upcoming}" if upcoming else keep
     reward = None
@@ -97,21 +119,22 @@ def card_face(
     balance = ledger.settled_balance(session, card, now)
     return CardFace(
         locale=lang,
-        program_name=program.name,
+        program_name=config.name_in(lang),
         customer_name=(customer.name if customer and customer.name else ""),
         member_number=card.member_number,
         code=card_code(secret_key, program.slug, card.member_number),
         available=balance.available,
         pending=balance.pending,
-        tier=tier.name if tier else None,
+        tier=tier.name_in(lang) if tier else None,
         next_tier=upcoming,
         reward_progress=reward,
         expiring_points=expiring_points,
         expiring_on=expiring_on,
         expiring=expiring,
         version=card.version,
+        languages=config.languages,
     )
 
 
-def _money(program: Program, minor: int) -> str:
-    return f"{from_minor(minor, program.currency)} {program.currency}"
+def _money(lang: str, program: Program, minor: int) -> str:
+    return texts.money(lang, from_minor(minor, program.currency), program.currency)

@@ -1,155 +1,125 @@
-"""What the card says, in English, Russian and Chinese (plural rules included)."""
+"""What the card says, as gettext messages: English is written here, the other languages live in
+``walletcards/translations`` (docs/translations.md). Counts take the language's CLDR plural
+form ("1 балл", "2 балла", "5 баллов", "21 балл"); numbers, money and dates its CLDR format."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-LOCALES = ("en", "ru", "zh")
+from walletcards.i18n import LANGUAGES, choose, language
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "label.points": "Points",
-        "label.pending": "Pending",
-        "label.tier": "Level",
-        "label.member": "Member no.",
-        "label.reward": "Next reward",
-        "label.expiring": "Expiring",
-        "label.next_tier": "Next level",
-        "label.card_page": "Your card online",
-        "change.points": "You now have %@ points",
-        "change.tier": "Your level is now %@",
-        "change.expiring": "%@",
-        "none": "—",
-        "top_tier": "Top level reached",
-    },
-    "ru": {
-        "label.points": "Баллы",
-        "label.pending": "Ожидают",
-        "label.tier": "Уровень",
-        "label.member": "Номер карты",
-        "label.reward": "Подарок",
-        "label.expiring": "Сгорают",
-        "label.next_tier": "Следующий уровень",
-        "label.card_page": "Карта онлайн",
-        "change.points": "Теперь у вас %@ баллов",
-        "change.tier": "Ваш уровень: %@",
-        "change.expiring": "%@",
-        "none": "—",
-        "top_tier": "Высший уровень",
-    },
-    "zh": {
-        "label.points": "积分",
-        "label.pending": "待生效",
-        "label.tier": "等级",
-        "label.member": "会员号",
-        "label.reward": "下一份奖励",
-        "label.expiring": "即将过期",
-        "label.next_tier": "下一等级",
-        "label.card_page": "在线会员卡",
-        "change.points": "您现在有%@积分",
-        "change.tier": "您的等级已变为%@",
-        "change.expiring": "%@",
-        "none": "—",
-        "top_tier": "已达最高等级",
-    },
-}
-
-_RU_MONTHS = "янв фев мар апр мая июн июл авг сен окт ноя дек".split()  # noqa: SIM905
-_EN_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()  # noqa: SIM905
+# The field labels' keys: what pass.strings maps, what Google headers and the card page show.
+LABEL_KEYS = (
+    "label.points",
+    "label.pending",
+    "label.tier",
+    "label.member",
+    "label.reward",
+    "label.expiring",
+    "label.next_tier",
+    "label.card_page",
+)
+NONE = "—"  # an empty value, the same in every language
 
 
-def locale_of(value: str | None, default: str) -> str:
-    code = (value or "")[:2].lower()
-    return code if code in LOCALES else default
-
-
-def plural(locale: str, n: int, forms: tuple[str, str, str]) -> str:
-    """(one, few, many): Russian needs three forms, English two (few = many)."""
-    if locale != "ru":
-        return forms[0] if n == 1 else forms[2]
-    if n % 10 == 1 and n % 100 != 11:
-        return forms[0]
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return forms[1]
-    return forms[2]
-
-
-def day(locale: str, value: date) -> str:
-    if locale == "ru":
-        return f"{value.day} {_RU_MONTHS[value.month - 1]}"
-    if locale == "zh":
-        return f"{value.month}月{value.day}日"
-    return f"{value.day} {_EN_MONTHS[value.month - 1]}"
-
-
-def orders_word(locale: str, n: int) -> str:
+def labels(lang: str) -> dict[str, str]:
+    t = language(lang)
     return {
-        "en": plural("en", n, ("order", "orders", "orders")),
-        "ru": plural("ru", n, ("заказ", "заказа", "заказов")),
-        "zh": "单",
-    }[locale]
+        "label.points": t.gettext("Points"),
+        "label.pending": t.gettext("Pending"),
+        "label.tier": t.gettext("Level"),
+        "label.member": t.gettext("Member no."),
+        "label.reward": t.gettext("Next reward"),
+        "label.expiring": t.gettext("Expiring"),
+        "label.next_tier": t.gettext("Next level"),
+        "label.card_page": t.gettext("Your card online"),
+    }
 
 
-def points_word(locale: str, n: int) -> str:
-    return {
-        "en": plural("en", n, ("point", "points", "points")),
-        "ru": plural("ru", n, ("балл", "балла", "баллов")),
-        "zh": "积分",
-    }[locale]
+def language_of(wanted: str | None, offered: tuple[str, ...], default: str) -> str:
+    return choose(wanted, offered or LANGUAGES, default)
 
 
-def orders_to_reward(locale: str, n: int) -> str:
-    if locale == "ru":
-        return f"Ещё {n} {orders_word(locale, n)} до подарка"
-    if locale == "zh":
-        return f"再购买{n}单获得奖励"
-    return f"{n} more {orders_word(locale, n)} to your reward"
+def points(lang: str, n: int) -> str:
+    """A balance: "1 point", "21 балл", "5积分"."""
+    return language(lang).ngettext("%(num)s point", "%(num)s points", n)
 
 
-def to_next_tier(locale: str, missing: str, tier: str) -> str:
-    if locale == "ru":
-        return f"Ещё {missing} до уровня «{tier}»"
-    if locale == "zh":
-        return f"再{missing}升级至{tier}"
-    return f"{missing} more to {tier}"
+def money(lang: str, amount: Decimal, currency: str) -> str:
+    return language(lang).money(amount, currency)
 
 
-def orders_count(locale: str, n: int) -> str:
-    return f"{n}{orders_word(locale, n)}" if locale == "zh" else f"{n} {orders_word(locale, n)}"
+def day(lang: str, value: date) -> str:
+    return language(lang).day(value)
 
 
-def expiring(locale: str, points: int, on: date) -> str:
-    if locale == "ru":
-        return f"{points} {points_word(locale, points)} сгорят {day(locale, on)}"
-    if locale == "zh":
-        return f"{points}积分将于{day(locale, on)}过期"
-    return f"{points} {points_word(locale, points)} expire on {day(locale, on)}"
-
-
-def times_word(locale: str, n: int) -> str:
-    return {
-        "en": plural("en", n, ("time", "times", "times")),
-        "ru": plural("ru", n, ("раз", "раза", "раз")),
-        "zh": "次",
-    }[locale]
-
-
-def keep_tier_orders(locale: str, n: int, by: date, tier: str) -> str:
+def keep_tier_orders(lang: str, n: int, by: date, tier: str) -> str:
     """What keeps a re-qualifying tier: ``n`` more purchases before ``by``."""
-    if locale == "ru":
-        return (
-            f"Купите ещё {n} {times_word(locale, n)} до {day(locale, by)}, "
-            f"чтобы сохранить уровень «{tier}»"
-        )
-    if locale == "zh":
-        return f"{day(locale, by)}前再购买{n}次即可保持{tier}"
-    return f"Buy {n} more {times_word(locale, n)} by {day(locale, by)} to keep {tier}"
+    t = language(lang)
+    return t.ngettext(
+        "Buy %(num)s more time by %(date)s to keep %(tier)s",
+        "Buy %(num)s more times by %(date)s to keep %(tier)s",
+        n,
+        date=t.day(by),
+        tier=tier,
+    )
 
 
-def keep_tier_spend(locale: str, amount: str, by: date, tier: str) -> str:
-    """What keeps a spend tier with a window: spending ``amount`` more before ``by``."""
-    if locale == "ru":
-        return f"Потратьте ещё {amount} до {day(locale, by)}, чтобы сохранить уровень «{tier}»"
-    if locale == "zh":
-        return f"{day(locale, by)}前再消费{amount}即可保持{tier}"
-    return f"Spend {amount} more by {day(locale, by)} to keep {tier}"
+def keep_tier_spend(lang: str, amount: str, by: date, tier: str) -> str:
+    """What keeps a windowed spend tier: ``amount`` (formatted money) more before ``by``."""
+    t = language(lang)
+    return t.gettext(
+        "Spend %(amount)s more by %(date)s to keep %(tier)s",
+        amount=amount,
+        date=t.day(by),
+        tier=tier,
+    )
+
+
+def orders_to_reward(lang: str, n: int) -> str:
+    return language(lang).ngettext(
+        "%(num)s more order to your reward", "%(num)s more orders to your reward", n
+    )
+
+
+def orders_to_tier(lang: str, n: int, tier: str) -> str:
+    return language(lang).ngettext(
+        "%(num)s more order to %(tier)s", "%(num)s more orders to %(tier)s", n, tier=tier
+    )
+
+
+def spend_to_tier(lang: str, amount: str, tier: str) -> str:
+    """``amount`` already formatted as money in ``lang`` (see ``money``)."""
+    return language(lang).gettext("%(amount)s more to %(tier)s", amount=amount, tier=tier)
+
+
+def expiring(lang: str, n: int, on: date) -> str:
+    t = language(lang)
+    return t.ngettext(
+        "%(num)s point expires on %(date)s",
+        "%(num)s points expire on %(date)s",
+        n,
+        date=t.day(on),
+    )
+
+
+def change_points(lang: str, n: int) -> str:
+    """The lock-screen notice of a new balance ``n``; Wallet puts the value at ``%@``. Written
+    per pass, so the plural form fits ``n`` (a strings file cannot choose one)."""
+    return language(lang).ngettext(
+        "You now have %(value)s point", "You now have %(value)s points", n, value="%@"
+    )
+
+
+def change_tier(lang: str) -> str:
+    return language(lang).gettext("Your level is now %(value)s", value="%@")
+
+
+def pass_description(lang: str, program: str) -> str:
+    """pass.json ``description`` (what VoiceOver reads and Wallet lists)."""
+    return language(lang).gettext("%(program)s loyalty card", program=program)
+
+
+def logo_description(lang: str, program: str) -> str:
+    return language(lang).gettext("%(program)s logo", program=program)

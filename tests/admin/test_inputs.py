@@ -188,6 +188,7 @@ def test_the_dashboard_refuses_nul_characters_in_its_form_and_query(
     page = client.get("/admin/?program=demo").get_data(as_text=True)
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     form = {"csrf_token": csrf, "program": "demo\x00", "email": "boss@example.com", "password": "x"}
-    refused(client.post("/admin/login", data=form), 422, "invalid_text")
+    # the sign-in form answers with its own 400 page (tests/cashier/test_signin.py)
+    assert client.post("/admin/login", data=form).status_code == 400
     till_login(client, area="admin", email="boss@example.com")
     refused(client.get("/admin/export.csv?table=tiers%00"), 422, "invalid_text")

@@ -58,7 +58,9 @@ def test_bodies_for_several_card_states_are_valid_against_the_discovery_document
     assert [validate(SCHEMAS, "LoyaltyObject", body) for body in states] == [[], [], [], []]
     assert states[-1]["textModulesData"][-1]["id"] == "expiring"
     assert states[1]["textModulesData"][0]["body"] == "Silver"
-    klass = loyalty_class(ISSUER, "demo", "Demo Coffee", "https://x/logo.png", "#2c3e50", "Level")
+    klass = loyalty_class(
+        ISSUER, "demo", {"en": "Demo Coffee"}, "en", "https://x/logo.png", "#2c3e50"
+    )
     assert validate(SCHEMAS, "LoyaltyClass", klass) == []
     broken = {**states[0], "loyaltyPoints": {"balance": {"int": 1, "string": "1"}}, "colour": 1}
     assert len(validate(SCHEMAS, "LoyaltyObject", broken)) == 2

@@ -224,6 +224,8 @@ def test_not_toml_is_rejected(cli_env: dict[str, str], tmp_path: Path) -> None:
 def test_a_programme_name_longer_than_its_column_or_with_nul_is_refused_with_its_field() -> None:
     document = load_program_file(DEMO).document
     for bad in ("x" * 201, "Demo\x00Coffee"):
-        with pytest.raises(ProgramConfigError, match="name: must be at most 200 characters"):
+        with pytest.raises(
+            ProgramConfigError, match="name: must be a non-empty string of at most 200 characters"
+        ):
             parse_program({**document, "name": bad})
     assert parse_program({**document, "name": "x" * 200}).name == "x" * 200

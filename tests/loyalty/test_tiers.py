@@ -50,10 +50,10 @@ def test_the_card_says_how_many_orders_by_when_keep_a_requalifying_tier(
         clock.advance(DAY)
     assert state(database, card)[3] == "gold"
     # the 1 March order leaves the 12-month window on 1 March 2027: Gold needs one more by then
-    assert face(database, program, card, clock).next_tier == "Buy 1 more time by 1 Mar to keep Gold"
+    assert face(database, program, card, clock).next_tier == "Buy 1 more time by Mar 1 to keep Gold"
     clock.advance(300 * DAY)
     pay(database, program, card, clock, "late", 2000)
-    assert face(database, program, card, clock).next_tier == "Buy 1 more time by 2 Mar to keep Gold"
+    assert face(database, program, card, clock).next_tier == "Buy 1 more time by Mar 2 to keep Gold"
 
 
 def test_below_the_top_the_card_shows_what_keeps_the_tier_and_what_reaches_the_next(
@@ -64,7 +64,7 @@ def test_below_the_top_the_card_shows_what_keeps_the_tier_and_what_reaches_the_n
     pay(database, program, card, clock, "1", 2000)
     pay(database, program, card, clock, "2", 2000)  # at the same moment: both leave on 1 Sep
     assert face(database, program, card, clock).next_tier == (
-        "Buy 2 more times by 1 Sep to keep Silver · 2 orders more to Gold"
+        "Buy 2 more times by Sep 1 to keep Silver · 2 more orders to Gold"
     )
 
 
@@ -77,7 +77,7 @@ def test_a_requalifying_tier_is_decided_by_the_window_when_the_next_order_earns(
         pay(database, program, card, clock, str(number), 2000)
     clock.advance(400 * DAY)  # no job has run: the stored tier is still Gold
     shown = face(database, program, card, clock)
-    assert (shown.tier, shown.next_tier) == (None, "1 order more to Bronze")
+    assert (shown.tier, shown.next_tier) == (None, "1 more order to Bronze")
     award = pay(database, program, card, clock, "back", 2000)  # the 5th: + the 500 reward
     assert (award.entries[0].kind, award.entries[0].points) == ("earn", 100)  # Bronze, not Gold
     assert state(database, card)[3] == "bronze"
@@ -95,11 +95,11 @@ def test_a_window_spend_tier_on_the_card_and_the_earn_rate_never_disagree(
     clock.advance(40 * DAY)  # the $250 left the 30-day window
     shown = face(database, program, card, clock)
     # was: "Gold" beside "100.00 USD more to Silver"
-    assert (shown.tier, shown.next_tier) == (None, "100.00 USD more to Silver")
+    assert (shown.tier, shown.next_tier) == (None, "$100.00 more to Silver")
     award = pay(database, program, card, clock, "small", 1000)  # $10 at the base 5/$
     assert [(e.kind, e.points) for e in award.entries] == [("earn", 50)]  # was 100 (Gold)
     shown = face(database, program, card, clock)
-    assert (shown.tier, shown.next_tier) == (None, "90.00 USD more to Silver")
+    assert (shown.tier, shown.next_tier) == (None, "$90.00 more to Silver")
     with database.transaction() as session:
         assert session.execute(select(Card.tier_code)).scalar_one() is None
         assert verify(session) == []
@@ -117,5 +117,5 @@ def test_a_window_spend_tier_says_how_much_to_spend_by_when_to_keep_it(
     pay(database, program, card, clock, "2", 7500)  # 11 March: $225, Gold
     # on 31 March the $150 leaves: $75 left, Gold needs $125 more
     assert face(database, program, card, clock).next_tier == (
-        "Spend 125.00 USD more by 31 Mar to keep Gold"
+        "Spend $125.00 more by Mar 31 to keep Gold"
     )

@@ -71,7 +71,7 @@ def test_hold_release_warning_and_expiry_each_push_once(
         headers={"Authorization": f"ApplePass {secret}"},
     )
     assert (
-        fields(pass_json(unpack(page.data)))["expiring"]["value"] == "300 points expire on 14 Apr"
+        fields(pass_json(unpack(page.data)))["expiring"]["value"] == "300 points expire on Apr 14"
     )
     # Day 44: the welcome lot expires (one push).
     assert pushes_after_jobs(database, worker, apns, t0 + timedelta(days=44, hours=1)) == 1

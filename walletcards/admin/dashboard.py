@@ -29,10 +29,19 @@ from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.money import from_minor
+from walletcards.page_texts import staff_texts
 from walletcards.readiness import certificate_check
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.before_request(check_request)
+
+
+@bp.before_request
+def _check_input() -> None:
+    """Hostile input is refused before any view runs; the sign-in form answers it with its own
+    400 page (cashier/signin.py), as the till's does."""
+    if request.endpoint != "admin.login":
+        check_request()
+
 
 TABLES: dict[str, type] = {"series": Point, "tiers": TierCount, "top_customers": TopCustomer}
 
@@ -42,7 +51,7 @@ def _services() -> tuple[Database, Clients]:
 
 
 def _page(template_status: int = 200, **values: Any) -> Response:
-    values = {"d": None, "pct": percent, **values}
+    values = {"d": None, "pct": percent, **staff_texts(values.get("program")), **values}
     html = render_template("admin.html", csrf=staff_session.csrf_token(), **values)
     return Response(
         html, status=template_status, mimetype="text/html", headers={"Cache-Control": "no-store"}

@@ -78,7 +78,8 @@ def factory_for(program: Program, public_url: str, now: datetime) -> PassFactory
             },
         )
         images = Path(table["images_dir"]) if table.get("images_dir") else None
-        built = PassFactory(PassDesign(style, images), signer)
+        languages = program_config(program).languages
+        built = PassFactory(PassDesign(style, images, languages), signer)
         _factories[key] = built
         return built
 

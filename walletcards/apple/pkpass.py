@@ -26,7 +26,7 @@ DEFAULT_IMAGES = Path(__file__).parent / "images"
 IMAGE_NAMES = tuple(
     f"{name}{suffix}.png" for name in ("icon", "logo", "strip") for suffix in ("", "@2x", "@3x")
 )
-LPROJ = {"en": "en", "ru": "ru", "zh": "zh-Hans"}
+LPROJ = {"en": "en", "ru": "ru", "zh": "zh-Hans"}  # our language -> Apple's .lproj folder
 MEDIA_TYPE = "application/vnd.apple.pkpass"
 
 
@@ -42,11 +42,13 @@ def rgb(colour: str) -> str:
     return f"rgb({r}, {g}, {b})"
 
 
-def _strings(locale: str) -> bytes:
-    """``<lang>.lproj/pass.strings``; UTF-16 with BOM, the encoding Wallet reads reliably
-    (UTF-8 strings files were seen to show as empty, pass-js issue 511)."""
+def _strings(lang: str) -> bytes:
+    """``<lang>.lproj/pass.strings``: the field labels (Wallet shows the device language's);
+    UTF-16 with BOM, the encoding Wallet reads reliably (UTF-8 strings files were seen to show
+    as empty, pass-js issue 511). Values and change messages are written into pass.json in the
+    customer's language: a strings file cannot choose a plural form for the value."""
     lines = []
-    for key, value in texts.LABELS[locale].items():
+    for key, value in texts.labels(lang).items():
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f'"{key}" = "{escaped}";')
     return b"\xff\xfe" + ("\n".join(lines) + "\n").encode("utf-16-le")
@@ -69,7 +71,14 @@ class PassDesign:
     """The static part of a programme's passes (images, strings, their hashes and ZIP entries),
     prepared once per design; per pass only pass.json, manifest and signature are new."""
 
-    def __init__(self, style: PassStyle, images_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        style: PassStyle,
+        images_dir: Path | None = None,
+        languages: tuple[str, ...] = tuple(LPROJ),
+    ) -> None:
+        """``languages``: those the programme offers; each gets its ``.lproj``, English always
+        (the fallback for a device in a language the pass lacks)."""
         self.style = style
         folder = images_dir or DEFAULT_IMAGES
         files: dict[str, bytes] = {}
@@ -78,8 +87,8 @@ class PassDesign:
             if not path.exists():
                 path = DEFAULT_IMAGES / name  # a partial custom set falls back per file
             files[name] = path.read_bytes()
-        for locale, folder_name in LPROJ.items():
-            files[f"{folder_name}.lproj/pass.strings"] = _strings(locale)
+        for lang in sorted({"en", *languages}):
+            files[f"{LPROJ[lang]}.lproj/pass.strings"] = _strings(lang)
         self.hashes = {name: hashlib.sha1(data).hexdigest() for name, data in files.items()}  # noqa: S324  (Apple's manifest format)
         self.archive = Archive([Entry.of(name, data) for name, data in files.items()])
         self.files = files
@@ -88,16 +97,16 @@ class PassDesign:
         style = self.style
         info = StoreCard()
         info.headerFields.append(
-            _field("tier", face.tier or face.label("none"), "label.tier", "change.tier")
+            _field("tier", face.tier or face.label("none"), "label.tier", face.change_tier)
         )
-        info.primaryFields.append(_field("points", face.available, "label.points", "change.points"))
+        info.primaryFields.append(
+            _field("points", face.available, "label.points", face.change_points)
+        )
         info.secondaryFields.append(_field("pending", face.pending, "label.pending"))
         if face.reward_progress:
             info.secondaryFields.append(_field("reward", face.reward_progress, "label.reward"))
         info.auxiliaryFields.append(
-            _field(
-                "expiring", face.expiring or face.label("none"), "label.expiring", "change.expiring"
-            )
+            _field("expiring", face.expiring or face.label("none"), "label.expiring", "%@")
         )
         info.auxiliaryFields.append(_field("member", face.member_number, "label.member"))
         if face.next_tier:
@@ -110,7 +119,7 @@ class PassDesign:
             teamIdentifier=style.team_identifier,
         )
         model.serialNumber = serial
-        model.description = f"{face.program_name} loyalty card"
+        model.description = face.description
         model.logoText = face.program_name
         model.backgroundColor = style.background_color
         model.foregroundColor = style.foreground_color

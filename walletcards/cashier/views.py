@@ -11,6 +11,7 @@ from walletcards.cashier import session as till_session
 from walletcards.cashier import signin
 from walletcards.clients import Clients
 from walletcards.db import Database
+from walletcards.page_texts import staff_texts
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
@@ -34,6 +35,7 @@ def page() -> Response:
         program=program,
         slug=signin.echoed_slug(request.args.get("program")),
         error=request.args.get("error"),
+        **staff_texts(program),
     )
 
 

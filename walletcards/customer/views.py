@@ -20,6 +20,7 @@ from walletcards.errors import ApiError
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
+from walletcards.page_texts import template_texts
 from walletcards.settings import Settings
 
 bp = Blueprint("customer", __name__)
@@ -54,7 +55,12 @@ def card_page(token: str) -> Response:
         document = program_config(program).document
     links = card_links(settings.public_url, card.public_token, "google" in document)
     html = render_template(
-        "card.html", face=face, links=links, apple="apple" in document, token=card.public_token
+        "card.html",
+        face=face,
+        links=links,
+        apple="apple" in document,
+        token=card.public_token,
+        **template_texts(face.locale),
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,10 @@
 Ids are ``<issuerId>.<suffix>`` with only letters, digits, '.', '_' and '-'. The class carries
 the colour (``hexBackgroundColor`` belongs to the class, not the object); the object carries
 the balance (``loyaltyPoints.balance`` holds exactly one of int/string/double/money).
+
+Labels and names carry every language the programme offers as a ``LocalizedString``
+(``defaultValue`` + ``translatedValues``, BCP 47 tags): Google shows the one matching the
+phone's language, like Apple's ``.lproj``. Values stay in the customer's language.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from walletcards import texts
 from walletcards.cardface import CardFace
 from walletcards.codes import totp_key
 
 ID_SUFFIX = re.compile(r"[^A-Za-z0-9._-]")
+GOOGLE_LANGUAGE = {"en": "en", "ru": "ru", "zh": "zh-CN"}  # Google's tags for our languages
 
 
 def class_id(issuer_id: str, program_slug: str) -> str:
@@ -24,26 +30,52 @@ def object_id(issuer_id: str, serial: str) -> str:
     return f"{issuer_id}.{ID_SUFFIX.sub('_', serial)}"
 
 
+def localized(values: dict[str, str], default: str) -> dict[str, Any]:
+    """A LocalizedString: ``values`` by our language code, ``default``'s as the default."""
+    found: dict[str, Any] = {
+        "defaultValue": {"language": GOOGLE_LANGUAGE[default], "value": values[default]}
+    }
+    others = [
+        {"language": GOOGLE_LANGUAGE[lang], "value": value}
+        for lang, value in values.items()
+        if lang != default
+    ]
+    if others:
+        found["translatedValues"] = others
+    return found
+
+
+def _label(key: str, languages: tuple[str, ...], default: str) -> dict[str, Any]:
+    return localized({lang: texts.labels(lang)[key] for lang in languages}, default)
+
+
 def loyalty_class(
     issuer_id: str,
     program_slug: str,
-    program_name: str,
+    names: dict[str, str],
+    default: str,
     logo_url: str,
     background: str,
-    tier_label: str,
 ) -> dict[str, Any]:
+    """``names``: the programme's name in every language it offers; ``default`` its default."""
+    languages = tuple(names)
+    name = localized(names, default)
+    logo = {lang: texts.logo_description(lang, names[lang]) for lang in languages}
     return {
         "id": class_id(issuer_id, program_slug),
-        "issuerName": program_name,
-        "programName": program_name,
+        "issuerName": names[default],
+        "localizedIssuerName": name,
+        "programName": names[default],
+        "localizedProgramName": name,
         "programLogo": {
             "sourceUri": {"uri": logo_url},
-            "contentDescription": {
-                "defaultValue": {"language": "en-US", "value": f"{program_name} logo"}
-            },
+            "contentDescription": localized(logo, default),
         },
         "hexBackgroundColor": background,
-        "rewardsTierLabel": tier_label,
+        "rewardsTierLabel": texts.labels(default)["label.tier"],
+        "localizedRewardsTierLabel": _label("label.tier", languages, default),
+        "accountIdLabel": texts.labels(default)["label.member"],
+        "localizedAccountIdLabel": _label("label.member", languages, default),
         "reviewStatus": "UNDER_REVIEW",
     }
 
@@ -77,37 +109,52 @@ def loyalty_object(
     card_url: str,
     rotating_secret: str | None = None,
 ) -> dict[str, Any]:
-    modules = [
-        {"id": "tier", "header": face.label("label.tier"), "body": face.tier or face.label("none")}
-    ]
+    def label(key: str) -> dict[str, Any]:
+        return _label(key, face.languages, face.locale)
+
+    modules = []
     for key, text in (
+        ("tier", face.tier or face.label("none")),
         ("next_tier", face.next_tier),
         ("reward", face.reward_progress),
         ("expiring", face.expiring),
     ):
         if text:
-            label = {
-                "next_tier": "label.next_tier",
-                "reward": "label.reward",
-                "expiring": "label.expiring",
-            }[key]
-            modules.append({"id": key, "header": face.label(label), "body": text})
+            name = f"label.{key}"
+            modules.append(
+                {
+                    "id": key,
+                    "header": face.label(name),
+                    "localizedHeader": label(name),
+                    "body": text,
+                }
+            )
     body: dict[str, Any] = {
         "id": object_id(issuer_id, serial),
         "classId": class_id(issuer_id, program_slug),
         "state": "ACTIVE",
         "accountId": face.member_number,
         "accountName": face.customer_name or face.member_number,
-        "loyaltyPoints": {"label": face.label("label.points"), "balance": {"int": face.available}},
+        "loyaltyPoints": {
+            "label": face.label("label.points"),
+            "localizedLabel": label("label.points"),
+            "balance": {"int": face.available},
+        },
         "secondaryLoyaltyPoints": {
             "label": face.label("label.pending"),
+            "localizedLabel": label("label.pending"),
             "balance": {"int": face.pending},
         },
         "barcode": {"type": "QR_CODE", "value": face.code, "alternateText": face.member_number},
         "textModulesData": modules,
         "linksModuleData": {
             "uris": [
-                {"uri": card_url, "description": face.label("label.card_page"), "id": "card_page"}
+                {
+                    "uri": card_url,
+                    "description": face.label("label.card_page"),
+                    "localizedDescription": label("label.card_page"),
+                    "id": "card_page",
+                }
             ]
         },
     }

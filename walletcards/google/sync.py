@@ -69,7 +69,8 @@ class GoogleClients:
             return
         table = google_table(program)
         assert table is not None
-        apple = program_config(program).document.get("apple") or {}
+        config = program_config(program)
+        apple = config.document.get("apple") or {}
         colour = str(apple.get("background_color", "#2c3e50"))
         if colour.startswith("rgb("):
             colour = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in colour[4:-1].split(",")))
@@ -77,10 +78,10 @@ class GoogleClients:
             loyalty_class(
                 table["issuer_id"],
                 program.slug,
-                program.name,
+                {lang: config.name_in(lang) for lang in config.languages},
+                config.locale,
                 f"{self.settings.public_url}/p/{program.slug}/logo.png",
                 colour,
-                "Level",
             )
         )
         self._classes.add(key)

@@ -16,14 +16,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
 from walletcards.loyalty.config_webhooks import check_webhooks
+from walletcards.loyalty.names import (
+    Names,
+    default_name,
+    name_in,
+    name_tiers,
+    read_languages,
+    read_names,
+)
 from walletcards.money import is_currency_code
 from walletcards.outbound.destinations import MAX_URL, url_problem
 
-LOCALES = ("en", "ru", "zh")
+LOCALES = LANGUAGES
 
 
 class ProgramConfigError(ValueError):
@@ -43,6 +52,11 @@ class ProgramConfig:
     test_mode: bool
     rules: ProgramRules
     document: dict[str, Any]  # the validated file, stored as the programme's config
+    languages: tuple[str, ...] = LANGUAGES  # offered; ``locale`` is the default
+    names: Names = ()  # the programme's name per language, when the file gives a table
+
+    def name_in(self, lang: str) -> str:
+        return name_in(self.name, self.names, lang)
 
 
 def load_program_file(path: str | Path) -> ProgramConfig:
@@ -66,7 +80,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     slug = top.string("slug", required=True) or ""
     if slug and not SLUG_RE.match(slug):
         top.fail("slug", "use lower-case letters, digits and '-' (at most 63)")
-    name = top.string("name", required=True, max_length=200) or ""  # programs.name
+    plain_name, names = read_names(top, "name")
     currency = top.string("currency", required=True) or "USD"
     if not is_currency_code(currency):
         top.fail("currency", "must be an ISO 4217 code in capitals, e.g. USD")
@@ -74,6 +88,9 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     locale = top.string("locale", "en") or "en"
     if locale not in LOCALES:
         top.fail("locale", f"must be one of {', '.join(LOCALES)}")
+        locale = "en"
+    languages = read_languages(top, locale)
+    name = default_name("name", plain_name, names, languages, locale, problems)
     test_mode = top.boolean("test_mode", False)
     timezone = top.string("timezone", "UTC") or "UTC"
     try:
@@ -87,11 +104,11 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     _check_email(top.raw("email"), problems)
     _check_events(top.raw("events"), problems)
     rules = parse_rules(top, currency, problems)
-    rules = replace(rules, timezone=timezone)
+    rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
-    return ProgramConfig(slug, name, currency, locale, test_mode, rules, document)
+    return ProgramConfig(slug, name, currency, locale, test_mode, rules, document, languages, names)
 
 
 def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from walletcards.loyalty.config_reader import TableReader
+from walletcards.loyalty.names import Names, name_in, read_names
 from walletcards.loyalty.periods import Span
 from walletcards.money import MoneyError, to_minor
 
@@ -49,9 +50,13 @@ class EveryNthRule:
 @dataclass(frozen=True)
 class Tier:
     code: str
-    name: str
+    name: str  # in the programme's default language
     threshold: int  # paid orders, or minor units of spend
     points_per_unit: Decimal | None
+    names: Names = ()  # per language, when the file gives a table
+
+    def name_in(self, lang: str) -> str:
+        return name_in(self.name, self.names, lang)
 
 
 @dataclass(frozen=True)
@@ -215,7 +220,7 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
         code = level.string("code", required=True) or ""
         if code and not CODE_RE.match(code):
             level.fail("code", "use lower-case letters, digits and '-'")
-        name = level.string("name", required=True) or code
+        name, names = read_names(level, "name")
         rate = level.decimal("points_per_unit", None)
         threshold = _threshold(level, qualify_by, currency)
         level.finish()
@@ -223,7 +228,7 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
             level.fail("threshold", "thresholds must strictly increase from level to level")
         if any(t.code == code for t in levels):
             level.fail("code", f"duplicate tier code {code!r}")
-        levels.append(Tier(code, name, threshold or 0, rate))
+        levels.append(Tier(code, name or code, threshold or 0, rate, names))
     reader.finish()
     return TierRules(qualify_by, window_days, period, months, tuple(levels))  # type: ignore[arg-type]
 

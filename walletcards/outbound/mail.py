@@ -16,22 +16,7 @@ from urllib.parse import unquote, urlsplit
 import qrcode
 
 from walletcards.cardface import CardFace
-
-SUBJECT = {
-    "en": "Your {name} loyalty card",
-    "ru": "Ваша карта лояльности {name}",
-    "zh": "您的{name}会员卡",
-}
-INTRO = {
-    "en": "Thank you for your order! Your loyalty card is ready: {points} points so far.",
-    "ru": "Спасибо за заказ! Ваша карта лояльности готова: на ней уже {points} баллов.",
-    "zh": "感谢您的订购！您的会员卡已就绪，目前积分：{points}。",
-}
-BUTTONS = {
-    "en": ("Open your card", "Add to Apple Wallet", "Add to Google Wallet"),
-    "ru": ("Открыть карту", "Добавить в Apple Wallet", "Добавить в Google Wallet"),
-    "zh": ("打开会员卡", "添加到 Apple 钱包", "添加到 Google 钱包"),
-}
+from walletcards.i18n import language
 
 
 @dataclass(frozen=True)
@@ -46,17 +31,24 @@ class CardMail:
 
 def build(mail: CardMail) -> EmailMessage:
     face, links = mail.face, mail.links
-    lang = face.locale
+    t = language(face.locale)
     message = EmailMessage()
-    message["Subject"] = SUBJECT[lang].format(name=face.program_name)
+    message["Subject"] = t.gettext("Your %(program)s loyalty card", program=face.program_name)
     message["From"] = mail.sender
     message["To"] = mail.recipient
     message["Message-ID"] = mail.message_id  # stable: a resend after a crash is recognisable
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
     points = face.available + face.pending
-    open_label, apple_label, google_label = BUTTONS[lang]
-    text = [INTRO[lang].format(points=points), "", f"{open_label}: {links['url']}"]
+    intro = t.ngettext(
+        "Thank you for your order! Your loyalty card is ready: %(num)s point so far.",
+        "Thank you for your order! Your loyalty card is ready: %(num)s points so far.",
+        points,
+    )
+    open_label = t.gettext("Open your card")
+    apple_label = t.gettext("Add to Apple Wallet")
+    google_label = t.gettext("Add to Google Wallet")
+    text = [intro, "", f"{open_label}: {links['url']}"]
     if links.get("apple"):
         text.append(f"{apple_label}: {links['apple']}")
     if links.get("google"):
@@ -74,8 +66,9 @@ def build(mail: CardMail) -> EmailMessage:
         if url
     )
     html = (
-        f'<html><body style="font-family:sans-serif"><h2>{escape(face.program_name)}</h2>'
-        f"<p>{escape(INTRO[lang].format(points=points))}</p>{buttons}"
+        f'<html lang="{face.locale}"><body style="font-family:sans-serif">'
+        f"<h2>{escape(face.program_name)}</h2>"
+        f"<p>{escape(intro)}</p>{buttons}"
         f'<p><img src="cid:{qr_cid[1:-1]}" alt="QR {escape(face.member_number)}" '
         f'width="200" height="200"></p><p>{escape(face.member_number)}</p></body></html>'
     )
