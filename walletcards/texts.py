@@ -118,6 +118,21 @@ def orders_count(locale: str, n: int) -> str:
     return f"{n}{orders_word(locale, n)}" if locale == "zh" else f"{n} {orders_word(locale, n)}"
 
 
+def pending_from(locale: str, points: int, on: date, *, all_pending: bool) -> str:
+    """When held points become spendable: "482 points available from 15 Dec" when nothing is
+    spendable yet, else "+120 pending from 15 Dec" (``on``: the earliest hold's end)."""
+    when = day(locale, on)
+    if locale == "ru":
+        words = f"{points} {points_word(locale, points)}" if all_pending else f"+{points}"
+        verb = plural(locale, points, ("будет доступен", "будут доступны", "будут доступны"))
+        return f"{words} {verb} с {when}"
+    if locale == "zh":
+        return f"{'' if all_pending else '另有'}{points}积分将于{when}起可用"
+    if all_pending:
+        return f"{points} {points_word(locale, points)} available from {when}"
+    return f"+{points} pending from {when}"
+
+
 def expiring(locale: str, points: int, on: date) -> str:
     if locale == "ru":
         return f"{points} {points_word(locale, points)} сгорят {day(locale, on)}"

@@ -22,7 +22,7 @@ from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
-from walletcards.loyalty.programs import program_rules
+from walletcards.loyalty.programs import program_choices, program_rules
 from walletcards.money import from_minor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -46,6 +46,12 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.1f} %"
 
 
+def money_text(minor: int, currency: str) -> str:
+    """Minor units in the programme's currency, its own decimals: 123456 USD -> "1,234.56 USD",
+    1234 JPY -> "1,234 JPY", 1234 KWD -> "1.234 KWD"."""
+    return f"{from_minor(minor, currency):,} {currency}"
+
+
 def _numbers(session: Session, program: Program, now: datetime) -> Dashboard:
     period = parse_period(
         request.args.get("from"), request.args.get("to"), program_rules(program).timezone, now
@@ -61,14 +67,27 @@ def page() -> Response:
     with database.transaction() as session:
         signed_in = staff_session.signed_in(session, now)
         if signed_in is None:
-            return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
+            return _page(
+                slug=request.args.get("program", ""),
+                error=request.args.get("error"),
+                programs=program_choices(session),
+            )
         staff, program = signed_in
         if staff.role not in ("manager", "admin"):
             return _page(403, staff=staff, program=program, forbidden=True)
         try:
             numbers = _numbers(session, program, now)
         except PeriodError as exc:
-            return _page(400, staff=staff, program=program, bad_range=str(exc))
+            # the form keeps what was typed (the browser drops what is not a date) and the
+            # quick ranges, next to the error
+            return _page(
+                400,
+                staff=staff,
+                program=program,
+                bad_range=str(exc),
+                typed={key: request.args.get(key, "")[:10] for key in ("from", "to")},
+                presets=_presets(program, now),
+            )
     series = numbers.series
     labels = [p.label for p in series]
     return _page(
@@ -76,7 +95,7 @@ def page() -> Response:
         program=program,
         d=numbers,
         presets=_presets(program, now),
-        money=lambda minor: f"{from_minor(minor, program.currency):,} {program.currency}",
+        money=lambda minor: money_text(minor, program.currency),
         members_chart=line_chart("Members", labels, [("Members", [p.members for p in series])]),
         points_chart=line_chart(
             "Points issued and spent",
@@ -147,8 +166,7 @@ def export() -> Response:
             numbers = _numbers(session, program, now)
         except PeriodError as exc:
             raise ApiError(422, "invalid_range", str(exc)) from exc
-    columns = [f.name for f in dataclasses.fields(TABLES[table])]
-    rows = [dataclasses.asdict(item) for item in getattr(numbers, table)]
+    columns, rows = _table(numbers, table, program.currency)
     name = f"{program.slug}-{table}-{numbers.period.first}-{numbers.period.last}.csv"
     return Response(
         _csv(columns, rows),
@@ -158,6 +176,22 @@ def export() -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _table(numbers: Dashboard, table: str, currency: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """A table's columns and rows as the page shows them: tiers by name (the programme's
+    spelling, not the code), money as a decimal amount beside its minor units."""
+    columns = [f.name for f in dataclasses.fields(TABLES[table])]
+    rows = [dataclasses.asdict(item) for item in getattr(numbers, table)]
+    if table == "top_customers":
+        columns.insert(columns.index("spend_minor") + 1, "spend")
+        columns.insert(columns.index("spend") + 1, "currency")
+        for row in rows:
+            row["spend"] = from_minor(row["spend_minor"], currency)
+            row["currency"] = currency
+            row["tier"] = numbers.tier_name(row["tier"])
+        rows = [{key: row[key] for key in columns} for row in rows]
+    return columns, rows
 
 
 def _csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:

@@ -8,6 +8,7 @@ from walletcards.cashier import session as till_session
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
+from walletcards.loyalty.programs import program_choices, program_rules
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
@@ -22,10 +23,14 @@ def page() -> Response:
     database: Database = current_app.extensions["walletcards.db"]
     with database.transaction() as session:
         staff, program = till_session.signed_in(session, _clients().clock.now()) or (None, None)
+        programs = program_choices(session) if staff is None else None
     html = render_template(
         "cashier.html",
         staff=staff,
         program=program,
+        programs=programs,
+        # what a point is worth, for the redeem confirmation's money value
+        point_value=format(program_rules(program).point_value, "f") if program else None,
         csrf=till_session.csrf_token(),
         slug=request.args.get("program", ""),
         error=request.args.get("error"),
