@@ -26,6 +26,7 @@ def test_the_dashboard_fits_a_phone_and_its_tables_scroll_inside_their_panels(
             page.goto(f"{live_server}/admin/")
             assert overflow(page) <= 0
             page.select_option("select[name=program]", "demo")  # demo and "other" to choose from
+            screenshot(page, "dashboard-phone-sign-in")
             page.fill("input[name=email]", "boss@example.com")
             page.fill("input[name=password]", "a long enough password")
             page.click("button[type=submit]")
