@@ -18,14 +18,16 @@ from walletcards.admin.charts import bar_chart, line_chart
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
 from walletcards.cashier import session as staff_session
+from walletcards.cashier.views import sign_in_context
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
-from walletcards.loyalty.programs import program_choices, program_rules
+from walletcards.loyalty.programs import program_rules
 from walletcards.money import from_minor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.context_processor(sign_in_context)  # the till's sign-in form, its programme list
 
 TABLES: dict[str, type] = {"series": Point, "tiers": TierCount, "top_customers": TopCustomer}
 
@@ -67,11 +69,7 @@ def page() -> Response:
     with database.transaction() as session:
         signed_in = staff_session.signed_in(session, now)
         if signed_in is None:
-            return _page(
-                slug=request.args.get("program", ""),
-                error=request.args.get("error"),
-                programs=program_choices(session),
-            )
+            return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
         staff, program = signed_in
         if staff.role not in ("manager", "admin"):
             return _page(403, staff=staff, program=program, forbidden=True)
