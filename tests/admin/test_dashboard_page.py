@@ -6,15 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from tests.admin.test_metrics import NOW, RANGE, login, seeded  # noqa: F401  (fixture)
 from tests.cashier.conftest import manager  # noqa: F401  (fixture)
 from tests.conftest import MakeProgram
 from tests.orders.conftest import app, client  # noqa: F401  (fixtures)
 from walletcards.admin.dashboard import money_text
+from walletcards.cashier.models import Staff
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
@@ -130,3 +133,19 @@ def test_sign_in_asks_for_the_slug_when_the_list_would_be_too_long(
     html = client.get("/admin/?program=shop-7").text
     assert '<select name="program"' not in html
     assert '<input name="program" value="shop-7" required' in html
+
+
+def test_a_session_that_ended_gets_the_sign_in_list_without_waiting_for_its_own_lookup(
+    client: FlaskClient, database: Database, manager: dict[str, str]
+) -> None:
+    # The dashboard looked the session up (a query: SQLite's BEGIN IMMEDIATE holds the write
+    # lock) before it finds the account disabled and shows the sign-in form, whose programme
+    # list is read in a transaction of its own: it must not wait for the first.
+    login(client, "boss@example.com")
+    with database.transaction() as session:
+        session.execute(update(Staff).values(disabled=True))
+    for area in ("admin", "cashier"):
+        started = time.monotonic()
+        page = client.get(f"/{area}/")
+        assert page.status_code == 200 and '<select name="program" required>' in page.text
+        assert time.monotonic() - started < 5, area

@@ -63,29 +63,33 @@ def _numbers(session: Session, program: Program, now: datetime) -> Dashboard:
 
 @bp.get("/")
 def page() -> Response:
-    """Sign-in form, 403 for cashiers, or the dashboard: one transaction for all of it."""
+    """Sign-in form, 403 for cashiers, or the dashboard: one transaction for all of its
+    numbers."""
     database, clients = _services()
     now = clients.clock.now()
     with database.transaction() as session:
         signed_in = staff_session.signed_in(session, now)
-        if signed_in is None:
-            return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
-        staff, program = signed_in
-        if staff.role not in ("manager", "admin"):
-            return _page(403, staff=staff, program=program, forbidden=True)
-        try:
-            numbers = _numbers(session, program, now)
-        except PeriodError as exc:
-            # the form keeps what was typed (the browser drops what is not a date) and the
-            # quick ranges, next to the error
-            return _page(
-                400,
-                staff=staff,
-                program=program,
-                bad_range=str(exc),
-                typed={key: request.args.get(key, "")[:10] for key in ("from", "to")},
-                presets=_presets(program, now),
-            )
+        if signed_in is not None:
+            staff, program = signed_in
+            if staff.role not in ("manager", "admin"):
+                return _page(403, staff=staff, program=program, forbidden=True)
+            try:
+                numbers = _numbers(session, program, now)
+            except PeriodError as exc:
+                # the form keeps what was typed (the browser drops what is not a date) and
+                # the quick ranges, next to the error
+                return _page(
+                    400,
+                    staff=staff,
+                    program=program,
+                    bad_range=str(exc),
+                    typed={key: request.args.get(key, "")[:10] for key in ("from", "to")},
+                    presets=_presets(program, now),
+                )
+    if signed_in is None:
+        # After the transaction: the sign-in form reads the programme list in one of its own,
+        # which on SQLite (BEGIN IMMEDIATE) would wait for this one to end.
+        return _page(slug=request.args.get("program", ""), error=request.args.get("error"))
     series = numbers.series
     labels = [p.label for p in series]
     return _page(
