@@ -123,3 +123,22 @@ def pass_description(lang: str, program: str) -> str:
 
 def logo_description(lang: str, program: str) -> str:
     return language(lang).gettext("%(program)s logo", program=program)
+
+
+def pending_from(lang: str, n: int, on: date, *, all_pending: bool) -> str:
+    """When held points become spendable: "482 points available from Dec 15" when nothing is
+    spendable yet, else "+120 pending from Dec 15" (``on``: the earliest hold's end)."""
+    t = language(lang)
+    if all_pending:
+        return t.ngettext(
+            "%(num)s point available from %(date)s",
+            "%(num)s points available from %(date)s",
+            n,
+            date=t.day(on),
+        )
+    return t.ngettext(
+        "+%(num)s point pending from %(date)s",
+        "+%(num)s points pending from %(date)s",
+        n,
+        date=t.day(on),
+    )

@@ -28,3 +28,13 @@ def test_each_series_is_one_polyline_with_a_point_per_bucket() -> None:
     assert svg.count("<polyline") == 2
     first = svg.split('points="')[1].split('"')[0]
     assert len(first.split()) == 3
+
+
+def test_every_bar_is_named_under_it() -> None:
+    bars = bar_chart("t", [("no tier", 1), ("Bronze", 1), ("Silver", 1), ("Gold", 2)])
+    assert [label.split(">")[-1] for label in bars.split("</text>")[5:-1]] == [
+        "no tier",
+        "Bronze",
+        "Silver",
+        "Gold",
+    ]

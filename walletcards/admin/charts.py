@@ -87,9 +87,9 @@ def line_chart(
 
 
 def bar_chart(title: str, items: Sequence[tuple[str, int]]) -> Markup:
-    """Vertical bars, one per item (members per tier)."""
+    """Vertical bars, one per item (members per tier), each named under its bar."""
     top = _nice_max(max((value for _, value in items), default=0))
-    parts = _frame(title, top, [label for label, _ in items])
+    parts = _frame(title, top, [])
     span = (WIDTH - LEFT - RIGHT) / max(len(items), 1)
     for index, (label, value) in enumerate(items):
         x, y = LEFT + span * index + span * 0.15, _y(value, top)
@@ -97,6 +97,8 @@ def bar_chart(title: str, items: Sequence[tuple[str, int]]) -> Markup:
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{span * 0.7:.1f}" '
             f'height="{HEIGHT - BOTTOM - y:.1f}" fill="{COLOURS[0]}">'
             f"<title>{escape(label)}: {value}</title></rect>"
+            f'<text x="{x + span * 0.35:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            f"{escape(label)}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text is escaped above)

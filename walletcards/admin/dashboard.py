@@ -23,6 +23,7 @@ from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, 
 from walletcards.admin.period import PeriodError, parse_period
 from walletcards.cashier import session as staff_session
 from walletcards.cashier import signin as staff_signin
+from walletcards.cashier.views import sign_in_context
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
@@ -33,6 +34,7 @@ from walletcards.page_texts import staff_texts
 from walletcards.readiness import certificate_check
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.context_processor(sign_in_context)  # the till's sign-in form, its programme list
 
 
 @bp.before_request
@@ -62,6 +64,12 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.1f} %"
 
 
+def money_text(minor: int, currency: str) -> str:
+    """Minor units in the programme's currency, its own decimals: 123456 USD -> "1,234.56 USD",
+    1234 JPY -> "1,234 JPY", 1234 KWD -> "1.234 KWD"."""
+    return f"{from_minor(minor, currency):,} {currency}"
+
+
 def _numbers(session: Session, program: Program, now: datetime) -> Dashboard:
     period = parse_period(
         request.args.get("from"), request.args.get("to"), program_rules(program).timezone, now
@@ -71,23 +79,36 @@ def _numbers(session: Session, program: Program, now: datetime) -> Dashboard:
 
 @bp.get("/")
 def page() -> Response:
-    """Sign-in form, 403 for cashiers, or the dashboard: one transaction for all of it."""
+    """Sign-in form, 403 for cashiers, or the dashboard: one transaction for all of its
+    numbers."""
     database, clients = _services()
     now = clients.clock.now()
     with database.transaction() as session:
         signed_in = staff_session.signed_in(session, now)
-        if signed_in is None:
-            return _page(
-                slug=staff_signin.echoed_slug(request.args.get("program")),
-                error=request.args.get("error"),
-            )
-        staff, program = signed_in
-        if staff.role not in ("manager", "admin"):
-            return _page(403, staff=staff, program=program, forbidden=True)
-        try:
-            numbers = _numbers(session, program, now)
-        except PeriodError as exc:
-            return _page(400, staff=staff, program=program, bad_range=str(exc))
+        if signed_in is not None:
+            staff, program = signed_in
+            if staff.role not in ("manager", "admin"):
+                return _page(403, staff=staff, program=program, forbidden=True)
+            try:
+                numbers = _numbers(session, program, now)
+            except PeriodError as exc:
+                # the form keeps what was typed (the browser drops what is not a date) and
+                # the quick ranges, next to the error
+                return _page(
+                    400,
+                    staff=staff,
+                    program=program,
+                    bad_range=str(exc),
+                    typed={key: request.args.get(key, "")[:10] for key in ("from", "to")},
+                    presets=_presets(program, now),
+                )
+    if signed_in is None:
+        # After the transaction: the sign-in form reads the programme list in one of its own,
+        # which on SQLite (BEGIN IMMEDIATE) would wait for this one to end.
+        return _page(
+            slug=staff_signin.echoed_slug(request.args.get("program")),
+            error=request.args.get("error"),
+        )
     series = numbers.series
     labels = [p.label for p in series]
     return _page(
@@ -96,7 +117,7 @@ def page() -> Response:
         d=numbers,
         certificate=certificate_check(program, now),  # the banner when it needs attention
         presets=_presets(program, now),
-        money=lambda minor: f"{from_minor(minor, program.currency):,} {program.currency}",
+        money=lambda minor: money_text(minor, program.currency),
         members_chart=line_chart("Members", labels, [("Members", [p.members for p in series])]),
         points_chart=line_chart(
             "Points issued and spent",
@@ -159,8 +180,7 @@ def export() -> Response:
             numbers = _numbers(session, program, now)
         except PeriodError as exc:
             raise ApiError(422, "invalid_range", str(exc)) from exc
-    columns = [f.name for f in dataclasses.fields(TABLES[table])]
-    rows = [dataclasses.asdict(item) for item in getattr(numbers, table)]
+    columns, rows = _table(numbers, table, program.currency)
     name = f"{program.slug}-{table}-{numbers.period.first}-{numbers.period.last}.csv"
     return Response(
         csv_text(columns, rows),
@@ -170,6 +190,22 @@ def export() -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _table(numbers: Dashboard, table: str, currency: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """A table's columns and rows as the page shows them: tiers by name (the programme's
+    spelling, not the code), money as a decimal amount beside its minor units."""
+    columns = [f.name for f in dataclasses.fields(TABLES[table])]
+    rows = [dataclasses.asdict(item) for item in getattr(numbers, table)]
+    if table == "top_customers":
+        columns.insert(columns.index("spend_minor") + 1, "spend")
+        columns.insert(columns.index("spend") + 1, "currency")
+        for row in rows:
+            row["spend"] = from_minor(row["spend_minor"], currency)
+            row["currency"] = currency
+            row["tier"] = numbers.tier_name(row["tier"])
+        rows = [{key: row[key] for key in columns} for row in rows]
+    return columns, rows
 
 
 def csv_text(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:

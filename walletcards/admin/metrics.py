@@ -39,6 +39,7 @@ from walletcards.loyalty.programs import program_rules
 CREDITS = ("earn", "bonus")
 EXPIRY_WINDOW = timedelta(days=30)
 TOP = 10
+NO_TIER = "no tier"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,11 @@ class Dashboard:
     @property
     def repeat_orders(self) -> int:
         return sum(p.repeat_orders for p in self.series)
+
+    def tier_name(self, code: str | None) -> str:
+        """A tier's name as the programme spells it; a code no longer in its file as it is."""
+        names = {t.code: t.name for t in self.tiers}
+        return names.get(code) or code or NO_TIER
 
     @property
     def spent_share(self) -> float | None:
@@ -243,7 +249,7 @@ def _tiers(session: Session, program_id: int, names: dict[str, str]) -> list[Tie
     }
     listed = [TierCount(code, name, counts.get(code, 0)) for code, name in names.items()]
     others = [
-        TierCount(code, code or "no tier", count)
+        TierCount(code, code or NO_TIER, count)
         for code, count in counts.items()
         if code not in names
     ]

@@ -11,6 +11,8 @@ from walletcards.cashier import session as till_session
 from walletcards.cashier import signin
 from walletcards.clients import Clients
 from walletcards.db import Database
+from walletcards.loyalty.models import Program
+from walletcards.loyalty.programs import program_choices, program_rules
 from walletcards.page_texts import staff_texts
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
@@ -54,3 +56,25 @@ def logout() -> Response:
     if till_session.csrf_ok(request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")):
         signin.sign_out()
     return redirect("/cashier/", code=303)  # type: ignore[return-value]
+
+
+def sign_in_programmes() -> list[tuple[str, str]] | None:
+    """The programmes the staff sign-in form offers (``programs.program_choices``): read in a
+    short transaction of its own, only when a page renders that form."""
+    database: Database = current_app.extensions["walletcards.db"]
+    with database.transaction() as session:
+        return program_choices(session)
+
+
+@bp.context_processor
+def sign_in_context() -> dict[str, Any]:
+    """For the shared sign-in form (templates/_staff_page.html), on the till's and the
+    dashboard's pages whichever view renders them."""
+    return {"sign_in_programmes": sign_in_programmes}
+
+
+@bp.app_template_filter("point_value")
+def point_value(program: Program) -> str:
+    """What a point is worth (``[redemption] point_value``) as a plain decimal, for the till's
+    redeem confirmation."""
+    return format(program_rules(program).point_value, "f")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from walletcards import texts
 from walletcards.apple.passes import AppleNotConfigured, render_pass
 from walletcards.apple.pkpass import MEDIA_TYPE
 from walletcards.cardface import card_face
@@ -18,13 +21,14 @@ from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.links import card_links
-from walletcards.loyalty.models import Card, Program
-from walletcards.loyalty.programs import program_config
+from walletcards.loyalty.models import Card, Lot, Program
+from walletcards.loyalty.programs import program_config, program_rules
 from walletcards.page_texts import template_texts
 from walletcards.settings import Settings
 
 bp = Blueprint("customer", __name__)
 PUBLIC_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # cards.public_token is 64 wide
+COLOURS = {"background_color": "--bg", "foreground_color": "--fg", "label_color": "--accent"}
 
 
 def _card(session: Session, token: str) -> tuple[Card, Program]:
@@ -46,14 +50,37 @@ def _context() -> tuple[Database, Settings, Clients]:
     return ext["walletcards.db"], ext["walletcards.settings"], ext["walletcards.clients"]
 
 
+def pending_note(
+    session: Session, program: Program, card: Card, locale: str, now: datetime
+) -> str | None:
+    """When the held points become spendable: the earliest end of a hold with points left
+    (a local day in the programme's time zone; today if the release job has yet to run);
+    None when nothing is held."""
+    if card.pending <= 0:
+        return None
+    first = session.execute(
+        select(func.min(Lot.available_at)).where(
+            Lot.card_id == card.id, Lot.released.is_(False), Lot.remaining > 0
+        )
+    ).scalar_one()
+    if first is None:
+        return None
+    zone = ZoneInfo(program_rules(program).timezone)
+    on = max(first.astimezone(zone).date(), now.astimezone(zone).date())
+    return texts.pending_from(locale, card.pending, on, all_pending=card.available <= 0)
+
+
 @bp.get("/c/<token>")
 def card_page(token: str) -> Response:
     database, settings, clients = _context()
     with database.transaction() as session:
         card, program = _card(session, token)
-        face = card_face(session, program, card, clients.clock.now(), settings.secret_key.reveal())
+        now = clients.clock.now()
+        face = card_face(session, program, card, now, settings.secret_key.reveal())
+        pending = pending_note(session, program, card, face.locale, now)
         document = program_config(program).document
     links = card_links(settings.public_url, card.public_token, "google" in document)
+    apple = document.get("apple") or {}
     html = render_template(
         "card.html",
         face=face,
@@ -61,6 +88,11 @@ def card_page(token: str) -> Response:
         apple="apple" in document,
         token=card.public_token,
         **template_texts(face.locale),
+        slug=program.slug,
+        pending_note=pending,
+        # the pass's colours (checked as #rrggbb or rgb(r, g, b) when the file was applied),
+        # so the programme's logo, drawn for its pass, shows on the page as in the wallet
+        colours={var: apple[key] for key, var in COLOURS.items() if apple.get(key)},
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"

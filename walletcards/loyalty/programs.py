@@ -93,6 +93,20 @@ def get_program(session: Session, slug: str) -> Program:
     return program
 
 
+SIGN_IN_CHOICES = 200  # more programmes than this: the sign-in form asks for the slug
+
+
+def program_choices(session: Session) -> list[tuple[str, str]] | None:
+    """(slug, name) of every programme by name, for the staff sign-in list; None when there
+    are more than ``SIGN_IN_CHOICES`` (a list that long helps nobody)."""
+    rows = session.execute(
+        select(Program.slug, Program.name)
+        .order_by(Program.name, Program.slug)
+        .limit(SIGN_IN_CHOICES + 1)
+    ).all()
+    return None if len(rows) > SIGN_IN_CHOICES else [(slug, name) for slug, name in rows]
+
+
 WEBHOOK_SOURCES = ("shopify", "woocommerce", "orders")
 
 

@@ -1,13 +1,20 @@
 // The till: scan a wallet card's QR with the camera (jsQR), or type/USB-scan a code; then
 // earn or redeem. Every write carries an Idempotency-Key made before its first attempt, so a
 // double tap or a retry after a network error never doubles.
+//
+// The till never acts on the wrong customer: every new scan empties the customer panel first
+// (whatever its answer), an answer to an older scan is dropped, and an earn/redeem answer that
+// says the card is unknown (or its code no longer valid) empties it too.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const video = $("video"), canvas = $("frame"), context = canvas.getContext("2d", { willReadFrequently: true });
-  let current = null;        // the customer on screen: {code, balance...}
+  const GONE_MS = 3000;      // a code unseen this long, then seen again, is a new scan
+  const CLEARS = ["unknown_card", "forged_code"];  // earn/redeem errors that void the panel
+  let current = null;        // the customer on screen: {code, data}
   let pendingRedeem = null;  // {points, key} while the confirmation is open
-  let facing = "environment", stream = null, lastCode = "", lastAt = 0;
+  let scans = 0;             // number of the latest scan: older answers are dropped
+  let facing = "environment", stream = null, lastCode = "", lastSeen = 0;
 
   function say(text, isError) {
     $("message").textContent = text || "";
@@ -28,29 +35,84 @@
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       if (response.status === 401) { location.reload(); }
-      throw new Error((data.error && data.error.message) || ("Error " + response.status));
+      const error = new Error((data.error && data.error.message) || ("Error " + response.status));
+      error.code = data.error && data.error.code;
+      throw error;
     }
     return data;
   }
 
+  // Money for points at the programme's [redemption] point_value (exact decimal arithmetic on
+  // the string, then the browser's currency format); "" when the page has no point value.
+  function worth(points) {
+    const value = window.TILL.pointValue, currency = window.TILL.currency;
+    if (!value || !currency || !/^\d+(\.\d+)?$/.test(value)) return "";
+    const [whole, fraction = ""] = value.split(".");
+    const minor = BigInt(whole + fraction) * BigInt(points);
+    const scale = 10n ** BigInt(fraction.length);
+    const amount = Number(minor / scale) + Number(minor % scale) / Number(scale);
+    return money(amount, currency);
+  }
+
+  function money(amount, currency) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+    } catch (e) { return amount + " " + currency; }
+  }
+
+  function clearCustomer() {
+    current = null;
+    pendingRedeem = null;
+    $("customer").hidden = true;
+    $("confirm").hidden = true;
+    document.body.classList.remove("has-customer");
+    ["customer-name", "member", "tier", "available", "pending", "expiring", "balance-value"]
+      .forEach((id) => { $(id).textContent = ""; });
+    ["amount", "reference", "points"].forEach((id) => { $(id).value = ""; });
+    delete $("earn").dataset.key;  // a key made for the last customer is never reused
+  }
+
   function show(data, code) {
-    current = { code, data };
-    $("customer").hidden = false;
+    // the same customer stays the same object, so an open confirmation stays theirs
+    if (current && current.code === code) current.data = data;
+    else current = { code, data };
     $("customer-name").textContent = data.customer.name || "Customer";
     $("member").textContent = data.customer.member_number;
     $("tier").textContent = data.tier || "—";
     $("available").textContent = data.balance.available;
     $("pending").textContent = data.balance.pending;
+    $("pending").parentElement.hidden = !data.balance.pending;
     $("expiring").textContent = data.expiring || "";
+    // The balance's money value, when the API gives it ({"amount", "currency"}).
+    const value = data.value && data.value.amount && data.value.currency ? data.value : null;
+    $("balance-value").textContent = value ? "= " + money(Number(value.amount), value.currency) : "";
+    $("balance-value").hidden = !value;
+    $("customer").hidden = false;
+    document.body.classList.add("has-customer");
   }
 
   async function scan(code) {
+    const mine = ++scans;
+    clearCustomer();
+    say("Looking up…");
     try {
-      say("Looking up…");
-      show(await call("scan", { code }), code);
+      const data = await call("scan", { code });
+      if (mine !== scans) return;  // a newer scan took over
+      show(data, code);
       say("");
-    } catch (e) { say(e.message, true); }
+      window.scrollTo(0, 0);
+    } catch (e) {
+      if (mine === scans) say(e.message, true);
+    }
   }
+
+  function failed(customer, e) {
+    if (current !== customer) return;
+    if (CLEARS.includes(e.code)) clearCustomer();
+    say(e.message, true);
+  }
+
+  $("clear").addEventListener("click", () => { scans++; clearCustomer(); say(""); $("code").focus(); });
 
   $("manual").addEventListener("submit", (event) => {
     // USB and Bluetooth scanners type the code and Enter: this form takes it with no click.
@@ -62,18 +124,20 @@
 
   $("earn").addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!current) return;
+    const customer = current;
+    if (!customer) return;
     const form = event.target;
     form.dataset.key = form.dataset.key || crypto.randomUUID();
-    const body = { code: current.code, amount: $("amount").value.trim() };
+    const body = { code: customer.code, amount: $("amount").value.trim() };
     if ($("reference").value.trim()) body.reference = $("reference").value.trim();
     try {
       const data = await call("earn", body, form.dataset.key);
+      if (current !== customer) return;  // the panel was cleared meanwhile
       delete form.dataset.key;
-      show(data, current.code);
+      show(data, customer.code);
       $("amount").value = ""; $("reference").value = "";
       say("Recorded: +" + data.earned + " points");
-    } catch (e) { say(e.message, true); }
+    } catch (e) { failed(customer, e); }
   });
 
   $("redeem").addEventListener("submit", (event) => {
@@ -84,21 +148,28 @@
     if (points > current.data.balance.available) {
       say("Not enough points: " + current.data.balance.available + " available", true); return;
     }
-    pendingRedeem = { points, key: crypto.randomUUID() };
+    pendingRedeem = { points, key: crypto.randomUUID(), customer: current };
     $("confirm-points").textContent = points;
+    $("confirm-value").textContent = worth(points);
+    $("confirm-worth").hidden = !$("confirm-value").textContent;
     $("confirm-balance").textContent = current.data.balance.available - points;
     $("confirm").hidden = false;
+    say("");
   });
 
   $("confirm-yes").addEventListener("click", async () => {
-    if (!pendingRedeem) return;
+    const redeem = pendingRedeem;
+    if (!redeem || redeem.customer !== current) return;
+    const customer = redeem.customer;
     try {
-      const data = await call("redeem", { code: current.code, points: pendingRedeem.points }, pendingRedeem.key);
+      const data = await call("redeem", { code: customer.code, points: redeem.points }, redeem.key);
+      if (current !== customer) return;
       pendingRedeem = null;
       $("confirm").hidden = true; $("points").value = "";
-      show(data, current.code);
-      say("Redeemed " + data.redeemed + " points");
-    } catch (e) { say(e.message, true); }  // the same key is kept: retrying never doubles
+      show(data, customer.code);
+      const value = worth(data.redeemed);
+      say("Redeemed " + data.redeemed + " points" + (value ? " (" + value + ")" : ""));
+    } catch (e) { failed(customer, e); }  // the same key is kept: retrying never doubles
   });
   $("confirm-no").addEventListener("click", () => { pendingRedeem = null; $("confirm").hidden = true; });
 
@@ -123,9 +194,12 @@
       const image = context.getImageData(0, 0, canvas.width, canvas.height);
       const found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
       const now = Date.now();
-      if (found && found.data && (found.data !== lastCode || now - lastAt > 5000)) {
-        lastCode = found.data; lastAt = now;
-        scan(found.data);
+      if (found && found.data) {
+        // A card held in front of the camera is one scan, not one every few seconds: a code
+        // counts again only after it was out of sight, and never while it is on screen.
+        const fresh = found.data !== lastCode || now - lastSeen > GONE_MS;
+        lastCode = found.data; lastSeen = now;
+        if (fresh && !(current && current.code === found.data)) scan(found.data);
       }
     }
     setTimeout(() => requestAnimationFrame(tick), 150);
