@@ -94,7 +94,7 @@ def test_points_all_on_hold_say_the_day_they_become_spendable(
     # T0 is 1 March 12:00 UTC; the demo holds points 14 days: spendable 15 March (New York)
     html = client.get(f"/c/{token_of(paid_order(client, clock, 'A-1'))}").text
     assert '<p class="balance" id="available">0</p>' in html
-    assert '<p class="pending-note" id="pending-note">550 points available from 15 Mar</p>' in html
+    assert '<p class="pending-note" id="pending-note">550 points available from Mar 15</p>' in html
 
 
 def test_points_partly_on_hold_say_how_many_more_come_and_from_when(
@@ -105,11 +105,11 @@ def test_points_partly_on_hold_say_how_many_more_come_and_from_when(
     token = token_of(paid_order(client, clock, "A-2", amount="20.00"))
     html = client.get(f"/c/{token}").text
     assert '<p class="balance" id="available">550</p>' in html
-    assert '<p class="pending-note" id="pending-note">+140 pending from 4 Apr</p>' in html
+    assert '<p class="pending-note" id="pending-note">+140 points pending from Apr 4</p>' in html
     clock.advance(timedelta(days=15))
     paid_order(client, clock, "A-3", amount="1.00")  # 7 points (Silver); releases the 2nd hold
     html = client.get(f"/c/{token}").text
-    assert '<p class="pending-note" id="pending-note">+7 pending from 19 Apr</p>' in html
+    assert '<p class="pending-note" id="pending-note">+7 points pending from Apr 19</p>' in html
 
 
 def test_a_hold_past_its_end_before_the_release_job_ran_says_today(
@@ -118,7 +118,7 @@ def test_a_hold_past_its_end_before_the_release_job_ran_says_today(
     token = token_of(paid_order(client, clock, "A-1"))
     clock.advance(timedelta(days=16))  # 17 March; no write or job has released the points yet
     html = client.get(f"/c/{token}").text
-    assert '<p class="pending-note" id="pending-note">550 points available from 17 Mar</p>' in html
+    assert '<p class="pending-note" id="pending-note">550 points available from Mar 17</p>' in html
 
 
 def test_pending_note_speaks_the_customers_language(client: FlaskClient, clock: FixedClock) -> None:

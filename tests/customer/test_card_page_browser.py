@@ -33,7 +33,7 @@ def test_the_card_page_fits_a_phone_with_its_logo_and_both_wallet_badges(
         try:
             page = phone(browser)
             page.goto(f"{live_server}/c/{token}")
-            expect(page.locator("#pending-note")).to_have_text("550 points available from 15 Mar")
+            expect(page.locator("#pending-note")).to_have_text("550 points available from Mar 15")
             logo = page.locator("img.logo")
             expect(logo).to_be_visible()
             assert logo.evaluate("img => img.complete && img.naturalWidth > 0")
