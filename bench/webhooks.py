@@ -1,7 +1,7 @@
 """Sustained signed Shopify orders/paid deliveries against gunicorn + PostgreSQL on loopback.
 
 Distinct orders, one customer in three a repeat customer. Baseline in the same run: GET
-/healthz through the same gunicorn (HTTP + WSGI + one database round trip, no writes).
+/healthz through the same gunicorn (HTTP + WSGI, the process alone: no database, no writes).
 
     python -m bench.webhooks [--orders N] [--clients C] [--workers W]
 """
