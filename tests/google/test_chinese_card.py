@@ -103,4 +103,4 @@ def test_a_chinese_card_is_chinese_on_the_pass_in_google_wallet_and_on_the_card_
     page = client.get(f"/c/{token}").get_data(as_text=True)
     assert '<html lang="zh">' in page and "<h1>演示咖啡</h1>" in page
     assert '<p id="tier">铜卡</p>' in page and "再购买1单升级至银卡" in page
-    assert "添加到 Apple 钱包</a>" in page and 'alt="二维码 ' in page
+    assert 'aria-label="添加到 Apple 钱包"' in page and 'alt="二维码 ' in page
