@@ -18,7 +18,7 @@ from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.loyalty.rules import next_tier, orders_to_nth_reward, tier_by_code
 from walletcards.loyalty.tiers import qualifying_metric
-from walletcards.money import from_minor
+from walletcards.money import format_money, from_minor, points_value_minor
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,22 @@ class CardFace:
     expiring_on: date | None
     expiring: str | None  # "120 points expire on 12 Dec"
     version: int
+    # what the available points are worth at [redemption] point_value, rounded down to minor
+    # units, and that amount formatted for the card's language; None without a point_value
+    value_minor: int | None = None
+    value: str | None = None
 
     def label(self, key: str) -> str:
         return texts.LABELS[self.locale][key]
+
+    @property
+    def worth(self) -> str | None:
+        """ "650 points = $6.50" in the card's language, or None without a point value."""
+        return (
+            None
+            if self.value is None
+            else texts.points_worth(self.locale, self.available, self.value)
+        )
 
 
 def card_face(
@@ -58,7 +71,7 @@ def card_face(
     upcoming = None
     if rules.tiers is not None:
         metric = qualifying_metric(session, rules.tiers, card, now)
-        found = next_tier(rules.tiers, metric)
+        found = next_tier(rules.tiers, metric, card.tier_code)
         if found is not None:
             level, missing = found
             amount = (
@@ -82,6 +95,11 @@ def card_face(
             _, expiring_points, first = rows[0]
             expiring_on = first.astimezone(ZoneInfo(rules.timezone)).date()
             expiring = texts.expiring(lang, expiring_points, expiring_on)
+    value_minor = (
+        None
+        if rules.point_value is None
+        else points_value_minor(card.available, rules.point_value, program.currency)
+    )
     return CardFace(
         locale=lang,
         program_name=program.name,
@@ -97,4 +115,6 @@ def card_face(
         expiring_on=expiring_on,
         expiring=expiring,
         version=card.version,
+        value_minor=value_minor,
+        value=None if value_minor is None else format_money(value_minor, program.currency, lang),
     )

@@ -16,6 +16,7 @@ LABELS: dict[str, dict[str, str]] = {
         "label.expiring": "Expiring",
         "label.next_tier": "Next level",
         "label.card_page": "Your card online",
+        "label.value": "Worth",
         "change.points": "You now have %@ points",
         "change.tier": "Your level is now %@",
         "change.expiring": "%@",
@@ -31,6 +32,7 @@ LABELS: dict[str, dict[str, str]] = {
         "label.expiring": "Сгорают",
         "label.next_tier": "Следующий уровень",
         "label.card_page": "Карта онлайн",
+        "label.value": "На сумму",
         "change.points": "Теперь у вас %@ баллов",
         "change.tier": "Ваш уровень: %@",
         "change.expiring": "%@",
@@ -46,6 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
         "label.expiring": "即将过期",
         "label.next_tier": "下一等级",
         "label.card_page": "在线会员卡",
+        "label.value": "价值",
         "change.points": "您现在有%@积分",
         "change.tier": "您的等级已变为%@",
         "change.expiring": "%@",
@@ -124,3 +127,10 @@ def expiring(locale: str, points: int, on: date) -> str:
     if locale == "zh":
         return f"{points}积分将于{day(locale, on)}过期"
     return f"{points} {points_word(locale, points)} expire on {day(locale, on)}"
+
+
+def points_worth(locale: str, points: int, money: str) -> str:
+    """ "650 points = $6.50": what a balance is worth (``money`` already formatted)."""
+    if locale == "zh":
+        return f"{points}积分 = {money}"
+    return f"{points} {points_word(locale, points)} = {money}"

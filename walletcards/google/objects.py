@@ -81,12 +81,14 @@ def loyalty_object(
         {"id": "tier", "header": face.label("label.tier"), "body": face.tier or face.label("none")}
     ]
     for key, text in (
+        ("value", face.worth),
         ("next_tier", face.next_tier),
         ("reward", face.reward_progress),
         ("expiring", face.expiring),
     ):
         if text:
             label = {
+                "value": "label.value",
                 "next_tier": "label.next_tier",
                 "reward": "label.reward",
                 "expiring": "label.expiring",

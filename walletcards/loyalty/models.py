@@ -48,6 +48,7 @@ class Customer(Model):
         UniqueConstraint("program_id", "external_id"),
         Index("ix_customers_program_email", "program_id", "email"),
         Index("ix_customers_program_phone", "program_id", "phone"),
+        Index("ix_customers_program_phone_key", "program_id", "phone_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -55,6 +56,8 @@ class Customer(Model):
     external_id: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # the phone's digits (customers.phone_key), so "+1 613-555-0100" finds "16135550100"
+    phone_key: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str | None] = mapped_column(String(200))
     birthday: Mapped[date | None] = mapped_column(Date)
     locale: Mapped[str | None] = mapped_column(String(10))
@@ -90,6 +93,10 @@ class Card(Model):
     paid_orders: Mapped[int] = mapped_column(Integer, default=0)
     tier_code: Mapped[str | None] = mapped_column(String(63))
     tier_since: Mapped[datetime | None]
+    # An imported tier (walletcards import customers --map-tier): the tier never falls below it
+    # until tier_floor_until (None: for good), see tiers.refresh_tier.
+    tier_floor: Mapped[str | None] = mapped_column(String(63))
+    tier_floor_until: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(BigInteger, default=1)
     # The sync worker's state: the version the wallets have been told about, and a lease so
     # that one worker at a time pushes a card (see walletcards/sync/worker.py).

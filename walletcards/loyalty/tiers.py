@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from walletcards.loyalty.config import Tier, TierRules
 from walletcards.loyalty.models import Card, Order
-from walletcards.loyalty.rules import tier_by_code, tier_for, tier_rank
+from walletcards.loyalty.rules import tier_by_code, tier_for, tier_rank, with_floor
 
 COUNTING = ("paid", "partially_refunded")  # orders that still count towards tiers
 
@@ -39,6 +39,8 @@ def refresh_tier(
     if tiers is None:
         return None
     computed = tier_for(tiers, qualifying_metric(session, tiers, card, now))
+    floor_active = card.tier_floor_until is None or now < card.tier_floor_until
+    computed = with_floor(tiers, computed, card.tier_floor, floor_active)
     current_rank = tier_rank(tiers, card.tier_code)
     computed_rank = tier_rank(tiers, computed.code if computed else None)
     if direction == "raise":

@@ -15,6 +15,7 @@ from typing import Any
 
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
+from walletcards.orders.identity import customer_external_id, order_source, shop_of
 from walletcards.orders.payload import decimal, email, ident, items, minor, obj, text, timestamp
 
 SIGNATURE_HEADER = "x-shopify-hmac-sha256"  # header names are matched lower-cased
@@ -67,7 +68,7 @@ def _customer(order: dict[str, Any], source: str) -> CustomerInfo:
     name = f"{first} {last}".strip() or None
     customer_id = text(customer, "id", "customer.")
     return CustomerInfo(
-        external_id=f"{source}:customer:{customer_id}" if customer_id else None,
+        external_id=customer_external_id(source, customer_id) if customer_id else None,
         email=email(
             text(customer, "email", "customer.")
             or text(order, "email", "")
@@ -134,7 +135,7 @@ def parse(headers: Mapping[str, str], payload: dict[str, Any], currency: str) ->
             "headers",
             "X-Shopify-Topic, X-Shopify-Shop-Domain and X-Shopify-Webhook-Id are required",
         )
-    source = f"shopify:{shop.lower()}"
+    source = order_source("shopify", shop_of("shopify", shop))
     base = Delivery(
         source="shopify",
         shop=shop,

@@ -11,6 +11,7 @@ from typing import Any
 
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
+from walletcards.orders.identity import customer_external_id
 from walletcards.orders.payload import birthday, email, ident, items, minor, obj, text, timestamp
 
 SIGNATURE_HEADER = "walletcards-signature"
@@ -40,7 +41,7 @@ def _customer(data: dict[str, Any]) -> CustomerInfo:
     external = text(customer, "id", "customer.")
     locale = text(customer, "locale", "customer.")
     return CustomerInfo(
-        external_id=f"{SOURCE}:customer:{external}" if external else None,
+        external_id=customer_external_id(SOURCE, external) if external else None,
         email=email(text(customer, "email", "customer.")),
         phone=text(customer, "phone", "customer."),
         name=text(customer, "name", "customer."),

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
+from walletcards.orders.identity import customer_external_id, order_source, shop_of
 from walletcards.orders.payload import email, ident, items, minor, obj, text, timestamp
 
 SIGNATURE_HEADER = "x-wc-webhook-signature"
@@ -34,7 +35,9 @@ def _customer(order: dict[str, Any], source: str) -> CustomerInfo:
     customer_id = text(order, "customer_id", "")
     name = f"{billing.get('first_name') or ''} {billing.get('last_name') or ''}".strip()
     return CustomerInfo(
-        external_id=f"{source}:customer:{customer_id}" if customer_id not in (None, "0") else None,
+        external_id=(
+            customer_external_id(source, customer_id) if customer_id not in (None, "0") else None
+        ),
         email=email(text(billing, "email", "billing.")),
         phone=text(billing, "phone", "billing."),
         name=name or None,
@@ -72,7 +75,7 @@ def parse(headers: Mapping[str, str], payload: dict[str, Any], currency: str) ->
     if not topic or not origin or not delivery_id:
         raise PayloadError("headers", "X-WC-Webhook-Topic, -Source and -Delivery-ID are required")
     shop = urlsplit(origin).netloc or origin
-    source = f"woocommerce:{shop.lower()}"
+    source = order_source("woocommerce", shop_of("woocommerce", origin))
     base = Delivery(
         source="woocommerce",
         shop=shop,
