@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.apple.helpers import paid_order, statements, token_of
+from tests.apple.test_pkpass import release_holds
+from tests.conftest import MakeProgram
+from tests.orders.conftest import ORDERS_SECRET
 from walletcards.clock import FixedClock
+from walletcards.db import Database
 
 
 def test_card_page_shows_balance_tier_progress_and_wallet_buttons(
@@ -81,3 +87,21 @@ def test_a_logo_for_a_malformed_slug_is_404_without_a_query(
         assert response.json["error"]["code"] == "not_found"
         assert seen == [], slug
     assert client.get("/p/demo/logo.png").status_code == 200
+
+
+def test_card_page_says_what_the_points_are_worth_in_the_cards_language(
+    client: FlaskClient,
+    clock: FixedClock,
+    database: Database,
+    make_program: MakeProgram,
+    apple_table: dict[str, str],
+) -> None:
+    english = token_of(paid_order(client, clock, "A-1", "50.00"))
+    russian = token_of(paid_order(client, clock, "R-1", "50.00", locale="ru", customer="c-ru"))
+    clock.advance(timedelta(days=15))
+    release_holds(database, clock.now())
+    assert '<p id="value">550 points = $5.50</p>' in client.get(f"/c/{english}").text
+    assert '<p id="value">550 баллов = 5,50\xa0$</p>' in client.get(f"/c/{russian}").text
+    # without [redemption] point_value points show no money value
+    make_program(apple=apple_table, webhooks={"orders_secret": ORDERS_SECRET}, redemption=None)
+    assert 'id="value"' not in client.get(f"/c/{english}").text
