@@ -244,5 +244,10 @@ def test_the_object_says_what_the_points_are_worth(
         face = card_face(session, program, card, clock.now(), "k" * 20)
     body = loyalty_object(ISSUER, program.slug, card.serial, face, "https://x/c/t")
     modules = {module["id"]: module for module in body["textModulesData"]}
-    assert modules["value"] == {"id": "value", "header": "Worth", "body": "550 points = $5.50"}
+    value = modules["value"]
+    assert (value["header"], value["body"]) == ("Worth", "550 points = $5.50")
+    assert value["localizedHeader"]["translatedValues"] == [
+        {"language": "ru", "value": "На сумму"},  # noqa: RUF001
+        {"language": "zh-CN", "value": "价值"},
+    ]
     assert validate(SCHEMAS, "LoyaltyObject", body) == []
