@@ -17,6 +17,7 @@ from tests.admin.test_import import csv_file, run
 from tests.conftest import MakeProgram, demo_document
 from tests.orders.conftest import (  # noqa: F401  (fixtures)
     ORDERS_SECRET,
+    SHOP,
     SHOPIFY_SECRET,
     WOO_SECRET,
     app,
@@ -31,6 +32,7 @@ from walletcards.cardface import card_face
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.loyalty.periods import Span
 from walletcards.loyalty.verify import verify
 from walletcards.sync.jobs import run_due
 
@@ -38,7 +40,9 @@ SHOPIFY_ORDER = fixture("shopify_order_paid.json")  # customer 73512048956342159
 WOO_ORDER = fixture("woocommerce_order_processing.json")  # customer 26
 SECRETS = {
     "shopify_secret": SHOPIFY_SECRET,
+    "shopify_shop_domain": SHOP,
     "woocommerce_secret": WOO_SECRET,
+    "woocommerce_site_url": "https://shop.example.com",
     "orders_secret": ORDERS_SECRET,
 }
 Send = Callable[[FlaskClient, FixedClock], TestResponse]
@@ -71,27 +75,15 @@ def one_card(database: Database) -> Card:
 @pytest.mark.parametrize(
     ("options", "row", "send"),
     [
-        # the shop named as its webhooks name it, in any spelling
+        # the shop the programme pins, by default or repeated in any spelling
         (
-            ("--source", "shopify", "--shop", "https://Demo-Coffee.myshopify.com/"),
+            ("--source", "shopify", "--shop", "https://Demo-Coffee-Roasters.myshopify.com/"),
             "7351204895634215987,,,Ann,1200",
             send_shopify,
         ),
-        (
-            ("--source", "shopify", "--shop", "demo-coffee.myshopify.com"),
-            ",ann.lee@example.com,,Ann,1200",
-            send_shopify,
-        ),
-        (
-            ("--source", "shopify", "--shop", "demo-coffee.myshopify.com"),
-            ",,+1 613-555-0123,Ann,1200",
-            send_shopify,
-        ),
-        (
-            ("--source", "woocommerce", "--shop", "https://shop.example.com"),
-            "26,,,John,1200",
-            send_woo,
-        ),
+        (("--source", "shopify"), ",ann.lee@example.com,,Ann,1200", send_shopify),
+        (("--source", "shopify"), ",,+1 613-555-0123,Ann,1200", send_shopify),
+        (("--source", "woocommerce"), "26,,,John,1200", send_woo),
         (
             (
                 "--source",
@@ -139,25 +131,26 @@ def test_the_next_order_finds_the_imported_customer_one_card_both_balances(
     assert (card.available, card.pending, card.paid_orders) == (1200, balance["pending"], 1)
 
 
-def test_ids_from_another_shop_are_another_customer(
+def test_ids_are_spelt_from_the_pinned_shop_and_another_shop_is_refused(
     client: FlaskClient, database: Database, clock: FixedClock, tmp_path: Path
 ) -> None:
     path = csv_file(tmp_path, "7351204895634215987,1200\n", header="external_id,points\n")
-    run(database, path, "--source", "shopify", "--shop", "other-shop.myshopify.com")
+    code, output = run(database, path, "--source", "shopify", "--shop", "other.myshopify.com")
+    assert code != 0 and "is not the shop the programme pins" in output, output
+    code, output = run(database, path, "--source", "woocommerce", "--shop", "not a site")
+    assert code != 0 and "--shop: the site's address" in output, output
+    assert run(database, path, "--source", "shopify")[0] == 0
     send_shopify(client, clock)
     with database.transaction() as session:
-        ids = set(session.execute(select(Customer.external_id)).scalars())
-    assert ids == {
-        "shopify:other-shop.myshopify.com:customer:7351204895634215987",
-        "shopify:demo-coffee.myshopify.com:customer:7351204895634215987",
-    }
+        ids = list(session.execute(select(Customer.external_id)).scalars())
+    assert ids == [f"shopify:{SHOP}:customer:7351204895634215987"]  # one customer
 
 
 @pytest.mark.parametrize(
     ("args", "says"),
     [
         ((), "name the shop with --source"),
-        (("--source", "shopify"), "--shop: the shopify shop"),
+        (("--source", "shopify", "--shop", "other.myshopify.com"), "--shop: 'other.myshopify"),
         (("--source", "orders", "--shop", "x.myshopify.com"), "--shop: only for"),
         (("--source", "orders", "--map-tier", "5=platinum"), "no tier 'platinum'"),
         (("--source", "orders", "--map", "5=lots"), "--map: LEVEL=POINTS"),
@@ -243,3 +236,43 @@ def test_a_requalifying_programme_holds_an_imported_tier_until_the_first_review(
     assert session_card(database, "orders:customer:crm-77").tier_code == "gold"
     run_due(database, card.tier_floor_until)  # the first review: the history decides
     assert session_card(database, "orders:customer:crm-77").tier_code is None
+
+
+def test_a_windowed_tier_keeps_an_imported_floor_on_the_card_and_in_the_next_orders_rate(
+    client: FlaskClient,
+    database: Database,
+    clock: FixedClock,
+    tmp_path: Path,
+    make_program: MakeProgram,
+) -> None:
+    tiers: dict[str, Any] = demo_document()["tiers"]
+    program = make_program(
+        webhooks=SECRETS, tiers={**tiers, "period": "requalify", "requalify_months": 12}
+    )
+    tiered_import(database, tmp_path)
+    card = session_card(database, "orders:customer:crm-77")
+    assert card.tier_since is not None and card.tier_review_at == card.tier_floor_until
+    # one window after the import, in calendar months of the programme's zone
+    assert card.tier_floor_until == Span(months=12).after(card.tier_since, "America/New_York")
+    ordered = send_orders(client, clock)  # the window alone earns Bronze
+    assert ordered.json is not None
+    assert ordered.json["balance"]["pending"] == 250 + 300  # at Gold's 10 points per dollar
+    card = session_card(database, "orders:customer:crm-77")
+    assert (card.tier_code, card.tier_review_at) == ("gold", card.tier_floor_until)
+    with database.transaction() as session:
+        face = card_face(session, program, card, clock.now(), "k" * 20)
+    assert (face.tier, face.next_tier) == ("Gold", None)  # held: nothing to keep up yet
+
+
+def test_without_a_pinned_shop_the_import_needs_shop(
+    database: Database, make_program: MakeProgram, tmp_path: Path
+) -> None:
+    make_program(webhooks={"orders_secret": ORDERS_SECRET})
+    path = csv_file(tmp_path, "26,10\n", header="external_id,points\n")
+    code, output = run(database, path, "--source", "woocommerce")
+    assert code != 0 and "the programme pins none" in output, output
+    code, output = run(database, path, "--source", "woocommerce", "--shop", "Shop.Example.com/")
+    assert code == 0, output
+    with database.transaction() as session:
+        ids = list(session.execute(select(Customer.external_id)).scalars())
+    assert ids == ["woocommerce:shop.example.com:customer:26"]
