@@ -276,9 +276,9 @@ class EarlyReversal(Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
-    source: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(300))  # as Order.source
     external_id: Mapped[str] = mapped_column(String(200))
-    idempotency_key: Mapped[str] = mapped_column(String(255))
+    idempotency_key: Mapped[str] = mapped_column(String(600))  # as Refund.idempotency_key
     kind: Mapped[str] = mapped_column(String(20))  # refund | cancel
     refunded_minor: Mapped[int] = mapped_column(BigInteger)
     # None: only an amount was refunded, its eligible part is pro rata to the order's
