@@ -102,7 +102,7 @@ def test_legacy_orders_keep_counting_and_taken_back_rewards_are_not_held(
         # the 5th order's reward, then its cancellation took all of it back
         insert(conn, LedgerEntry, **entry(2, "bonus", "orders:order:gone:nth", "every_nth:1", 500))
         insert(conn, LedgerEntry, **entry(2, "reversal", "gone:cancel", "orders:order:gone", 550))
-    migrate.upgrade(empty_database, "0012")
+    migrate.upgrade(empty_database)  # through 0012 (the ORM reads the head's columns)
     with Session(empty_database.engine) as session:
         counted = session.execute(select(Order.external_id, Order.counted).order_by(Order.id))
         assert [tuple(row) for row in counted] == [("kept", True), ("gone", False)]

@@ -105,3 +105,19 @@ def test_english_counts_are_singular_only_for_one() -> None:
     ]
     assert texts.expiring("en", 1, date(2026, 4, 14)) == "1 point expires on Apr 14"
     assert texts.orders_to_reward("en", 1) == "1 more order to your reward"
+
+
+def test_what_points_are_worth_takes_the_plural_form_and_the_languages_money() -> None:
+    assert [texts.points_worth("ru", n, "1,00\xa0$") for n in (1, 2, 5, 21)] == [
+        "1 балл = 1,00\xa0$",
+        "2 балла = 1,00\xa0$",
+        "5 баллов = 1,00\xa0$",
+        "21 балл = 1,00\xa0$",
+    ]
+    assert texts.points_worth("en", 1, "$0.01") == "1 point = $0.01"
+    assert texts.points_worth("zh", 650, "US$6.50") == "650积分 = US$6.50"
+    assert [texts.labels(lang)["label.value"] for lang in ("en", "ru", "zh")] == [
+        "Worth",
+        "На сумму",
+        "价值",
+    ]

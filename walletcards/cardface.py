@@ -19,7 +19,7 @@ from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.loyalty.rules import next_tier, orders_to_nth_reward
 from walletcards.loyalty.tiers import tier_outlook
-from walletcards.money import from_minor
+from walletcards.money import from_minor, points_value_minor
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,10 @@ class CardFace:
     expiring: str | None  # "120 points expire on 12 Dec"
     version: int
     languages: tuple[str, ...] = LANGUAGES  # what the programme offers (labels in each)
+    # what the available points are worth at [redemption] point_value, rounded down to minor
+    # units, and that amount formatted for the card's language; None without a point_value
+    value_minor: int | None = None
+    value: str | None = None
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
@@ -63,6 +67,15 @@ class CardFace:
     def description(self) -> str:
         return texts.pass_description(self.locale, self.program_name)
 
+    @property
+    def worth(self) -> str | None:
+        """ "650 points = $6.50" in the card's language, or None without a point value."""
+        return (
+            None
+            if self.value is None
+            else texts.points_worth(self.locale, self.available, self.value)
+        )
+
 
 def card_face(
     session: Session,
@@ -82,7 +95,7 @@ def card_face(
     if rules.tiers is not None:
         outlook = tier_outlook(session, rules, card, now)
         tier = outlook.tier
-        found = next_tier(rules.tiers, outlook.metric)
+        found = next_tier(rules.tiers, outlook.metric, tier.code if tier else None)
         if found is not None:
             level, missing = found
             upcoming = (
@@ -117,6 +130,11 @@ def card_face(
             expiring_on = first.astimezone(ZoneInfo(rules.timezone)).date()
             expiring = texts.expiring(lang, expiring_points, expiring_on)
     balance = ledger.settled_balance(session, card, now)
+    value_minor = (
+        None
+        if rules.point_value is None
+        else points_value_minor(balance.available, rules.point_value, program.currency)
+    )
     return CardFace(
         locale=lang,
         program_name=config.name_in(lang),
@@ -133,6 +151,8 @@ def card_face(
         expiring=expiring,
         version=card.version,
         languages=config.languages,
+        value_minor=value_minor,
+        value=None if value_minor is None else _money(lang, program, value_minor),
     )
 
 

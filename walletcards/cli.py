@@ -368,26 +368,49 @@ def import_() -> None:
 @import_.command("customers")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--program", "slug", required=True)
+@click.option(
+    "--source",
+    "platform",
+    type=click.Choice(["shopify", "woocommerce", "orders"]),
+    default=None,
+    help="The shop whose customer ids external_id holds (its next orders find them).",
+)
+@click.option(
+    "--shop",
+    default=None,
+    help="The shop the ids come from; by default the one [webhooks] pins for --source.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
 @click.option(
     "--map", "mapping", default=None, help='discount_level to points, e.g. "5=500,10=1000,15=2000".'
 )
-def import_customers(path: str, slug: str, dry_run: bool, mapping: str | None) -> None:
-    """Customers with opening points from a CSV file (see README); idempotent."""
+@click.option(
+    "--map-tier",
+    "tier_mapping",
+    default=None,
+    help='discount_level to tiers, e.g. "5=silver,10=gold".',
+)
+def import_customers(
+    path: str,
+    slug: str,
+    platform: str | None,
+    shop: str | None,
+    dry_run: bool,
+    mapping: str | None,
+    tier_mapping: str | None,
+) -> None:
+    """Customers with opening points (and tiers) from a CSV file (see README); idempotent."""
     from pathlib import Path
 
-    from walletcards.admin import importer
+    from walletcards.admin import import_rows, importer
     from walletcards.loyalty.programs import UnknownProgram, get_program
 
-    try:
-        parsed_map = importer.parse_mapping(mapping)
-    except ValueError as exc:
-        raise click.ClickException(f"--map: {exc}") from exc
     now = SystemClock().now()
     try:
         with _database() as database, database.transaction() as session:
             program = get_program(session, slug)
-            plan = importer.read(Path(path), program, parsed_map)
+            chosen = import_rows.options(program, platform, shop, mapping, tier_mapping)
+            plan = import_rows.read(Path(path), program, chosen)
             importer.skip_imported(session, program, plan)
             for line in importer.summary_lines(plan):
                 click.echo(line)

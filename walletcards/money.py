@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+import math
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 # ISO 4217 minor-unit exponents that differ from the common 2.
 _ZERO = ("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF").split()  # noqa: SIM905
@@ -40,7 +42,20 @@ def from_minor(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-exponent(currency))
 
 
-def floor_points(minor: int, points_per_unit: Decimal, currency: str) -> int:
-    """Points for an amount: minor units * rate per whole unit, rounded down (never over-award)."""
-    exact = Decimal(minor).scaleb(-exponent(currency)) * points_per_unit
-    return int(exact.to_integral_value(rounding=ROUND_DOWN))
+def floor_points(minor: int, points_per_unit: Decimal | Fraction, currency: str) -> int:
+    """Points for an amount: minor units * rate per whole unit, rounded down (never over-award).
+    Exact rational arithmetic, so a rate like 5 % / $0.03 (= 5/3 points per unit) never rounds
+    before the final floor."""
+    return math.floor(Fraction(minor, 10 ** exponent(currency)) * Fraction(points_per_unit))
+
+
+def points_value_minor(points: int, point_value: Decimal, currency: str) -> int:
+    """What ``points`` are worth in minor units at ``point_value`` (currency per point), rounded
+    down: the value shown never promises more than the points buy."""
+    return math.floor(points * Fraction(point_value) * Fraction(10 ** exponent(currency)))
+
+
+def money_json(minor: int, currency: str) -> dict[str, str]:
+    """``{"amount": "6.50", "currency": "USD"}``: a decimal string with the currency's own
+    number of decimals (never a float)."""
+    return {"amount": format(from_minor(minor, currency), "f"), "currency": currency}

@@ -27,15 +27,15 @@ def op(
     body: bool = False,
     auth: bool = False,
     idempotent: bool = False,
+    answer: str | None = None,
 ) -> dict[str, Any]:
+    """``answer``: the name of the 200 answer's schema in ``components.schemas``."""
+    schema = {"$ref": f"#/components/schemas/{answer}"} if answer else {"type": "object"}
     operation: dict[str, Any] = {
         "summary": summary,
         "tags": [tag],
         "responses": {
-            "200": {
-                "description": "OK",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            },
+            "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
             **{str(code): ERROR for code in codes},
         },
     }
@@ -172,6 +172,7 @@ def document() -> dict[str, Any]:
                 422,
                 body=True,
                 auth=True,
+                answer="TillAnswer",
             )
         },
         "/api/v1/cashier/earn": {
@@ -188,6 +189,7 @@ def document() -> dict[str, Any]:
                 body=True,
                 auth=True,
                 idempotent=True,
+                answer="TillAnswer",
             )
         },
         "/api/v1/cashier/redeem": {
@@ -204,6 +206,7 @@ def document() -> dict[str, Any]:
                 body=True,
                 auth=True,
                 idempotent=True,
+                answer="TillAnswer",
             )
         },
     }
@@ -223,6 +226,7 @@ def document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
+            "schemas": answer_schemas(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "walletcards_till"},
@@ -252,6 +256,63 @@ def document() -> dict[str, Any]:
             },
         },
     }
+
+
+def answer_schemas() -> dict[str, Any]:
+    """The till's answer (also the owner's card view): balance, what it is worth, the card."""
+    text = {"type": "string", "nullable": True}
+    money = {
+        "type": "object",
+        "description": "An amount of money: a decimal string with the currency's own decimals",
+        "required": ["amount", "currency"],
+        "properties": {
+            "amount": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "example": "6.50"},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "example": "USD"},
+        },
+    }
+    nullable_money = {"allOf": [{"$ref": "#/components/schemas/Money"}], "nullable": True}
+    count = {"type": "integer", "minimum": 0}
+    till = {
+        "type": "object",
+        "required": ["customer", "tier", "balance", "value", "expiring", "next_tier"],
+        "properties": {
+            "customer": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "member_number": {"type": "string"}},
+            },
+            "tier": text,
+            "balance": {
+                "type": "object",
+                "required": ["available", "pending"],
+                "properties": {"available": count, "pending": count},
+            },
+            "value": {
+                **nullable_money,
+                "description": "what the available points are worth at [redemption] "
+                "point_value, rounded down to the currency's minor unit; null when the "
+                "programme sets no point_value",
+            },
+            "expiring": text,
+            "next_tier": text,
+            "reward_progress": text,
+            "earned": {**count, "description": "earn: points this purchase earned"},
+            "redeemed": {**count, "description": "redeem: points redeemed"},
+            "redeemed_value": {
+                **nullable_money,
+                "description": "redeem: what the redeemed points are worth (rounded down); "
+                "null without a point_value",
+            },
+            "recorded_by": {"type": "string", "description": "earn, redeem: the staff member"},
+        },
+    }
+    entries = {"type": "array", "items": {"type": "object"}, "description": "latest first"}
+    card = {
+        "allOf": [
+            {"$ref": "#/components/schemas/TillAnswer"},
+            {"type": "object", "required": ["entries"], "properties": {"entries": entries}},
+        ]
+    }
+    return {"Money": money, "TillAnswer": till, "CardView": card}
 
 
 @bp.get("/api/v1/openapi.json")

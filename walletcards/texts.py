@@ -19,6 +19,7 @@ LABEL_KEYS = (
     "label.expiring",
     "label.next_tier",
     "label.card_page",
+    "label.value",
 )
 NONE = "—"  # an empty value, the same in every language
 
@@ -34,6 +35,8 @@ def labels(lang: str) -> dict[str, str]:
         "label.expiring": t.gettext("Expiring"),
         "label.next_tier": t.gettext("Next level"),
         "label.card_page": t.gettext("Your card online"),
+        # what the balance is worth in money ([redemption] point_value)
+        "label.value": t.gettext("Worth"),
     }
 
 
@@ -48,6 +51,14 @@ def points(lang: str, n: int) -> str:
 
 def money(lang: str, amount: Decimal, currency: str) -> str:
     return language(lang).money(amount, currency)
+
+
+def points_worth(lang: str, n: int, amount: str) -> str:
+    """What a balance of ``n`` points is worth: "650 points = $6.50" (``amount`` already
+    formatted as money in ``lang``, see ``money``)."""
+    return language(lang).ngettext(
+        "%(num)s point = %(amount)s", "%(num)s points = %(amount)s", n, amount=amount
+    )
 
 
 def day(lang: str, value: date) -> str:

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from tests.apple.conftest import PTID, TEAM
 from tests.apple.helpers import fields, paid_order, pass_json, token_of, unpack
-from tests.orders.conftest import PUBLIC_URL, post_orders
+from tests.conftest import MakeProgram
+from tests.orders.conftest import ORDERS_SECRET, PUBLIC_URL, post_orders
 from walletcards.apple.certificates import DevChain
 from walletcards.clock import FixedClock
 from walletcards.db import Database
@@ -224,3 +225,28 @@ def test_a_russian_customer_gets_russian_values(
     assert found["reward"]["value"] == "Ещё 4 заказа до подарка"
     assert found["next_tier"]["value"] == "Ещё 1 заказ до уровня «Silver»"
     assert found["expiring"]["value"] == "300 баллов сгорят 14 апр."
+
+
+def test_the_pass_shows_what_the_points_are_worth_in_at_most_four_front_fields(
+    client: FlaskClient,
+    clock: FixedClock,
+    database: Database,
+    make_program: MakeProgram,
+    apple_table: dict[str, str],
+) -> None:
+    token = token_of(paid_order(client, clock, "A-1", "50.00"))
+    clock.advance(timedelta(days=15))
+    release_holds(database, clock.now())
+    files = unpack(download(client, token))
+    document = pass_json(files)
+    card, found = document["storeCard"], fields(document)
+    assert (found["points"]["value"], found["value"]["value"]) == (550, "$5.50")
+    assert _strings(files, "en")[found["value"]["label"]] == "Worth"
+    front = [f["key"] for f in card["secondaryFields"] + card["auxiliaryFields"]]
+    assert front == ["pending", "reward", "value", "expiring"]  # storeCard: at most 4
+    assert found["member"] in card["backFields"]  # and under the QR code (altText)
+    # a programme without a point value shows none; the member number comes back to the front
+    make_program(apple=apple_table, webhooks={"orders_secret": ORDERS_SECRET}, redemption=None)
+    plain = pass_json(unpack(download(client, token)))["storeCard"]
+    front = [f["key"] for f in plain["secondaryFields"] + plain["auxiliaryFields"]]
+    assert front == ["pending", "reward", "expiring", "member"]

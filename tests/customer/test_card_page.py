@@ -7,9 +7,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.apple.helpers import paid_order, statements, token_of
+from tests.apple.test_pkpass import release_holds
 from tests.conftest import MakeCard, MakeProgram
 from tests.orders.conftest import ORDERS_SECRET
 from walletcards.clock import FixedClock
+from walletcards.db import Database
 
 
 def test_card_page_shows_balance_tier_progress_and_wallet_buttons(
@@ -169,3 +171,21 @@ def test_card_page_shows_the_programmes_logo_in_its_pass_colours(
     assert image.status_code == 200 and image.mimetype == "image/png"
     assert image.data.startswith(b"\x89PNG")
     assert "--bg: #102030;" in html  # the apple table's background_color
+
+
+def test_card_page_says_what_the_points_are_worth_in_the_cards_language(
+    client: FlaskClient,
+    clock: FixedClock,
+    database: Database,
+    make_program: MakeProgram,
+    apple_table: dict[str, str],
+) -> None:
+    english = token_of(paid_order(client, clock, "A-1", "50.00"))
+    russian = token_of(paid_order(client, clock, "R-1", "50.00", locale="ru", customer="c-ru"))
+    clock.advance(timedelta(days=15))
+    release_holds(database, clock.now())
+    assert '<p id="value">550 points = $5.50</p>' in client.get(f"/c/{english}").text
+    assert '<p id="value">550 баллов = 5,50\xa0$</p>' in client.get(f"/c/{russian}").text
+    # without [redemption] point_value points show no money value
+    make_program(apple=apple_table, webhooks={"orders_secret": ORDERS_SECRET}, redemption=None)
+    assert 'id="value"' not in client.get(f"/c/{english}").text

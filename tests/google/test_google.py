@@ -231,3 +231,23 @@ def test_rotating_barcode_goes_through_rest_only(
     card = the_card(database)
     assert key == totp_secret(card.qr_secret)
     assert rotating["valuePattern"] == f"{card.member_number}-T{{totp_value_0}}"
+
+
+def test_the_object_says_what_the_points_are_worth(
+    client: FlaskClient, database: Database, clock: FixedClock, program: Program
+) -> None:
+    paid_order(client, clock, "A-1")  # 250 + 300 welcome, held 14 days
+    clock.advance(timedelta(days=15))
+    with database.transaction() as session:
+        card = ledger.lock_card(session, the_card(database).id)
+        ledger.settle_time(session, card, clock.now())
+        face = card_face(session, program, card, clock.now(), "k" * 20)
+    body = loyalty_object(ISSUER, program.slug, card.serial, face, "https://x/c/t")
+    modules = {module["id"]: module for module in body["textModulesData"]}
+    value = modules["value"]
+    assert (value["header"], value["body"]) == ("Worth", "550 points = $5.50")
+    assert value["localizedHeader"]["translatedValues"] == [
+        {"language": "ru", "value": "На сумму"},  # noqa: RUF001
+        {"language": "zh-CN", "value": "价值"},
+    ]
+    assert validate(SCHEMAS, "LoyaltyObject", body) == []

@@ -1,58 +1,39 @@
 """`walletcards import customers FILE.csv --program SLUG`: bring an existing customer base across.
 
-Header ``external_id,email,phone,name,birthday,points,note`` (``points`` = opening points), or
-``discount_level`` instead of ``points`` with a mapping given on the command line (the case
-study's shop moved promo-code discount levels to points). Every row is checked first; a row
-above the programme's per-entry cap is refused with its row number (the "millionaires" bug);
-malformed rows are reported and the good ones imported. One ledger entry per customer, keyed
-``import:<slug>:<customer>``, so re-running the same file changes nothing. New customers are
-written in bulk (COPY on PostgreSQL, multi-row inserts on SQLite, in chunks); imports send no card
-emails or events (invite customers with `walletcards email resend` when ready).
+The CSV is read and checked by ``import_rows.py`` (header, ``--source``/``--shop`` naming the
+shop the customer ids come from, ``--map`` and ``--map-tier`` for the case study's promo
+discount levels). A row above the programme's per-entry cap is refused with its row number (the
+"millionaires" bug); malformed rows are reported and the good ones imported. One ledger entry
+per customer, keyed ``import:<slug>:<customer>``, so re-running the same file changes nothing.
+New customers are written in bulk (COPY on PostgreSQL, multi-row inserts on SQLite, in chunks);
+imports send no card emails or events (invite customers with `walletcards email resend`).
+
+An imported tier is the card's tier and its *floor* (``cards.tier_floor``): orders can raise
+the card above it, refunds never take it below, for good in a lifetime programme; in a
+re-qualifying programme until the first review (one period after the import), in a
+``window_spend`` programme for one window, after which the history decides as for any card.
 """
 
 from __future__ import annotations
 
-import csv
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.admin.bulk import write_rows
+from walletcards.admin.import_rows import Plan, Row
 from walletcards.loyalty.cards import card_values, random_member_number
+from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.entries import input_hash
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Lot, Program
 from walletcards.loyalty.programs import program_rules
 
 CHUNK = 1000
-COLUMNS = ("external_id", "email", "phone", "name", "birthday", "note")
 T = TypeVar("T")
-
-
-@dataclass
-class Row:
-    number: int  # the line in the file (header = 1)
-    key: str
-    points: int
-    values: dict[str, Any]
-
-
-@dataclass
-class Plan:
-    rows: list[Row] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-    already: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(row.points for row in self.rows)
-
-    def largest(self, n: int = 5) -> list[Row]:
-        return sorted(self.rows, key=lambda row: row.points, reverse=True)[:n]
 
 
 def chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -60,72 +41,11 @@ def chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield items[start : start + size]
 
 
-def parse_mapping(text: str | None) -> dict[str, int]:
-    """ "5=500,10=1000" -> {"5": 500, "10": 1000}."""
-    mapping: dict[str, int] = {}
-    for part in (text or "").split(","):
-        if part.strip():
-            level, _, points = part.partition("=")
-            mapping[level.strip()] = int(points)
-    return mapping
-
-
-def read(path: Path, program: Program, mapping: dict[str, int]) -> Plan:
-    plan = Plan()
-    cap = program_rules(program).max_points_per_entry
-    seen: set[str] = set()
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        fields = set(reader.fieldnames or [])
-        if "points" not in fields and "discount_level" not in fields:
-            raise ValueError("the header needs a points or a discount_level column")
-        if not {"external_id", "email"} & fields:
-            raise ValueError("the header needs an external_id or an email column")
-        for number, raw in enumerate(reader, start=2):
-            problem, row = _row(number, raw, mapping, cap, program.slug)
-            if problem:
-                plan.rejected.append((number, problem))
-            elif row is not None:
-                if row.key in seen:
-                    plan.rejected.append((number, "the same customer appears earlier in the file"))
-                    continue
-                seen.add(row.key)
-                plan.rows.append(row)
-    return plan
-
-
-def _row(
-    number: int, raw: dict[str, Any], mapping: dict[str, int], cap: int, slug: str
-) -> tuple[str | None, Row | None]:
-    if None in raw:
-        return "more fields than the header", None
-    values = {k: (raw.get(k) or "").strip() or None for k in COLUMNS}
-    if values["email"]:
-        values["email"] = values["email"].lower()
-        if "@" not in values["email"]:
-            return f"email {values['email']!r} is not an address", None
-    identity = values["external_id"] or values["email"]
-    if not identity:
-        return "neither external_id nor email", None
-    if values["birthday"]:
-        try:
-            values["birthday"] = date.fromisoformat(values["birthday"])
-        except ValueError:
-            return f"birthday {values['birthday']!r} is not YYYY-MM-DD", None
-    if raw.get("points") not in (None, ""):
-        text = str(raw["points"]).strip()
-        if not text.isdigit():
-            return f"points {text!r} is not a whole number", None
-        points = int(text)
-    else:
-        level = str(raw.get("discount_level") or "").strip()
-        if level not in mapping:
-            return f"discount_level {level!r} has no mapping (--map)", None
-        points = mapping[level]
-    if points > cap:
-        return f"{points} points is above the programme's limit of {cap} per entry", None
-    kind = "ext" if values["external_id"] else "email"
-    return None, Row(number, f"import:{slug}:{kind}:{identity}", points, values)
+def floor_until(rules: ProgramRules, now: datetime) -> datetime | None:
+    """Until when an imported tier holds: one tier window after the import (calendar months in
+    the programme's time zone, as loyalty/periods.py counts them), for good without a window."""
+    window = rules.tiers.window if rules.tiers else None
+    return window.after(now, rules.timezone) if window else None
 
 
 def skip_imported(session: Session, program: Program, plan: Plan) -> None:
@@ -159,6 +79,7 @@ def apply(
     """Write the plan: one customer, card, entry and lot per row; returns rows written."""
     rules = program_rules(program)
     expires_at = rules.expiry.after(now, rules.timezone) if rules.expiry else None
+    held_until = floor_until(rules, now)
     existing = _existing_customers(session, program, plan.rows)
     if existing:
         raise ValueError(
@@ -179,9 +100,10 @@ def apply(
                     "external_id": r.values["external_id"],
                     "email": r.values["email"],
                     "phone": r.values["phone"],
+                    "phone_key": r.values["phone_key"],
                     "name": r.values["name"],
                     "birthday": r.values["birthday"],
-                    "locale": None,
+                    "locale": r.values["locale"],
                     "profile_at": now,
                     "created_at": now,
                 }
@@ -190,7 +112,15 @@ def apply(
         )
         numbers = _member_numbers(taken, len(part))
         cards = [
-            card_values(program.id, cid, number, now, available=r.points, version=2)
+            {
+                **card_values(program.id, cid, number, now, available=r.points, version=2),
+                "tier_code": r.tier,
+                "tier_since": now if r.tier else None,
+                "tier_floor": r.tier,
+                "tier_floor_until": held_until if r.tier else None,
+                # a windowed tier's first review (sync/jobs.py) is when the floor ends
+                "tier_review_at": held_until if r.tier else None,
+            }
             for r, cid, number in zip(part, customer_ids, numbers, strict=True)
         ]
         card_ids = write_rows(session, Card, cards)
@@ -245,18 +175,25 @@ def apply(
     return written
 
 
+def _identity(row: Row) -> tuple[str, str]:
+    """(kind, value) that names the row's customer: ext, email or phone (its import key's)."""
+    _, _, kind, value = row.key.split(":", 3)
+    return kind, value
+
+
 def _existing_customers(session: Session, program: Program, rows: list[Row]) -> list[Row]:
-    found: set[str] = set()
+    """Rows naming a customer the programme has already (by the identity their key uses)."""
+    columns = {"ext": Customer.external_id, "email": Customer.email, "phone": Customer.phone_key}
+    found: set[tuple[str, str]] = set()
     for part in chunks(rows):
-        ids = [r.values["external_id"] for r in part if r.values["external_id"]]
-        emails = [r.values["email"] for r in part if not r.values["external_id"]]
-        for column, values in ((Customer.external_id, ids), (Customer.email, emails)):
+        for kind, column in columns.items():
+            values = [value for k, value in map(_identity, part) if k == kind]
             if values:
                 result = session.execute(
                     select(column).where(Customer.program_id == program.id, column.in_(values))
                 ).scalars()
-                found |= {value for value in result if value is not None}
-    return [r for r in rows if (r.values["external_id"] or r.values["email"]) in found]
+                found |= {(kind, value) for value in result if value is not None}
+    return [r for r in rows if _identity(r) in found]
 
 
 def _member_numbers(taken: set[str], count: int) -> list[str]:
@@ -277,6 +214,9 @@ def summary_lines(plan: Plan) -> Iterable[str]:
         f"{len(plan.rows)} to import ({plan.total} points), {plan.already} already imported, "
         f"{len(plan.rejected)} rejected"
     )
+    tiers = Counter(row.tier for row in plan.rows if row.tier)
+    if tiers:
+        yield "  tiers: " + ", ".join(f"{code} {n}" for code, n in sorted(tiers.items()))
     for row in plan.largest():
         yield f"  largest: row {row.number}: {row.points} points ({row.key.split(':', 2)[2]})"
     for number, problem in plan.rejected[:50]:

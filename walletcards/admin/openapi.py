@@ -88,7 +88,15 @@ def admin_paths() -> dict[str, dict[str, Any]]:
     return {
         f"{base}/customers": {"get": customers},
         f"{base}/cards/{{member_number}}": {
-            "get": op("A card with its latest ledger entries", "admin", 401, 403, 404, auth=True)
+            "get": op(
+                "A card with its latest ledger entries (the till's answer plus entries)",
+                "admin",
+                401,
+                403,
+                404,
+                auth=True,
+                answer="CardView",
+            )
         },
         f"{base}/cards/{{member_number}}/adjustments": {"post": adjust},
         f"{base}/cards/{{member_number}}/entries/{{entry_id}}/reversal": {"post": reverse},

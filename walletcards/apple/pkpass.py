@@ -28,6 +28,7 @@ IMAGE_NAMES = tuple(
 )
 LPROJ = {"en": "en", "ru": "ru", "zh": "zh-Hans"}  # our language -> Apple's .lproj folder
 MEDIA_TYPE = "application/vnd.apple.pkpass"
+FRONT_FIELDS = 4  # storeCard: secondary + auxiliary fields together
 
 
 def rgb(colour: str) -> str:
@@ -105,10 +106,18 @@ class PassDesign:
         info.secondaryFields.append(_field("pending", face.pending, "label.pending"))
         if face.reward_progress:
             info.secondaryFields.append(_field("reward", face.reward_progress, "label.reward"))
+        if face.value:
+            info.auxiliaryFields.append(_field("value", face.value, "label.value"))
         info.auxiliaryFields.append(
             _field("expiring", face.expiring or face.label("none"), "label.expiring", "%@")
         )
-        info.auxiliaryFields.append(_field("member", face.member_number, "label.member"))
+        # A storeCard shows at most 4 secondary + auxiliary fields (FACTS.md); when all five
+        # apply, the member number goes to the back (the barcode's altText shows it anyway).
+        member = _field("member", face.member_number, "label.member")
+        if len(info.secondaryFields) + len(info.auxiliaryFields) < FRONT_FIELDS:
+            info.auxiliaryFields.append(member)
+        else:
+            info.backFields.append(member)
         if face.next_tier:
             info.backFields.append(_field("next_tier", face.next_tier, "label.next_tier"))
         info.backFields.append(_field("card_page", card_url, "label.card_page"))

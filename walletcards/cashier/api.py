@@ -34,6 +34,7 @@ from walletcards.loyalty import awards, ledger
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import OrderFacts, OrderLine
+from walletcards.money import money_json, points_value_minor
 from walletcards.settings import Settings
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1/cashier")
@@ -84,11 +85,17 @@ def _answer(
         "customer": {"name": face.customer_name, "member_number": face.member_number},
         "tier": face.tier,
         "balance": {"available": face.available, "pending": face.pending},  # settled at now
+        # what the available points are worth at [redemption] point_value; null without one
+        "value": _money(face.value_minor, program.currency),
         "expiring": face.expiring,
         "next_tier": face.next_tier,
         "reward_progress": face.reward_progress,
         **extra,
     }
+
+
+def _money(minor: int | None, currency: str) -> dict[str, str] | None:
+    return None if minor is None else money_json(minor, currency)
 
 
 def _card(session: Session, program: Program, body: dict[str, Any]) -> CardMatch:
@@ -246,8 +253,20 @@ def _redeem(
         actor=staff.actor,
         memo=reference,
     )
+    worth = (
+        None
+        if rules.point_value is None
+        else points_value_minor(points, rules.point_value, program.currency)
+    )
     return _answer(
-        session, program, locked, settings, clients, redeemed=points, recorded_by=staff.email
+        session,
+        program,
+        locked,
+        settings,
+        clients,
+        redeemed=points,
+        redeemed_value=_money(worth, program.currency),
+        recorded_by=staff.email,
     )
 
 

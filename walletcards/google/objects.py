@@ -115,6 +115,7 @@ def loyalty_object(
     modules = []
     for key, text in (
         ("tier", face.tier or face.label("none")),
+        ("value", face.worth),
         ("next_tier", face.next_tier),
         ("reward", face.reward_progress),
         ("expiring", face.expiring),

@@ -46,6 +46,13 @@ def luhn_valid(number: str) -> bool:
     return number.isdigit() and len(number) > 1 and _luhn_digit(number[:-1]) == number[-1]
 
 
+def phone_key(phone: str | None) -> str | None:
+    """A phone number's digits, the form customers are matched by ("+1 (613) 555-0100" and
+    "16135550100" are one phone); None for fewer than 6 digits (not a phone to match on)."""
+    digits = "".join(char for char in phone or "" if char.isascii() and char.isdigit())
+    return digits[:40] if len(digits) >= 6 else None
+
+
 def create_customer(
     session: Session,
     program: Program,
@@ -64,6 +71,7 @@ def create_customer(
         external_id=external_id,
         email=email,
         phone=phone,
+        phone_key=phone_key(phone),
         name=name,
         birthday=birthday,
         locale=locale,

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from walletcards.loyalty.config_money import check_cashback, read_point_value, read_rate
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.names import Names, name_in, read_names
 from walletcards.loyalty.periods import Span
@@ -33,6 +34,7 @@ class EarningRule:
     # the eligible amount (minor units) from which an order counts towards the welcome bonus,
     # every-Nth rewards and order-count tiers; by default any amount above zero
     min_order_minor: int = 1
+    cashback_percent: Decimal | None = None  # instead of points_per_unit (config_money.py)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Tier:
     threshold: int  # paid orders, or minor units of spend
     points_per_unit: Decimal | None
     names: Names = ()  # per language, when the file gives a table
+    cashback_percent: Decimal | None = None  # instead of points_per_unit (config_money.py)
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -86,7 +89,7 @@ class TierRules:
 class ProgramRules:
     currency: str
     earning: EarningRule
-    point_value: Decimal
+    point_value: Decimal | None  # currency per point; None: points show no money value
     hold_days: int
     expiry: Span | None  # how long a lot stays spendable; None: points never expire
     expiry_warn_days: int
@@ -103,18 +106,20 @@ class ProgramRules:
 
 def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]) -> ProgramRules:
     earning = TableReader(top.raw("earning"), "earning", problems)
+    per_unit, percent = read_rate(earning, required=True)
     rule = EarningRule(
-        points_per_unit=earning.decimal("points_per_unit", Decimal(0), required=True) or Decimal(0),
+        points_per_unit=per_unit or Decimal(0),
         include_shipping=earning.boolean("include_shipping", False),
         include_tax=earning.boolean("include_tax", False),
         exclude_brands=earning.strings("exclude_brands"),
         exclude_skus=earning.strings("exclude_skus"),
         exclude_product_types=earning.strings("exclude_product_types"),
         min_order_minor=_min_order(earning, currency),
+        cashback_percent=percent,
     )
     earning.finish()
     redemption = TableReader(top.raw("redemption"), "redemption", problems)
-    point_value = redemption.decimal("point_value", Decimal("0.01")) or Decimal("0.01")
+    point_value = read_point_value(redemption)
     allow_lookup = redemption.boolean("allow_lookup", False)
     redemption.finish()
     hold = TableReader(top.raw("hold"), "hold", problems)
@@ -142,6 +147,13 @@ def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]
         if orders and points:
             every_nth = EveryNthRule(orders, points)
     tiers = _tiers(top.raw("tiers"), currency, problems)
+    levels = tiers.levels if tiers else ()
+    check_cashback(
+        problems,
+        point_value,
+        [("earning", percent)]
+        + [(f"tiers.levels[{i}]", level.cashback_percent) for i, level in enumerate(levels)],
+    )
     cashier = TableReader(top.raw("cashier"), "cashier", problems)
     redeem_limit = cashier.integer("max_redeem_points", None, low=1)
     cashier.finish()
@@ -221,14 +233,14 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
         if code and not CODE_RE.match(code):
             level.fail("code", "use lower-case letters, digits and '-'")
         name, names = read_names(level, "name")
-        rate = level.decimal("points_per_unit", None)
+        rate, percent = read_rate(level, required=False)
         threshold = _threshold(level, qualify_by, currency)
         level.finish()
         if threshold is not None and levels and threshold <= levels[-1].threshold:
             level.fail("threshold", "thresholds must strictly increase from level to level")
         if any(t.code == code for t in levels):
             level.fail("code", f"duplicate tier code {code!r}")
-        levels.append(Tier(code, name or code, threshold or 0, rate, names))
+        levels.append(Tier(code, name or code, threshold or 0, rate, names, percent))
     reader.finish()
     return TierRules(qualify_by, window_days, period, months, tuple(levels))  # type: ignore[arg-type]
 

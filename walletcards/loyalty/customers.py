@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from walletcards.db import lock_names
-from walletcards.loyalty.cards import create_customer
+from walletcards.loyalty.cards import create_customer, phone_key
 from walletcards.loyalty.models import Customer, Program
 
 
@@ -30,26 +30,30 @@ def find_or_create_customer(
     now: datetime,
     seen_at: datetime | None = None,
 ) -> tuple[Customer, bool]:
-    """By external id, else by email; created when unknown (the flag says so). Concurrent
-    deliveries for one new customer serialise on a lock named after their identity, so only
+    """By external id, else by email, else by phone (its digits); created when unknown (the
+    flag says so). An email or phone finds a customer only when nothing else about them says
+    it is someone else (another shop account; for a phone, another email either). Concurrent
+    deliveries for one new customer serialise on locks named after their identity, so only
     one customer is made.
 
     Details are filled in when missing and overwritten only by news at least as recent as what
     we have (``seen_at``: when the shop produced the payload), so a late retry of an old
     payload never overwrites newer details."""
-    names = sorted(
-        f"customer:{program.id}:{kind}:{value}"
-        for kind, value in (("ext", details.external_id), ("email", details.email))
-        if value
+    phone = phone_key(details.phone)
+    identity = (("ext", details.external_id), ("email", details.email), ("phone", phone))
+    lock_names(
+        session,
+        sorted(f"customer:{program.id}:{kind}:{value}" for kind, value in identity if value),
     )
-    lock_names(session, names)
     matches: list[Customer] = []
-    if details.external_id or details.email:
+    if details.external_id or details.email or phone:
         conditions = []
         if details.external_id:
             conditions.append(Customer.external_id == details.external_id)
         if details.email:
             conditions.append(Customer.email == details.email)
+        if phone:
+            conditions.append(Customer.phone_key == phone)
         matches = list(
             session.execute(
                 select(Customer)
@@ -64,7 +68,15 @@ def find_or_create_customer(
         for c in matches
         if c.email == details.email and not (c.external_id and details.external_id)
     ]
-    found = by_id or by_email
+    by_phone = [
+        c
+        for c in matches
+        if phone
+        and c.phone_key == phone
+        and not (c.external_id and details.external_id)
+        and not (c.email and details.email)
+    ]
+    found = by_id or by_email or by_phone
     customer = found[0] if found else None
     seen = seen_at or now
     if customer is None:
@@ -86,6 +98,7 @@ def find_or_create_customer(
         value = getattr(details, field)
         if value is not None and (newer or getattr(customer, field) is None):
             setattr(customer, field, value)
+    customer.phone_key = phone_key(customer.phone)
     if newer:
         customer.profile_at = seen
     return customer, False

@@ -48,6 +48,7 @@ class Customer(Model):
         UniqueConstraint("program_id", "external_id"),
         Index("ix_customers_program_email", "program_id", "email"),
         Index("ix_customers_program_phone", "program_id", "phone"),
+        Index("ix_customers_program_phone_key", "program_id", "phone_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -56,6 +57,8 @@ class Customer(Model):
     external_id: Mapped[str | None] = mapped_column(String(500))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # the phone's digits (customers.phone_key), so "+1 613-555-0100" finds "16135550100"
+    phone_key: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str | None] = mapped_column(String(200))
     birthday: Mapped[date | None] = mapped_column(Date)
     locale: Mapped[str | None] = mapped_column(String(10))
@@ -95,6 +98,10 @@ class Card(Model):
     # A windowed tier's next review: when the oldest order it needs leaves the window
     # (walletcards/loyalty/tiers.py); the scheduled job re-checks cards that are due.
     tier_review_at: Mapped[datetime | None]
+    # An imported tier (walletcards import customers --map-tier): the tier never falls below it
+    # until tier_floor_until (None: for good), see tiers.refresh_tier.
+    tier_floor: Mapped[str | None] = mapped_column(String(63))
+    tier_floor_until: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(BigInteger, default=1)
     # The sync worker's state: the version the wallets have been told about, and a lease so
     # that one worker at a time pushes a card (see walletcards/sync/worker.py).
@@ -269,9 +276,9 @@ class EarlyReversal(Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
-    source: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(300))  # as Order.source
     external_id: Mapped[str] = mapped_column(String(200))
-    idempotency_key: Mapped[str] = mapped_column(String(255))
+    idempotency_key: Mapped[str] = mapped_column(String(600))  # as Refund.idempotency_key
     kind: Mapped[str] = mapped_column(String(20))  # refund | cancel
     refunded_minor: Mapped[int] = mapped_column(BigInteger)
     # None: only an amount was refunded, its eligible part is pro rata to the order's

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from walletcards.loyalty.config_rules import EarningRule, ProgramRules, Tier, TierRules
 from walletcards.loyalty.periods import Span
@@ -62,13 +63,19 @@ def eligible_minor(rule: EarningRule, facts: OrderFacts) -> int:
     return max(amount, 0)
 
 
-def earning_rate(rules: ProgramRules, tier: Tier | None) -> Decimal:
-    if tier is not None and tier.points_per_unit is not None:
-        return tier.points_per_unit
-    return rules.earning.points_per_unit
+def earning_rate(rules: ProgramRules, tier: Tier | None) -> Fraction:
+    """Points per whole currency unit, exactly: the tier's own rate if it names one, else the
+    programme's; a cashback percentage is percent / 100 / point_value (config_money.py)."""
+    for source in (tier, rules.earning):
+        if source is not None and source.cashback_percent is not None:
+            assert rules.point_value is not None  # the programme file refuses it otherwise
+            return Fraction(source.cashback_percent) / 100 / Fraction(rules.point_value)
+        if source is not None and source.points_per_unit is not None:
+            return Fraction(source.points_per_unit)
+    return Fraction(0)
 
 
-def points_for(amount_minor: int, rate: Decimal, currency: str) -> int:
+def points_for(amount_minor: int, rate: Decimal | Fraction, currency: str) -> int:
     """Points for an eligible amount, rounded down once per order (never over-award)."""
     return floor_points(amount_minor, rate, currency)
 
@@ -82,12 +89,25 @@ def tier_for(tiers: TierRules, metric: int) -> Tier | None:
     return reached
 
 
-def next_tier(tiers: TierRules, metric: int) -> tuple[Tier, int] | None:
-    """The next level up and how much of the metric is still missing, or None at the top."""
-    for level in tiers.levels:
-        if metric < level.threshold:
+def next_tier(tiers: TierRules, metric: int, current: str | None = None) -> tuple[Tier, int] | None:
+    """The next level up (above ``current``, the card's tier, which an imported tier floor may
+    hold above the metric) and how much of the metric is still missing, or None at the top."""
+    rank = tier_rank(tiers, current)
+    for index, level in enumerate(tiers.levels, start=1):
+        if metric < level.threshold and index > rank:
             return level, level.threshold - metric
     return None
+
+
+def with_floor(
+    tiers: TierRules, computed: Tier | None, floor: str | None, active: bool
+) -> Tier | None:
+    """The tier the history earns, raised to a card's tier floor (an imported tier, see
+    admin/importer.py) while the floor is ``active``; a floor naming no level is ignored."""
+    held = tier_by_code(tiers, floor) if active else None
+    if held is None or (computed is not None and computed.threshold >= held.threshold):
+        return computed
+    return held
 
 
 def tier_by_code(tiers: TierRules | None, code: str | None) -> Tier | None:

@@ -6,6 +6,8 @@
   the scheduled job lowers it at the card's ``tier_review_at`` (the moment the oldest order it
   needs leaves). The card face derives the tier from the same window, so the card, the till and
   the earn rate of the next order always agree; the card says what keeps the tier.
+- An imported tier (``cards.tier_floor``, admin/importer.py) is a floor under either kind until
+  ``tier_floor_until``; a windowed card's review is then due when the floor ends.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from walletcards.loyalty.config_rules import ProgramRules, Tier, TierRules
 from walletcards.loyalty.models import Card, Order
-from walletcards.loyalty.rules import tier_by_code, tier_for, tier_rank
+from walletcards.loyalty.rules import tier_by_code, tier_for, tier_rank, with_floor
 
 COUNTING = ("paid", "partially_refunded")  # orders whose spend still counts towards tiers
 
@@ -29,6 +31,7 @@ class TierOutlook:
     tier: Tier | None  # the card's tier now
     metric: int  # counting orders, or net spend in minor units
     keep: tuple[int, datetime] | None  # windowed: (orders or spend still needed, before when)
+    held_until: datetime | None = None  # an imported tier floor holds the tier until then
 
 
 def qualifying_metric(session: Session, rules: ProgramRules, card: Card, now: datetime) -> int:
@@ -96,7 +99,10 @@ def tier_outlook(session: Session, rules: ProgramRules, card: Card, now: datetim
         return TierOutlook(tier_by_code(tiers, card.tier_code), metric, None)
     orders = _window_orders(session, tiers, card, start)
     metric = sum(weight for _, weight in orders)
-    tier = tier_for(tiers, metric)
+    earned = tier_for(tiers, metric)
+    tier = with_floor(tiers, earned, card.tier_floor, floor_active(card, now))
+    if tier != earned:  # the floor holds it: nothing to keep up until the floor ends
+        return TierOutlook(tier, metric, None, card.tier_floor_until)
     keep = None
     if tier is not None and tier.threshold > 0:
         left = metric
@@ -124,9 +130,10 @@ def refresh_tier(
     if tiers.window is not None:
         outlook = tier_outlook(session, rules, card, now)
         computed, changed = outlook.tier, _code(outlook.tier) != card.tier_code
-        card.tier_review_at = outlook.keep[1] if outlook.keep else None
+        card.tier_review_at = outlook.keep[1] if outlook.keep else outlook.held_until
     else:
         computed = tier_for(tiers, qualifying_metric(session, rules, card, now))
+        computed = with_floor(tiers, computed, card.tier_floor, floor_active(card, now))
         current_rank = tier_rank(tiers, card.tier_code)
         computed_rank = tier_rank(tiers, _code(computed))
         if direction == "raise":
@@ -139,6 +146,13 @@ def refresh_tier(
         card.version += 1
         card.updated_at = now
     return tier_by_code(tiers, card.tier_code)
+
+
+def floor_active(card: Card, now: datetime) -> bool:
+    """Whether the card's imported tier floor (admin/importer.py) still holds at ``now``."""
+    return card.tier_floor is not None and (
+        card.tier_floor_until is None or now < card.tier_floor_until
+    )
 
 
 def _code(tier: Tier | None) -> str | None:

@@ -27,6 +27,7 @@ from walletcards.orders.events import (
     RefundInfo,
     UnknownShop,
 )
+from walletcards.orders.identity import customer_external_id, order_source
 from walletcards.orders.payload import (
     MAX_DELIVERY_ID,
     MAX_EMAIL,
@@ -104,7 +105,7 @@ def _customer(order: dict[str, Any], source: str) -> CustomerInfo:
     )
     customer_id = text(customer, "id", "customer.", limit=MAX_ID)
     return CustomerInfo(
-        external_id=f"{source}:customer:{customer_id}" if customer_id else None,
+        external_id=customer_external_id(source, customer_id) if customer_id else None,
         email=email(
             text(customer, "email", "customer.", limit=MAX_EMAIL)
             or text(order, "email", "", limit=MAX_EMAIL)
@@ -186,7 +187,7 @@ def parse(
             "X-Shopify-Topic, X-Shopify-Shop-Domain and X-Shopify-Webhook-Id are required",
         )
     _check_shop(claimed, shop)
-    source = f"shopify:{shop}"
+    source = order_source("shopify", shop)
     base = Delivery(
         source="shopify",
         shop=shop,

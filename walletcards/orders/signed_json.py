@@ -11,6 +11,7 @@ from typing import Any
 
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
+from walletcards.orders.identity import customer_external_id
 from walletcards.orders.payload import (
     MAX_DELIVERY_ID,
     MAX_EMAIL,
@@ -57,7 +58,7 @@ def _customer(data: dict[str, Any]) -> CustomerInfo:
     external = text(customer, "id", "customer.", limit=MAX_ID)
     locale = text(customer, "locale", "customer.")
     return CustomerInfo(
-        external_id=f"{SOURCE}:customer:{external}" if external else None,
+        external_id=customer_external_id(SOURCE, external) if external else None,
         email=email(text(customer, "email", "customer.", limit=MAX_EMAIL), "customer.email"),
         phone=text(customer, "phone", "customer.", limit=MAX_PHONE),
         name=text(customer, "name", "customer.", limit=MAX_NAME),

@@ -27,6 +27,7 @@ from walletcards.orders.events import (
     RefundInfo,
     UnknownShop,
 )
+from walletcards.orders.identity import customer_external_id, order_source
 from walletcards.orders.payload import (
     MAX_DELIVERY_ID,
     MAX_EMAIL,
@@ -65,7 +66,9 @@ def _customer(order: dict[str, Any], source: str) -> CustomerInfo:
         text(billing, key, "billing.", limit=MAX_NAME) for key in ("first_name", "last_name")
     )
     return CustomerInfo(
-        external_id=f"{source}:customer:{customer_id}" if customer_id not in (None, "0") else None,
+        external_id=(
+            customer_external_id(source, customer_id) if customer_id not in (None, "0") else None
+        ),
         email=email(text(billing, "email", "billing.", limit=MAX_EMAIL), "billing.email"),
         phone=text(billing, "phone", "billing.", limit=MAX_PHONE),
         name=person_name(first, last, "billing.first_name"),
@@ -108,7 +111,7 @@ def parse(
     if not topic or not origin or not delivery_id:
         raise PayloadError("headers", "X-WC-Webhook-Topic, -Source and -Delivery-ID are required")
     _check_site(origin, site)
-    source = f"woocommerce:{site.partition('/')[0]}"
+    source = order_source("woocommerce", site)
     base = Delivery(
         source="woocommerce",
         shop=site,
