@@ -1,5 +1,6 @@
 """A fresh clone is all the suite, the package and the build need: nothing reads a file beside
-the repository (the developers' machine had a ../shared/ folder; a user's clone has not)."""
+the repository (the developers' machine had a reference folder beside it; a user's clone has
+not)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def _scanned_files() -> list[Path]:
 
 
 def _forbidden() -> list[str]:
-    words = ["../shared", "/work/", "ROOT.parent", "parent.parent.parent"]
+    # spelt in pieces so that a grep for the folder name finds real uses only
+    words = ["../" + "sh" + "ared", "/work/", "ROOT.parent", "parent.parent.parent"]
     if ROOT.parent != Path("/"):
         words.append(str(ROOT.parent) + "/")
     return words
@@ -77,8 +79,8 @@ def test_the_scan_covers_the_suite_and_the_package() -> None:
 def test_opening_a_file_beside_the_clone_is_caught_and_the_clone_system_and_tmp_are_not(
     tmp_path: Path,
 ) -> None:
-    assert escapes_clone(str(ROOT.parent / "shared" / "reference" / "x.json"))
-    assert escapes_clone(str(ROOT / ".." / "shared" / "x.json"))
+    assert escapes_clone(str(ROOT.parent / "beside" / "reference" / "x.json"))
+    assert escapes_clone(str(ROOT / ".." / "beside" / "x.json"))
     assert not escapes_clone(str(ROOT / "tests" / "data" / "x.json"))
     assert not escapes_clone(str(tmp_path / "x"))
     assert not escapes_clone("/usr/share/zoneinfo/UTC")
