@@ -63,9 +63,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-# Where a test run may read besides the clone: the interpreter, its packages, temporary files,
-# the system. A path under the folder holding the clone but outside the clone (a sibling folder
-# of notes or data) exists only on the developer's machine, never in a user's fresh clone.
+# Where a test run may read besides the clone: the interpreter, its packages, the system (and
+# temporary files, which lie beside the clone only when it sits in the temporary folder). A
+# path under the folder holding the clone but outside the clone (a sibling folder of notes or
+# data) exists only on the developer's machine, never in a user's fresh clone.
 _READABLE = tuple(
     os.path.join(os.path.abspath(p), "")
     for p in (
@@ -75,10 +76,13 @@ _READABLE = tuple(
         sys.exec_prefix,
         *site.getsitepackages(),
         site.getusersitepackages(),
-        tempfile.gettempdir(),
         *(f"/{top}" for top in ("usr", "etc", "dev", "proc", "sys", "var", "run", "lib", "opt")),
     )
 )
+
+
+_TEMPORARY = os.path.join(os.path.abspath(tempfile.gettempdir()), "")
+_MADE_BY_TEMPFILE_OR_PYTEST = ("tmp", "pytest-of-")
 
 
 def escapes_clone(path: str) -> bool:
@@ -88,7 +92,10 @@ def escapes_clone(path: str) -> bool:
     parent = os.path.join(os.path.dirname(ROOT), "")
     if not absolute.startswith(parent) or absolute.startswith(_READABLE):
         return False
-    return not any(part.startswith(".") for part in Path(absolute[len(parent) :]).parts)
+    beside = absolute[len(parent) :]
+    if parent == _TEMPORARY and beside.startswith(_MADE_BY_TEMPFILE_OR_PYTEST):
+        return False  # the clone sits in /tmp: pytest's and tempfile's folders are its siblings
+    return not any(part.startswith(".") for part in Path(beside).parts)
 
 
 _outside_reads: list[str] = []
