@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bench.ledger import NOW, ROOT, scratch_database
-from walletcards.admin import importer
+from walletcards.admin import import_rows, importer
 from walletcards.loyalty.config import load_program_file
 from walletcards.loyalty.programs import apply_program
 from walletcards.loyalty.verify import verify
@@ -45,7 +45,9 @@ def main() -> None:
                         session, load_program_file(ROOT / "examples/demo.toml"), NOW
                     )
                 t0 = time.perf_counter()
-                plan = importer.read(path, program, {})
+                # ids from our own signed-orders source (no shop to name)
+                chosen = import_rows.options(program, "orders", None, None, None)
+                plan = import_rows.read(path, program, chosen)
                 read_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 with db.transaction() as session:
