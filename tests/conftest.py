@@ -9,6 +9,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -132,12 +133,19 @@ def _dev_certificates() -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = _test_url(tmp_path_factory.mktemp("db"))
+    # A fresh database per test session, so parallel runs and old data never interfere.
+    with scratch_database(_test_url(tmp_path_factory.mktemp("db")), "test") as url:
+        yield url
+
+
+@contextmanager
+def scratch_database(url: str, label: str) -> Iterator[str]:
+    """The URL of a database of its own: on PostgreSQL one created beside ``url``'s and dropped
+    afterwards; a SQLite URL is a file already of its own (the caller's temporary path)."""
     if not url.startswith("postgresql"):
         yield url
         return
-    # A fresh database per test session, so parallel runs and old data never interfere.
-    name = f"walletcards_test_{uuid.uuid4().hex[:12]}"
+    name = f"walletcards_{label}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -3,16 +3,14 @@ next order finds those customers by phone too."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, column, create_engine, select, table, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, column, select, table
 
-from tests.conftest import T0
+from tests.conftest import T0, scratch_database
 from walletcards import migrate
 from walletcards.db import Database, Model
 from walletcards.loyalty.models import Customer, Program
@@ -21,21 +19,13 @@ from walletcards.loyalty.models import Customer, Program
 @pytest.fixture
 def own_database(database_url: str, tmp_path: Path) -> Iterator[Database]:
     """A database of its own, migrated by the test itself."""
-    if not database_url.startswith("postgresql"):
-        with Database(f"sqlite:///{tmp_path / 'before.db'}") as db:
-            yield db
-        return
-    name = f"walletcards_0013_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with Database(make_url(database_url).set(database=name).render_as_string(False)) as db:
-            yield db
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    own = (
+        database_url
+        if database_url.startswith("postgresql")
+        else f"sqlite:///{tmp_path / 'before.db'}"
+    )
+    with scratch_database(own, "0013") as url, Database(url) as db:
+        yield db
 
 
 def insert(conn: Connection, model: type[Model], **values: Any) -> None:
