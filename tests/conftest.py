@@ -30,6 +30,7 @@ from walletcards.loyalty.config import load_program_file, parse_program
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import apply_program
 from walletcards.orders import models as _order_models  # noqa: F401
+from walletcards.staff import models as _staff_models  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo.toml"

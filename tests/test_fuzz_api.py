@@ -28,13 +28,13 @@ from passlib.hash import argon2
 from tests.conftest import T0, MakeCard, MakeProgram
 from tests.orders.conftest import ORDERS_SECRET
 from walletcards import create_app
-from walletcards.cashier.models import Staff
-from walletcards.cashier.staff import issue_token
 from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.openapi import document
 from walletcards.settings import Secret, Settings
+from walletcards.staff.accounts import issue_token
+from walletcards.staff.models import Staff
 
 schema = schemathesis.openapi.from_dict(document())
 POSTGRES = os.environ.get("WALLETCARDS_TEST_DATABASE_URL", "").startswith("postgresql")

@@ -21,7 +21,6 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
-    from walletcards.cashier.session import IDLE
     from walletcards.cashier.views import bp as cashier_bp
     from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
@@ -29,6 +28,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.openapi import bp as openapi_bp
     from walletcards.orders.views import bp as webhooks_bp
     from walletcards.page_texts import staff_texts
+    from walletcards.staff.sessions import IDLE
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
@@ -69,12 +69,12 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
 
 
 def _limit_logins(app: Flask, settings: Settings) -> None:
-    """Sign-in limits per client address and per account (walletcards.cashier.signin). Behind
+    """Sign-in limits per client address and per account (walletcards.staff.signin). Behind
     WALLETCARDS_TRUSTED_PROXIES proxies the client address is the one they forward: ProxyFix
     takes the Nth X-Forwarded-For entry from the right; with 0 the header is ignored."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from walletcards.cashier.signin import limit_logins
+    from walletcards.staff.signin import limit_logins
 
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]

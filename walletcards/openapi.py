@@ -11,7 +11,7 @@ bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
 JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
-# the staff sign-in forms' failures besides the redirect (walletcards.cashier.signin)
+# the staff sign-in forms' failures besides the redirect (walletcards.staff.signin)
 SIGN_IN_REFUSED = {
     "400": {"description": "form expired (JSON error) or a field overlong or with control "
             "characters (the form again, text/html)"},

@@ -17,11 +17,11 @@ from tests.cashier.conftest import manager  # noqa: F401  (fixture)
 from tests.conftest import MakeProgram
 from tests.orders.conftest import app, client  # noqa: F401  (fixtures)
 from walletcards.admin.dashboard import money_text
-from walletcards.cashier.models import Staff
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import SIGN_IN_CHOICES
+from walletcards.staff.models import Staff
 
 
 def cells(html: str, table: str) -> list[list[str]]:

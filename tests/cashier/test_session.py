@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from tests.cashier.test_api import card_code, login, session_csrf  # noqa: F401  (fixture)
 from tests.conftest import MakeProgram
-from walletcards.cashier.models import Staff
 from walletcards.cli import main
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
+from walletcards.staff.models import Staff
 
 COOKIE = "walletcards_till"
 

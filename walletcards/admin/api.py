@@ -22,7 +22,6 @@ from walletcards.admin.settings import (
     unmasked,
 )
 from walletcards.cashier.api import _answer, _body, _context, _idempotent_run, _staff
-from walletcards.cashier.models import Staff
 from walletcards.errors import ApiError
 from walletcards.loyalty import ledger
 from walletcards.loyalty.config import ProgramConfigError, event_url_problems, parse_program
@@ -30,6 +29,7 @@ from walletcards.loyalty.corrections import reverse_entry
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.programs import apply_program, program_rules
 from walletcards.outbound.hooks import queue_card_email
+from walletcards.staff.models import Staff
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")
 bp.before_request(check_request)

@@ -21,8 +21,6 @@ from walletcards.admin.charts import bar_chart, line_chart
 from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
-from walletcards.cashier import session as staff_session
-from walletcards.cashier import signin as staff_signin
 from walletcards.cashier.views import sign_in_context
 from walletcards.clients import Clients
 from walletcards.db import Database
@@ -32,6 +30,8 @@ from walletcards.loyalty.programs import program_rules
 from walletcards.money import from_minor
 from walletcards.page_texts import staff_texts
 from walletcards.readiness import certificate_check
+from walletcards.staff import sessions as staff_session
+from walletcards.staff import signin as staff_signin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.context_processor(sign_in_context)  # the till's sign-in form, its programme list

@@ -22,10 +22,8 @@ from sqlalchemy.orm import Session
 
 from walletcards.cardface import card_face
 from walletcards.cashier import inputs
-from walletcards.cashier import session as till_session
 from walletcards.cashier.lookup import CardMatch, find_card, spend_rotating_code
-from walletcards.cashier.models import Staff, TillRequest
-from walletcards.cashier.staff import staff_for_token
+from walletcards.cashier.models import TillRequest
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
@@ -36,6 +34,9 @@ from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.money import money_json, points_value_minor
 from walletcards.settings import Settings
+from walletcards.staff import sessions as till_session
+from walletcards.staff.accounts import staff_for_token
+from walletcards.staff.models import Staff
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1/cashier")
 ATTEMPTS = 3  # a write that lost a race on a unique key runs again and finds the winner's answer

@@ -16,11 +16,12 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from walletcards.cashier.models import RotatingCodeUse, Staff
+from walletcards.cashier.models import RotatingCodeUse
 from walletcards.codes import member_number_of, totp_step
 from walletcards.errors import ApiError
 from walletcards.loyalty.cards import luhn_valid
 from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.staff.models import Staff
 
 _DIGITS = re.compile(r"[0-9]+")
 _ROTATING = re.compile(r"([0-9]+)-T([0-9]{8})")  # Google's rotating barcode: <number>-T<TOTP>

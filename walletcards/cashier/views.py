@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 
-from walletcards.cashier import session as till_session
-from walletcards.cashier import signin
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_choices, program_rules
 from walletcards.page_texts import staff_texts
+from walletcards.staff import sessions as till_session
+from walletcards.staff import signin
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 

@@ -132,3 +132,10 @@ def issue_card(
     session.add(card)
     session.flush()
     return card
+
+
+def card_by_member_number(session: Session, program: Program, member_number: str) -> Card | None:
+    """The programme's card numbered ``member_number`` (None when there is none)."""
+    return session.execute(
+        select(Card).where(Card.program_id == program.id, Card.member_number == member_number)
+    ).scalar_one_or_none()

@@ -148,3 +148,11 @@ def webhook_shop(program: Program, source: str) -> str | None:
     if source not in SHOP_PINS:
         return None
     return pinned_shop(program_config(program).document.get("webhooks") or {}, source)
+
+
+def list_programs(session: Session) -> list[tuple[str, str, str]]:
+    """(slug, name, currency) of every programme, by slug."""
+    rows = session.execute(
+        select(Program.slug, Program.name, Program.currency).order_by(Program.slug)
+    ).all()
+    return [(slug, name, currency) for slug, name, currency in rows]

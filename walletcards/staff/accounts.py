@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from walletcards.cashier.models import ROLES, Staff, StaffSession, StaffToken
 from walletcards.loyalty.models import Program
+from walletcards.staff.models import ROLES, Staff, StaffSession, StaffToken
 
 with warnings.catch_warnings():
     # passlib 1.7.4 imports the stdlib 'crypt' module, deprecated since Python 3.11

@@ -23,12 +23,12 @@ from flask import Flask, Response, current_app, g, redirect, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from walletcards.cashier import session as staff_session
-from walletcards.cashier.staff import MAX_EMAIL, MAX_PASSWORD, authenticate, has_control_characters
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.settings import Settings
+from walletcards.staff import sessions as staff_session
+from walletcards.staff.accounts import MAX_EMAIL, MAX_PASSWORD, authenticate, has_control_characters
 
 ADDRESS_LIMIT = "5/minute;30/hour"  # every attempt from one client address
 ACCOUNT_LIMIT = "10/minute;100/hour"  # failed attempts on one account, from any address

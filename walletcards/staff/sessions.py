@@ -17,9 +17,9 @@ from flask import session as cookie
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from walletcards.cashier.models import Staff, StaffSession
-from walletcards.cashier.staff import token_digest
 from walletcards.loyalty.models import Program
+from walletcards.staff.accounts import token_digest
+from walletcards.staff.models import Staff, StaffSession
 
 IDLE = timedelta(minutes=30)
 TOUCH = timedelta(minutes=1)  # last_seen is written at most this often

@@ -8,8 +8,8 @@ import sys
 
 import click
 
-from walletcards.cashier.staff import StaffError
 from walletcards.clock import SystemClock
+from walletcards.staff.accounts import StaffError
 
 
 def _password() -> str:
@@ -27,13 +27,13 @@ def staff() -> None:
 @click.argument("email")
 def staff_add(slug: str, role: str, email: str) -> None:
     """Add a staff member; the password is read from standard input (never from argv)."""
-    from walletcards.cashier.staff import add_staff
-    from walletcards.cli import _database
+    from walletcards.cli.common import open_database
     from walletcards.loyalty.programs import UnknownProgram, get_program
+    from walletcards.staff.accounts import add_staff
 
     password = _password()
     try:
-        with _database() as database, database.transaction() as session:
+        with open_database() as database, database.transaction() as session:
             add_staff(
                 session, get_program(session, slug), email, role, password, SystemClock().now()
             )
@@ -47,11 +47,11 @@ def staff_add(slug: str, role: str, email: str) -> None:
 @click.argument("email")
 def staff_token(slug: str | None, email: str) -> None:
     """Print a new API token for a POS integration (stored hashed; shown once)."""
-    from walletcards.cashier.staff import issue_token, one_staff
-    from walletcards.cli import _database
+    from walletcards.cli.common import open_database
+    from walletcards.staff.accounts import issue_token, one_staff
 
     try:
-        with _database() as database, database.transaction() as session:
+        with open_database() as database, database.transaction() as session:
             token = issue_token(session, one_staff(session, email, slug), SystemClock().now())
     except StaffError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -63,11 +63,11 @@ def staff_token(slug: str | None, email: str) -> None:
 @click.argument("email")
 def staff_revoke(slug: str | None, email: str) -> None:
     """Revoke every API token of a staff member (a lost POS, someone leaving)."""
-    from walletcards.cashier.staff import revoke_tokens, staff_by_email
-    from walletcards.cli import _database
+    from walletcards.cli.common import open_database
+    from walletcards.staff.accounts import revoke_tokens, staff_by_email
 
     try:
-        with _database() as database, database.transaction() as session:
+        with open_database() as database, database.transaction() as session:
             now = SystemClock().now()
             found = staff_by_email(session, email, slug)
             revoked = sum(revoke_tokens(session, member, now) for member in found)
@@ -82,11 +82,11 @@ def staff_revoke(slug: str | None, email: str) -> None:
 def staff_disable(slug: str | None, email: str) -> None:
     """Lock a staff member out (someone leaving): their open sessions end at once, sign-in and
     their API tokens are refused until `staff enable`."""
-    from walletcards.cashier.staff import set_disabled, staff_by_email
-    from walletcards.cli import _database
+    from walletcards.cli.common import open_database
+    from walletcards.staff.accounts import set_disabled, staff_by_email
 
     try:
-        with _database() as database, database.transaction() as session:
+        with open_database() as database, database.transaction() as session:
             now = SystemClock().now()
             found = staff_by_email(session, email, slug)
             ended = sum(set_disabled(session, member, True, now) for member in found)
@@ -100,11 +100,11 @@ def staff_disable(slug: str | None, email: str) -> None:
 @click.argument("email")
 def staff_enable(slug: str | None, email: str) -> None:
     """Let a disabled staff member sign in (and use their unrevoked API tokens) again."""
-    from walletcards.cashier.staff import one_staff, set_disabled
-    from walletcards.cli import _database
+    from walletcards.cli.common import open_database
+    from walletcards.staff.accounts import one_staff, set_disabled
 
     try:
-        with _database() as database, database.transaction() as session:
+        with open_database() as database, database.transaction() as session:
             set_disabled(session, one_staff(session, email, slug), False, SystemClock().now())
     except StaffError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -117,12 +117,12 @@ def staff_enable(slug: str | None, email: str) -> None:
 def staff_password(slug: str | None, email: str) -> None:
     """Set a new password, read from standard input (never from argv); every session signed
     in with the old one ends."""
-    from walletcards.cashier.staff import one_staff, set_password
-    from walletcards.cli import _database
+    from walletcards.cli.common import open_database
+    from walletcards.staff.accounts import one_staff, set_password
 
     password = _password()
     try:
-        with _database() as database, database.transaction() as session:
+        with open_database() as database, database.transaction() as session:
             member = one_staff(session, email, slug)
             ended = set_password(session, member, password, SystemClock().now())
     except StaffError as exc:

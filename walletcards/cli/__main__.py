@@ -1,0 +1,5 @@
+"""`python -m walletcards.cli`."""
+
+from walletcards.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""`walletcards worker` and `walletcards serve`: the long-running processes."""
+
+from __future__ import annotations
+
+import click
+
+from walletcards import logs
+from walletcards.cli.common import load_settings
+from walletcards.clock import SystemClock
+from walletcards.db import Database
+
+
+@click.command()
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--lease",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds a claimed card stays with this worker (its push deadline).",
+)
+def worker(batch: int, lease: int) -> None:
+    """Push card changes to phones and run the scheduled jobs, until SIGTERM/SIGINT."""
+    import signal
+    import threading
+
+    from walletcards.sync.pusher import Pusher
+    from walletcards.sync.worker import Worker
+
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    pusher = Pusher(settings)
+    with Database(settings.database_url) as database:
+        from walletcards.startup import log_problems
+
+        log_problems(database, SystemClock().now())
+        try:
+            from datetime import timedelta
+
+            from walletcards.google.sync import GoogleClients
+
+            Worker(
+                database,
+                pusher,
+                SystemClock(),
+                batch=batch,
+                lease=timedelta(seconds=lease),
+                google=GoogleClients(settings),
+                settings=settings,
+            ).run(stop)
+        finally:
+            pusher.close()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app (the embedded default; use gunicorn with wsgi:app in production)."""
+    import threading
+
+    from werkzeug.serving import run_simple
+
+    from walletcards import create_app
+    from walletcards.sync.pusher import Pusher
+    from walletcards.sync.worker import Worker
+
+    local = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104
+    settings = load_settings(f"http://{f'[{local}]' if ':' in local else local}:{port}")
+    logs.configure(settings.log_level, settings.log_format)
+    app = create_app(settings)
+    # The embedded default: the sync worker runs as a thread of this process.
+    stop = threading.Event()
+    pusher = Pusher(settings)
+    database: Database = app.extensions["walletcards.db"]
+    google = app.extensions["walletcards.clients"].google
+    thread = threading.Thread(
+        target=Worker(database, pusher, SystemClock(), google=google, settings=settings).run,
+        args=(stop,),
+        name="sync-worker",
+        daemon=True,
+    )
+    thread.start()
+    click.echo(f"walletcards on http://{host}:{port}/ (with an in-process sync worker)")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+        thread.join(10)
+        pusher.close()
