@@ -1,1 +1,2 @@
-"""The shop owner's side: migration import (admin API and dashboard come next)."""
+"""The shop owner's side: the owner's API, the dashboard and its numbers, programme settings,
+and the customer import from another system."""

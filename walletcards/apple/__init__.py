@@ -1,1 +1,1 @@
-"""Apple Wallet: pass building and signing, the PassKit web service, APNs (later)."""
+"""Apple Wallet: pass building and signing, the PassKit web service, APNs pushes."""

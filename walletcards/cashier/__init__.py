@@ -1,1 +1,2 @@
-"""The till: staff accounts and roles, and the cashier API (scan, earn, redeem)."""
+"""The till: the cashier page and API (scan, earn, redeem), how a code finds its card,
+and the till's idempotency records. Staff accounts live in walletcards.staff."""
