@@ -26,7 +26,7 @@ from walletcards.db import Database
 from walletcards.loyalty.config import load_program_file
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import apply_program
-from walletcards.orders.signatures import timestamped_signature
+from walletcards.orders.signatures import timestamped_header
 from walletcards.settings import Settings
 
 DEMO_FILE = Path("examples/demo.toml")
@@ -82,11 +82,8 @@ def run(settings: Settings, url: str | None) -> tuple[str, Path]:
     now = time.time()
     body = json.dumps(_order(now)).encode()
     timestamp = int(now)
-    signature = timestamped_signature(os.environ["DEMO_ORDERS_SECRET"], timestamp, body)
-    headers = {
-        "Content-Type": "application/json",
-        "Walletcards-Signature": f"t={timestamp},v1={signature}",
-    }
+    signature = timestamped_header(os.environ["DEMO_ORDERS_SECRET"], timestamp, body)
+    headers = {"Content-Type": "application/json", "Walletcards-Signature": signature}
     answer = _send(url, body, headers, settings)
     card_url = answer["card"]["url"]
     token = card_url.rsplit("/", 1)[-1]

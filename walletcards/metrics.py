@@ -30,6 +30,8 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from walletcards.orders.sources import SOURCES
+
 # no *_created series (one more per counter, of little use to anyone)
 disable_created_metrics()  # type: ignore[no-untyped-call]
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every process writes its counters there
@@ -63,7 +65,6 @@ RESPONSES = Counter(
 )
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # the text format every Prometheus reads
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-WEBHOOK_SOURCES = {"shopify", "woocommerce", "orders"}
 _KINDS = "walletcards.metrics.entry_kinds"
 
 bp = Blueprint("metrics", __name__)
@@ -137,7 +138,7 @@ def init_app(app: Flask) -> None:
             body = response.get_json(silent=True) if response.is_json else None
             code = body.get("error", {}).get("code") if isinstance(body, dict) else None
             webhook_delivery(
-                source if source in WEBHOOK_SOURCES else "unknown",
+                source if isinstance(source, str) and source in SOURCES else "unknown",
                 str(code or response.status_code),
             )
         return response

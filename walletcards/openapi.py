@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from walletcards.orders.sources import SOURCES
+
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -99,7 +101,7 @@ def document() -> dict[str, Any]:
         "/api/v1/openapi.json": {"get": op("This document", "service")},
         "/webhooks/{program}/{source}": {
             "post": op(
-                "A shop's webhook (source: shopify, woocommerce, orders); see docs/webhooks.md",
+                f"A shop's webhook (source: {', '.join(SOURCES)}); see docs/webhooks.md",
                 "webhooks",
                 400,
                 401,

@@ -14,8 +14,9 @@ from tests.conftest import DEMO, demo_document
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.config import ProgramConfigError, load_program_file, parse_program
-from walletcards.loyalty.config_webhooks import shopify_domain, site_url
 from walletcards.loyalty.models import Program
+from walletcards.orders.shopify import shopify_domain
+from walletcards.orders.woocommerce import site_url
 
 
 def problems(webhooks: dict[str, Any]) -> dict[str, str]:

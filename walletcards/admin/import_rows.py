@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from walletcards.loyalty.cards import phone_key
-from walletcards.loyalty.config_webhooks import SHOP_PINS
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_config, program_rules, webhook_shop
-from walletcards.orders.identity import PLATFORMS, customer_external_id, order_source, shop_of
+from walletcards.orders.identity import customer_external_id, order_source
+from walletcards.orders.sources import SOURCES
 
 COLUMNS = ("external_id", "email", "phone", "name", "birthday", "language", "note")
 KNOWN = frozenset((*COLUMNS, "points", "discount_level"))
@@ -81,10 +81,11 @@ def options(
     """The command line's options, checked against the programme; ValueError names the option."""
     source = None
     if platform is not None:
-        if platform not in PLATFORMS:
-            raise ValueError(f"--source: one of {', '.join(PLATFORMS)}")
-        if platform == "orders" and shop:
-            raise ValueError("--shop: only for --source shopify or woocommerce")
+        if platform not in SOURCES:
+            raise ValueError(f"--source: one of {', '.join(SOURCES)}")
+        if SOURCES[platform].pin_key is None and shop:
+            pinned = (name for name, source in SOURCES.items() if source.pin_key)
+            raise ValueError(f"--shop: only for --source {' or '.join(pinned)}")
         source = order_source(platform, _shop(program, platform, shop))
     elif shop:
         raise ValueError("--shop: name the shop's platform with --source too")
@@ -110,24 +111,25 @@ def options(
 def _shop(program: Program, platform: str, shop: str | None) -> str:
     """The shop the ids come from: the one the programme pins for ``platform`` ([webhooks],
     loyalty/programs.webhook_shop), which ``--shop`` may repeat but not contradict."""
-    if platform == "orders":
+    source = SOURCES[platform]
+    if source.pin_key is None:
         return ""
     pinned = webhook_shop(program, platform)
     if shop is None:
         if pinned is None:
             raise ValueError(
                 f"--shop: the {platform} shop the ids come from (the programme pins none in "
-                f"[webhooks] {SHOP_PINS[platform]})"
+                f"[webhooks] {source.pin_key})"
             )
         return pinned
     try:
-        given = shop_of(platform, shop)
+        given = source.canonical_shop(shop)
     except ValueError as exc:
         raise ValueError(f"--shop: {exc}") from exc
     if pinned is not None and given != pinned:
         raise ValueError(
             f"--shop: {given!r} is not the shop the programme pins "
-            f"([webhooks] {SHOP_PINS[platform]} = {pinned!r})"
+            f"([webhooks] {source.pin_key} = {pinned!r})"
         )
     return given
 

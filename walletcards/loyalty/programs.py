@@ -16,6 +16,7 @@ from walletcards.loyalty.config import ProgramConfig, parse_program
 from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.config_webhooks import SHOP_PINS, pinned_shop
 from walletcards.loyalty.models import Card, Program
+from walletcards.orders.sources import SOURCES
 
 
 class UnknownProgram(LookupError):
@@ -107,9 +108,6 @@ def program_choices(session: Session) -> list[tuple[str, str]] | None:
     return None if len(rows) > SIGN_IN_CHOICES else [(slug, name) for slug, name in rows]
 
 
-WEBHOOK_SOURCES = ("shopify", "woocommerce", "orders")
-
-
 def resolve_secret(value: object) -> str | None:
     """A programme file's secret: the value itself, or ``"env:NAME"`` read from the environment."""
     if not isinstance(value, str) or not value:
@@ -129,7 +127,7 @@ def unset_variable(value: object) -> str | None:
 def unset_webhook_variables(program: Program, source: str) -> list[str]:
     """The environment variables ``source``'s secrets name that are not set on this server."""
     table = program_config(program).document.get("webhooks") or {}
-    found = (unset_variable(table.get(f"{source}_{k}")) for k in ("secret", "previous_secret"))
+    found = (unset_variable(table.get(key)) for key in SOURCES[source].secret_keys)
     return [variable for variable in found if variable]
 
 
@@ -137,7 +135,7 @@ def webhook_secrets(program: Program, source: str) -> list[str]:
     """The secrets that may sign ``source``'s webhooks: current first, then the previous one
     (accepted during a rotation; Shopify may sign with the old secret for up to an hour)."""
     table = program_config(program).document.get("webhooks") or {}
-    found = (resolve_secret(table.get(f"{source}_{k}")) for k in ("secret", "previous_secret"))
+    found = (resolve_secret(table.get(key)) for key in SOURCES[source].secret_keys)
     return [secret for secret in found if secret]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -19,6 +20,16 @@ class PayloadError(ValueError):
 
 class UnknownShop(LookupError):
     """A delivery whose (unsigned) shop header is not the shop the programme pins (401)."""
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A body whose signature checked, with its headers (lower-case names): the only thing a
+    source parses. Made by the source's ``verify``, or by a replay from the inbox, which keeps
+    only deliveries that were verified when they arrived."""
+
+    headers: Mapping[str, str]
+    body: bytes
 
 
 @dataclass(frozen=True)

@@ -7,24 +7,18 @@ loyalty/config_webhooks.py), so an imported customer is the one the shop's next 
 
 from __future__ import annotations
 
-from walletcards.loyalty.config_webhooks import canonical_shop
+import re
 
-PLATFORMS = ("shopify", "woocommerce", "orders")
-
-
-def shop_of(platform: str, value: str) -> str:
-    """The shop in the canonical form the programme pins it (config_webhooks.canonical_shop):
-    "https://Demo.myshopify.com/" -> "demo.myshopify.com"; our own format names no shop ("").
-    ValueError when ``value`` is not a shop of ``platform``."""
-    if platform == "orders":
-        return ""
-    return canonical_shop(platform, value)
+MAX_DOMAIN = 253  # a DNS name (RFC 1035)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")  # a lower-case DNS name, for the shop pins
 
 
 def order_source(platform: str, shop: str) -> str:
-    """``shopify:<shop>``, ``woocommerce:<site host>``, or ``orders`` (``shop`` canonical, as
-    :func:`shop_of`; a WooCommerce site's path is not part of its source)."""
-    return platform if platform == "orders" else f"{platform}:{shop.partition('/')[0]}"
+    """``<platform>:<shop's host>`` (``shopify:<shop>``, ``woocommerce:<site host>``), or the
+    bare platform (``orders``) for a source that names no shop (``shop`` canonical, as the
+    source's ``canonical_shop``; a WooCommerce site's path is not part of its source)."""
+    return f"{platform}:{shop.partition('/')[0]}" if shop else platform
 
 
 def customer_external_id(source: str, customer_id: str) -> str:

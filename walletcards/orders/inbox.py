@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import webhook_shop
 from walletcards.orders import intake
-from walletcards.orders.dispatch import parse_source
+from walletcards.orders.events import Delivery, Verified
 from walletcards.orders.models import InboxDelivery
-from walletcards.orders.payload import parse_json
+from walletcards.orders.sources import SOURCES, parse_delivery
 
 
 def recent(session: Session, program: Program | None, limit: int) -> list[InboxDelivery]:
@@ -30,37 +30,17 @@ def recent(session: Session, program: Program | None, limit: int) -> list[InboxD
     return list(session.execute(query).scalars())
 
 
-def _headers(row: InboxDelivery, delivery_id: str) -> dict[str, str]:
-    if row.source == "shopify":
-        return {
-            "x-shopify-topic": row.topic,
-            "x-shopify-shop-domain": row.shop,
-            "x-shopify-webhook-id": delivery_id,
-            "x-shopify-event-id": row.event_id or "",
-            "x-shopify-triggered-at": row.triggered_at.isoformat() if row.triggered_at else "",
-        }
-    return {
-        "x-wc-webhook-topic": row.topic,
-        "x-wc-webhook-source": row.shop,
-        "x-wc-webhook-delivery-id": delivery_id,
-        "x-wc-webhook-id": row.event_id or "",
-    }
-
-
 def replay(session: Session, row_id: int, ctx: intake.Context) -> dict[str, Any]:
     row = session.get(InboxDelivery, row_id)
     if row is None:
         raise LookupError(f"no inbox delivery {row_id}")
     program = session.get(Program, row.program_id)
     assert program is not None
+    source = SOURCES[row.source]
     # within the column's 255 characters, whatever the original id's length
     delivery_id = f"{row.delivery_id[:200]}:replay:{int(ctx.now.timestamp())}"
+    kept = Delivery(row.source, row.shop, row.topic, delivery_id, row.event_id, row.triggered_at)
     body = row.body.encode()
-    delivery = parse_source(
-        row.source,
-        _headers(row, delivery_id),
-        parse_json(body),
-        program.currency,
-        webhook_shop(program, row.source),
-    )
+    verified = Verified(source.replay_headers(kept), body)  # verified when it arrived
+    delivery = parse_delivery(source, verified, program.currency, webhook_shop(program, row.source))
     return intake.receive(session, program, replace(delivery, delivery_id=delivery_id), body, ctx)

@@ -39,6 +39,11 @@ def timestamped_signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def timestamped_header(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Walletcards-Signature`` value of ``body`` (our webhooks and outbound events)."""
+    return f"t={timestamp},v1={timestamped_signature(secret, timestamp, body)}"
+
+
 def verify_timestamped(header: str | None, body: bytes, secrets: Sequence[str], now: float) -> int:
     """Check a ``Walletcards-Signature`` header; returns its timestamp."""
     if not header:

@@ -6,11 +6,19 @@ Body: ``{"id", "type": "order.paid" | "order.refunded" | "order.cancelled", "ord
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from walletcards.loyalty.rules import OrderFacts, OrderLine
-from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent, PayloadError, RefundInfo
+from walletcards.orders.events import (
+    CustomerInfo,
+    Delivery,
+    OrderEvent,
+    PayloadError,
+    RefundInfo,
+    Verified,
+)
 from walletcards.orders.identity import customer_external_id
 from walletcards.orders.payload import (
     MAX_DELIVERY_ID,
@@ -26,13 +34,42 @@ from walletcards.orders.payload import (
     items,
     minor,
     obj,
+    parse_json,
     text,
     timestamp,
 )
+from walletcards.orders.signatures import verify_timestamped
 
 SIGNATURE_HEADER = "walletcards-signature"
-SOURCE = "orders"
+NAME = "orders"
 TYPES = ("order.paid", "order.refunded", "order.cancelled")
+
+
+class SignedJson:
+    """The ``orders`` source (see ``walletcards.orders.sources.Source``): it names no shop, and
+    everything that matters (id, type) is in the signed body."""
+
+    name = NAME
+    secret_keys = ("orders_secret", "orders_previous_secret")
+    pin_key = None
+
+    def canonical_shop(self, value: str) -> str:
+        return ""  # our format names no shop
+
+    def ping(self, body: bytes) -> str | None:
+        return None
+
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: float
+    ) -> Verified:
+        verify_timestamped(headers.get(SIGNATURE_HEADER), body, secrets, now)
+        return Verified(headers, body)
+
+    def parse(self, verified: Verified, currency: str, shop: str) -> Delivery:
+        return read(parse_json(verified.body), currency)
+
+    def replay_headers(self, kept: Delivery) -> dict[str, str]:
+        return {}  # the body says it all; a replay's new delivery id replaces the event id
 
 
 def _lines(data: dict[str, Any], path: str, currency: str) -> tuple[OrderLine, ...]:
@@ -58,7 +95,7 @@ def _customer(data: dict[str, Any]) -> CustomerInfo:
     external = text(customer, "id", "customer.", limit=MAX_ID)
     locale = text(customer, "locale", "customer.")
     return CustomerInfo(
-        external_id=customer_external_id(SOURCE, external) if external else None,
+        external_id=customer_external_id(NAME, external) if external else None,
         email=email(text(customer, "email", "customer.", limit=MAX_EMAIL), "customer.email"),
         phone=text(customer, "phone", "customer.", limit=MAX_PHONE),
         name=text(customer, "name", "customer.", limit=MAX_NAME),
@@ -67,11 +104,11 @@ def _customer(data: dict[str, Any]) -> CustomerInfo:
     )
 
 
-def parse(payload: dict[str, Any], currency: str) -> Delivery:
+def read(payload: dict[str, Any], currency: str) -> Delivery:
     event_id = text(payload, "id", "", required=True, limit=MAX_DELIVERY_ID) or ""
     kind = text(payload, "type", "", required=True, limit=MAX_TOPIC)
     base = Delivery(
-        source=SOURCE,
+        source=NAME,
         shop="",
         topic=kind or "",
         delivery_id=event_id,
@@ -94,7 +131,7 @@ def parse(payload: dict[str, Any], currency: str) -> Delivery:
         if not lines:
             raise PayloadError("order.lines", "needs at least one line")
         facts = OrderFacts(
-            SOURCE,
+            NAME,
             order_id,
             currency,
             paid_at,
@@ -102,10 +139,10 @@ def parse(payload: dict[str, Any], currency: str) -> Delivery:
             minor(order.get("shipping", "0"), currency, "order.shipping"),
             minor(order.get("tax", "0"), currency, "order.tax"),
         )
-        event = OrderEvent("paid", SOURCE, order_id, customer, facts=facts)
+        event = OrderEvent("paid", NAME, order_id, customer, facts=facts)
     elif kind == "order.refunded":
         refund = obj(payload, "refund", "")
-        key = f"{SOURCE}:refund:{ident(refund, 'id', 'refund.')}"
+        key = f"{NAME}:refund:{ident(refund, 'id', 'refund.')}"
         lines = _lines(refund, "refund.", currency)
         amount = refund.get("amount")
         if not lines and amount is None:
@@ -117,7 +154,7 @@ def parse(payload: dict[str, Any], currency: str) -> Delivery:
             tax_minor=minor(refund.get("tax", "0"), currency, "refund.tax"),
             amount_minor=None if lines else minor(amount, currency, "refund.amount"),
         )
-        event = OrderEvent("refund", SOURCE, order_id, customer, refunds=(info,))
+        event = OrderEvent("refund", NAME, order_id, customer, refunds=(info,))
     else:
-        event = OrderEvent("cancel", SOURCE, order_id, customer)
+        event = OrderEvent("cancel", NAME, order_id, customer)
     return replace(base, events=(event,))

@@ -12,20 +12,17 @@ from walletcards import metrics
 from walletcards.clients import Clients
 from walletcards.db import Database
 from walletcards.errors import ApiError
-from walletcards.loyalty.config_webhooks import SHOP_PINS
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import (
-    WEBHOOK_SOURCES,
     get_program,
     unset_webhook_variables,
     webhook_secrets,
     webhook_shop,
 )
-from walletcards.orders import intake, shopify, signed_json, woocommerce
-from walletcards.orders.dispatch import parse_source
+from walletcards.orders import intake
 from walletcards.orders.events import Delivery, PayloadError, UnknownShop
-from walletcards.orders.payload import parse_json
-from walletcards.orders.signatures import SignatureError, verify_base64_hmac, verify_timestamped
+from walletcards.orders.signatures import SignatureError
+from walletcards.orders.sources import SOURCES, Source, parse_delivery
 from walletcards.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,54 +30,57 @@ bp = Blueprint("webhooks", __name__)
 ATTEMPTS = 3  # a unique-key race with a concurrent twin is retried; the retry sees its answer
 
 
-def _enabled(program: Program, source: str) -> tuple[list[str], str | None]:
+def _source(name: str) -> Source:
+    source = SOURCES.get(name)
+    if source is None:
+        raise ApiError(
+            404, "unknown_source", f"no webhook source {name!r}; use one of {', '.join(SOURCES)}"
+        )
+    return source
+
+
+def _enabled(program: Program, source: Source) -> tuple[list[str], str | None]:
     """The source's secrets and pinned shop; 404 when it cannot accept deliveries."""
-    secrets = webhook_secrets(program, source)
-    if not secrets and (unset := unset_webhook_variables(program, source)):
+    secrets = webhook_secrets(program, source.name)
+    if not secrets and (unset := unset_webhook_variables(program, source.name)):
         # the server's misconfiguration, not the shop's: 503, so the shop retries
         raise ApiError(
             503,
             "secret_not_set",
-            f"programme {program.slug!r}: the {source} secret is read from the environment "
+            f"programme {program.slug!r}: the {source.name} secret is read from the environment "
             f"variable {unset[0]}, which is not set on this server",
         )
     if not secrets:
         raise ApiError(
             404,
             "source_not_enabled",
-            f"programme {program.slug!r} has no {source} secret configured",
+            f"programme {program.slug!r} has no {source.name} secret configured",
         )
-    shop = webhook_shop(program, source)
-    if source in SHOP_PINS and shop is None:
+    shop = webhook_shop(program, source.name)
+    if source.pin_key is not None and shop is None:
         # a document applied before pins existed: refuse rather than trust the shop header
-        key = SHOP_PINS[source]
+        key, name = source.pin_key, source.name
         log.error(
-            "programme %r: %s deliveries refused, webhooks.%s is not set", program.slug, source, key
+            "programme %r: %s deliveries refused, webhooks.%s is not set", program.slug, name, key
         )
         raise ApiError(
             404,
             "source_not_enabled",
-            f"programme {program.slug!r} pins no {source} shop: set webhooks.{key} "
+            f"programme {program.slug!r} pins no {name} shop: set webhooks.{key} "
             "and apply the programme file again",
         )
     return secrets, shop
 
 
-def _verify_and_parse(source: str, program: Program, body: bytes, now: float) -> Delivery:
+def _verify_and_parse(source: Source, program: Program, body: bytes, now: float) -> Delivery:
     secrets, shop = _enabled(program, source)
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
-        if source == "orders":
-            verify_timestamped(headers.get(signed_json.SIGNATURE_HEADER), body, secrets, now)
-        else:
-            header = (
-                shopify.SIGNATURE_HEADER if source == "shopify" else woocommerce.SIGNATURE_HEADER
-            )
-            verify_base64_hmac(headers.get(header), body, secrets)
+        verified = source.verify(headers, body, secrets, now)
     except SignatureError as exc:
         raise ApiError(401, "invalid_signature", str(exc)) from exc
     try:
-        return parse_source(source, headers, parse_json(body), program.currency, shop)
+        return parse_delivery(source, verified, program.currency, shop)
     except UnknownShop as exc:
         raise ApiError(401, "unknown_shop", str(exc)) from exc
     except PayloadError as exc:
@@ -91,23 +91,11 @@ def _verify_and_parse(source: str, program: Program, body: bytes, now: float) ->
 
 @bp.post("/webhooks/<slug>/<source>")
 def receive(slug: str, source: str) -> tuple[Response, int]:
-    if source not in WEBHOOK_SOURCES:
-        raise ApiError(
-            404,
-            "unknown_source",
-            f"no webhook source {source!r}; use one of {', '.join(WEBHOOK_SOURCES)}",
-        )
+    adapter = _source(source)
     body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before we read it all
-    if source == "woocommerce" and woocommerce.is_ping(body):
+    if (ping := adapter.ping(body)) is not None:
         metrics.webhook_delivery(source, "ping")
-        return jsonify(
-            {
-                "status": "ignored",
-                "card": None,
-                "balance": None,
-                "detail": "WooCommerce webhook ping",
-            }
-        ), 200
+        return jsonify({"status": "ignored", "card": None, "balance": None, "detail": ping}), 200
     database: Database = current_app.extensions["walletcards.db"]
     settings: Settings = current_app.extensions["walletcards.settings"]
     clients: Clients = current_app.extensions["walletcards.clients"]
@@ -117,7 +105,7 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
         try:
             with database.transaction() as session:
                 program = get_program(session, slug)
-                delivery = _verify_and_parse(source, program, body, now.timestamp())
+                delivery = _verify_and_parse(adapter, program, body, now.timestamp())
                 answer: dict[str, Any] = intake.receive(session, program, delivery, body, ctx)
             metrics.webhook_delivery(source, answer["status"])
             return jsonify(answer), 200

@@ -13,11 +13,11 @@ unsigned topic only decides between applying an order body and ignoring the deli
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
-from walletcards.loyalty.config_webhooks import site_url
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.orders.events import (
     CustomerInfo,
@@ -26,8 +26,9 @@ from walletcards.orders.events import (
     PayloadError,
     RefundInfo,
     UnknownShop,
+    Verified,
 )
-from walletcards.orders.identity import customer_external_id, order_source
+from walletcards.orders.identity import HOST, MAX_DOMAIN, customer_external_id, order_source
 from walletcards.orders.payload import (
     MAX_DELIVERY_ID,
     MAX_EMAIL,
@@ -43,20 +44,84 @@ from walletcards.orders.payload import (
     label,
     minor,
     obj,
+    parse_json,
     person_name,
     text,
     timestamp,
 )
+from walletcards.orders.signatures import verify_base64_hmac
 
+NAME = "woocommerce"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 TOPICS = ("order.created", "order.updated")
 PAID_STATUSES = ("processing", "completed")
+MAX_SITE_URL = 255  # WordPress's Site Address; also inbox_deliveries.shop
+_DEFAULT_PORTS = (80, 443)
+
+
+class WooCommerce:
+    """The ``woocommerce`` source (see ``walletcards.orders.sources.Source``)."""
+
+    name = NAME
+    secret_keys = ("woocommerce_secret", "woocommerce_previous_secret")
+    pin_key = "woocommerce_site_url"
+
+    def canonical_shop(self, value: str) -> str:
+        return site_url(value)
+
+    def ping(self, body: bytes) -> str | None:
+        return "WooCommerce webhook ping" if is_ping(body) else None
+
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: float
+    ) -> Verified:
+        verify_base64_hmac(headers.get(SIGNATURE_HEADER), body, secrets)
+        return Verified(headers, body)
+
+    def parse(self, verified: Verified, currency: str, shop: str) -> Delivery:
+        return read(verified.headers, parse_json(verified.body), currency, shop)
+
+    def replay_headers(self, kept: Delivery) -> dict[str, str]:
+        return {
+            "x-wc-webhook-topic": kept.topic,
+            "x-wc-webhook-source": kept.shop,
+            "x-wc-webhook-delivery-id": kept.delivery_id,
+            "x-wc-webhook-id": kept.event_id or "",
+        }
 
 
 def is_ping(body: bytes) -> bool:
     """The form-encoded ping WooCommerce sends when a webhook is created: ``webhook_id=N``."""
     name, _, value = body.decode("latin-1").partition("=")
     return name == "webhook_id" and value.strip().isdigit()
+
+
+def site_url(value: str) -> str:
+    """A WooCommerce site as ``host[:port][/path]``, lower-case, without scheme or trailing
+    slash (WooCommerce names it by ``home_url``, http or https alike); ValueError otherwise."""
+    raw = value.strip()
+    problem = 'the site\'s address as in X-WC-Webhook-Source, e.g. "https://shop.example.com"'
+    if not raw or len(raw) > MAX_SITE_URL or not raw.isascii() or not raw.isprintable():
+        raise ValueError(problem)
+    if "://" not in raw:
+        raw = f"https://{raw}"
+    try:
+        parts = urlsplit(raw.lower())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(problem) from exc
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("http", "https")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or len(host) > MAX_DOMAIN
+        or not HOST.fullmatch(host)
+    ):
+        raise ValueError(problem)
+    netloc = host if port is None or port in _DEFAULT_PORTS else f"{host}:{port}"
+    return netloc + parts.path.rstrip("/")
 
 
 def _customer(order: dict[str, Any], source: str) -> CustomerInfo:
@@ -100,9 +165,7 @@ def _facts(order: dict[str, Any], source: str, currency: str) -> OrderFacts:
     return facts
 
 
-def parse(
-    headers: Mapping[str, str], payload: dict[str, Any], currency: str, site: str
-) -> Delivery:
+def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, site: str) -> Delivery:
     """Turn one verified delivery for the programme pinning ``site`` (canonical
     ``host[:port][/path]``) into order events, or an ignored delivery."""
     topic = header(headers, "x-wc-webhook-topic", MAX_TOPIC)
@@ -111,9 +174,9 @@ def parse(
     if not topic or not origin or not delivery_id:
         raise PayloadError("headers", "X-WC-Webhook-Topic, -Source and -Delivery-ID are required")
     _check_site(origin, site)
-    source = order_source("woocommerce", site)
+    source = order_source(NAME, site)
     base = Delivery(
-        source="woocommerce",
+        source=NAME,
         shop=site,
         topic=topic,
         delivery_id=delivery_id,

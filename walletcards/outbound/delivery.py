@@ -30,7 +30,7 @@ from walletcards.db import Database
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config, resolve_secret
-from walletcards.orders.signatures import timestamped_signature
+from walletcards.orders.signatures import timestamped_header
 from walletcards.outbound import mail
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
 from walletcards.outbound.sender import EventSender, Refused
@@ -172,8 +172,7 @@ def deliver_events(
                     "Content-Type": "application/json",
                     "Walletcards-Event-Id": event_id,
                     "Walletcards-Event-Type": kind,
-                    "Walletcards-Signature": f"t={timestamp},v1="
-                    + timestamped_signature(secret, timestamp, body),
+                    "Walletcards-Signature": timestamped_header(secret, timestamp, body),
                 }
                 try:
                     response = http.post(url, body, headers)
