@@ -29,12 +29,12 @@ from bench.ledger import NOW, scratch_database
 from tests.fakes.tls import loopback_server_cert
 from walletcards.apple.apns import ApnsClient, CertificateAuth
 from walletcards.apple.certificates import make_dev_chain, write_dev_chain
+from walletcards.clients import build_clients
 from walletcards.clock import SystemClock
 from walletcards.loyalty import ledger
 from walletcards.loyalty.config import load_program_file, parse_program
 from walletcards.loyalty.programs import apply_program
 from walletcards.settings import Secret, Settings
-from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,8 +126,8 @@ def main() -> None:
 
             bare_rate = args.devices / asyncio.run(bare())
             fake.dump()
-            pusher = Pusher(settings)
-            worker = Worker(db, pusher, SystemClock(), batch=1000)
+            clients = build_clients(settings)
+            worker = Worker(db, clients, settings, batch=1000)
             start = time.perf_counter()
             report = worker.drain()
             elapsed = time.perf_counter() - start
@@ -161,7 +161,7 @@ def main() -> None:
             time.sleep(3.0)
             stop.set()
             thread.join(15)
-            pusher.close()
+            clients.close()
             received = fake.dump()
             latencies = [
                 min(t for t in received.get(tok, []) if t >= at) - at

@@ -28,7 +28,7 @@ from passlib.hash import argon2
 from tests.conftest import T0, MakeCard, MakeProgram
 from tests.orders.conftest import ORDERS_SECRET
 from walletcards import create_app
-from walletcards.clients import Clients
+from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.openapi import document
@@ -54,15 +54,13 @@ class Target:
 @pytest.fixture(scope="module")
 def fuzz_app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One app for the module (the database is emptied after every test, not the app)."""
-    app = create_app(
-        Settings(
-            database_url=database.url,
-            public_url="https://cards.example.com",
-            secret_key=Secret("test-secret-key-0123456789"),
-            instance_path=tmp_path_factory.mktemp("fuzz"),
-        ),
-        Clients(clock=FixedClock(T0)),
+    settings = Settings(
+        database_url=database.url,
+        public_url="https://cards.example.com",
+        secret_key=Secret("test-secret-key-0123456789"),
+        instance_path=tmp_path_factory.mktemp("fuzz"),
     )
+    app = create_app(settings, build_clients(settings, FixedClock(T0)))
     yield app
     app.extensions["walletcards.db"].dispose()
 

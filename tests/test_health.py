@@ -15,7 +15,7 @@ from tests.apple.conftest import KEY_PASSWORD, PTID, TEAM
 from tests.conftest import T0, MakeProgram
 from walletcards import create_app, migrate
 from walletcards.apple.certificates import make_dev_chain, write_dev_chain
-from walletcards.clients import Clients
+from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.settings import Secret, Settings
@@ -45,7 +45,7 @@ def make_app(url: str, clock: FixedClock, tmp_path: Path) -> Flask:
         secret_key=Secret(SECRET_KEY),
         instance_path=tmp_path,
     )
-    return create_app(settings, Clients(clock=clock))
+    return create_app(settings, build_clients(settings, clock))
 
 
 @pytest.fixture

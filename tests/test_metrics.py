@@ -20,16 +20,16 @@ from tests.sync.conftest import (  # noqa: F401  (fixtures)
     apns,
     apple_table,
     chain_dir,
+    clients,
     dev_chain,
     program,
-    pusher,
     settings,
     tls_files,
     worker,
 )
 from tests.sync.test_push import register
 from walletcards import create_app
-from walletcards.clients import Clients
+from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty import ledger
@@ -58,9 +58,8 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def app(settings: Settings, clock: FixedClock) -> Iterator[Flask]:
-    app = create_app(
-        dataclasses.replace(settings, metrics_token=Secret(TOKEN)), Clients(clock=clock)
-    )
+    scraped = dataclasses.replace(settings, metrics_token=Secret(TOKEN))
+    app = create_app(scraped, build_clients(scraped, clock))
     yield app
     app.extensions["walletcards.db"].dispose()
 

@@ -18,7 +18,7 @@ from flask import Flask
 from tests.conftest import ROOT, T0, MakeProgram
 from walletcards import create_app
 from walletcards.apple.certificates import make_dev_chain, write_dev_chain
-from walletcards.clients import Clients
+from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.settings import Secret, Settings
@@ -41,7 +41,7 @@ def start(database: Database, clock: FixedClock, tmp_path: Path) -> Iterator[Sta
             secret_key=Secret("test-secret-key-0123456789"),
             instance_path=tmp_path,
         )
-        apps.append(create_app(settings, Clients(clock=clock)))
+        apps.append(create_app(settings, build_clients(settings, clock)))
 
     yield started
     for app in apps:

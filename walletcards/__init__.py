@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from walletcards.clients import Clients
+from walletcards.clients import Clients, build_clients
 from walletcards.db import Database
 from walletcards.settings import Settings
 
@@ -15,7 +15,8 @@ STATIC = Path(__file__).resolve().parent / "static"  # inside the package: wheel
 
 
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
-    """The WSGI app. Settings come from the environment unless given (tests pass their own)."""
+    """The WSGI app. Settings come from the environment and the outside systems' clients from
+    the settings (walletcards/clients.py) unless given (tests and `serve` pass their own)."""
     from walletcards import metrics
     from walletcards.admin.api import bp as admin_api_bp
     from walletcards.admin.dashboard import bp as admin_bp
@@ -43,12 +44,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
         PERMANENT_SESSION_LIFETIME=IDLE,  # a signed-in cookie; refreshed on every answer
     )
     app.extensions["walletcards.settings"] = settings
-    clients = clients or Clients()
-    if clients.google is None:
-        from walletcards.google.sync import GoogleClients
-
-        clients.google = GoogleClients(settings)
-    app.extensions["walletcards.clients"] = clients
+    app.extensions["walletcards.clients"] = clients or build_clients(settings)
     app.extensions["walletcards.db"] = Database(settings.database_url)
     register_error_handlers(app)
     # every page gets _/ngettext/lang; a view that knows its programme passes its own

@@ -78,7 +78,7 @@ def google_call(status: int | str) -> None:
     GOOGLE_CALLS.labels(str(status)).inc()
 
 
-class _Claim(Protocol):  # walletcards.sync.worker.Claim, as far as counting goes
+class _Claim(Protocol):  # walletcards.sync.cards.Claim, as far as counting goes
     @property
     def devices(self) -> list[tuple[int, str]]: ...
     @property

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from tests.cashier.test_session import staff_cli
 from tests.orders.conftest import PUBLIC_URL
 from walletcards import create_app
-from walletcards.clients import Clients
+from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
@@ -35,16 +35,14 @@ def make_app(database: Database, clock: FixedClock, tmp_path: Path) -> Iterator[
     made: list[Flask] = []
 
     def make(**settings: Any) -> Flask:
-        app = create_app(
-            Settings(
-                database_url=database.url,
-                public_url=PUBLIC_URL,
-                secret_key=Secret("test-secret-key-0123456789"),
-                instance_path=tmp_path,
-                **settings,
-            ),
-            Clients(clock=clock),
+        configured = Settings(
+            database_url=database.url,
+            public_url=PUBLIC_URL,
+            secret_key=Secret("test-secret-key-0123456789"),
+            instance_path=tmp_path,
+            **settings,
         )
+        app = create_app(configured, build_clients(configured, clock))
         made.append(app)
         return app
 

@@ -4,6 +4,7 @@ can reach nothing but loopback."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,12 @@ from tests.fakes.google import DISCOVERY, FakeGoogle, LoopbackOnly
 from tests.fakes.service_account import make_service_account
 from tests.orders.conftest import ORDERS_SECRET
 from walletcards import create_app
-from walletcards.clients import Clients
+from walletcards.clients import Clients, build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.google.sync import GoogleClients
+from walletcards.google.client import GoogleWalletApi
 from walletcards.loyalty.models import Program
 from walletcards.settings import Secret, Settings
-from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
 
 ISSUER = "3388000000012345678"
@@ -76,13 +76,16 @@ def settings(database: Database, fake_google: FakeGoogle, tmp_path: Path) -> Set
 
 
 @pytest.fixture
-def google_clients(settings: Settings, transport: LoopbackOnly) -> GoogleClients:
-    return GoogleClients(settings, adapter=transport, sleep=lambda _: None)
+def clients(settings: Settings, clock: FixedClock, transport: LoopbackOnly) -> Iterator[Clients]:
+    """The real clients; Google's reaches only loopback and does not wait between retries."""
+    google = GoogleWalletApi(settings.google_api_url, adapter=transport, sleep=lambda _: None)
+    with dataclasses.replace(build_clients(settings, clock), google=google) as made:
+        yield made
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, google_clients: GoogleClients) -> Iterator[Flask]:
-    app = create_app(settings, Clients(clock=clock, google=google_clients))
+def app(settings: Settings, clients: Clients) -> Iterator[Flask]:
+    app = create_app(settings, clients)
     yield app
     app.extensions["walletcards.db"].dispose()
 
@@ -93,9 +96,5 @@ def client(app: Flask, program: Program) -> FlaskClient:
 
 
 @pytest.fixture
-def worker(
-    database: Database, settings: Settings, clock: FixedClock, google_clients: GoogleClients
-) -> Iterator[Worker]:
-    pusher = Pusher(settings)
-    yield Worker(database, pusher, clock, google=google_clients, settings=settings)
-    pusher.close()
+def worker(database: Database, settings: Settings, clients: Clients) -> Worker:
+    return Worker(database, clients, settings)

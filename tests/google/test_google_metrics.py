@@ -12,7 +12,6 @@ from tests.test_metrics import TOKEN, scrape, value
 from walletcards import create_app
 from walletcards.clients import Clients
 from walletcards.clock import FixedClock
-from walletcards.google.sync import GoogleClients
 from walletcards.loyalty.models import Program
 from walletcards.settings import Secret, Settings
 from walletcards.sync.worker import Worker
@@ -24,13 +23,10 @@ def test_google_calls_are_counted_by_status_and_card_updates_by_result(
     worker: Worker,
     clock: FixedClock,
     settings: Settings,
-    google_clients: GoogleClients,
+    clients: Clients,
     program: Program,
 ) -> None:
-    app = create_app(
-        dataclasses.replace(settings, metrics_token=Secret(TOKEN)),
-        Clients(clock=clock, google=google_clients),
-    )
+    app = create_app(dataclasses.replace(settings, metrics_token=Secret(TOKEN)), clients)
     scraper = app.test_client()
     before = scrape(scraper)
     fake_google.script["PATCH loyaltyObject"] = [429]  # answered, then retried by the client

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import MakeProgram
 from walletcards import create_app
-from walletcards.clients import Clients
+from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Order, Program, Refund
@@ -64,7 +64,7 @@ def app(database: Database, clock: FixedClock, tmp_path: Path) -> Iterator[Flask
         secret_key=Secret("test-secret-key-0123456789"),
         instance_path=tmp_path,
     )
-    app = create_app(settings, Clients(clock=clock))
+    app = create_app(settings, build_clients(settings, clock))
     yield app
     app.extensions["walletcards.db"].dispose()
 

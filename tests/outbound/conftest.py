@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from tests.conftest import MakeProgram
 from tests.orders.conftest import ORDERS_SECRET
 from walletcards import create_app
-from walletcards.clients import Clients
+from walletcards.clients import Clients, build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
@@ -99,8 +99,14 @@ def settings(database: Database, smtp: tuple[Controller, Inbox], tmp_path: Path)
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock) -> Iterator[Flask]:
-    app = create_app(settings, Clients(clock=clock))
+def clients(settings: Settings, clock: FixedClock) -> Iterator[Clients]:
+    with build_clients(settings, clock) as made:
+        yield made
+
+
+@pytest.fixture
+def app(settings: Settings, clients: Clients) -> Iterator[Flask]:
+    app = create_app(settings, clients)
     yield app
     app.extensions["walletcards.db"].dispose()
 

@@ -158,7 +158,7 @@ def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(
     )
     paid_order(app.test_client(), clock, "A-1")
     sender = EventSender(dev=False, resolver=fake_resolver({"crm.example.com": addresses}))
-    assert deliver_events(database, production, clock.now(), sender=sender) == 0
+    assert deliver_events(database, production, sender, clock.now()) == 0
     sender.close()
     assert receiver.calls == []
     rows = events(database)
@@ -182,7 +182,9 @@ def test_a_stored_loopback_url_is_refused_at_delivery_in_production(
         events=[{"url": receiver.url, "secret": EVENTS_SECRET}],
     )
     paid_order(app.test_client(), clock, "A-1")
-    assert deliver_events(database, production, clock.now()) == 0
+    sender = EventSender(dev=production.dev)
+    assert deliver_events(database, production, sender, clock.now()) == 0
+    sender.close()
     assert receiver.calls == []
     assert {row.last_status for row in events(database)} == {
         "refused: must be https (http only in development, WALLETCARDS_DEV=1)"
@@ -206,7 +208,7 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
     )
     paid_order(app.test_client(), clock, "A-1")
     sender = EventSender(dev=True, resolver=fake_resolver({"crm.test": ["127.0.0.1"]}))
-    assert deliver_events(database, settings, clock.now(), sender=sender) >= 3
+    assert deliver_events(database, settings, sender, clock.now()) >= 3
     sender.close()
     assert {headers["Host"] for headers, _ in receiver.calls} == {f"crm.test:{port}"}
 
@@ -253,7 +255,7 @@ def test_tls_to_a_pinned_address_checks_the_certificate_for_the_name_and_sends_i
     paid_order(app.test_client(), clock, "A-1")
     resolver = fake_resolver({"crm.test": ["127.0.0.1"]})
     sender = EventSender(dev=True, resolver=resolver, verify=trust)
-    delivered = deliver_events(database, settings, clock.now(), sender=sender)
+    delivered = deliver_events(database, settings, sender, clock.now())
     sender.close()
     assert delivered == len(receiver.calls) >= 3, {r.last_status for r in events(database)}
     assert set(server_names) == {"crm.test"}

@@ -9,9 +9,11 @@ from sqlalchemy import select
 from tests.apple.helpers import paid_order
 from tests.orders.conftest import post_orders
 from tests.outbound.conftest import Inbox
+from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.outbound.delivery import deliver_emails
+from walletcards.outbound.mail import SmtpMailer
 from walletcards.outbound.models import OutboxEmail
 from walletcards.settings import Secret, Settings
 
@@ -22,11 +24,12 @@ def test_a_new_card_is_emailed_once_with_both_parts_the_link_and_the_qr(
     settings: Settings,
     clock: FixedClock,
     smtp: tuple[Any, Inbox],
+    clients: Clients,
 ) -> None:
     answer = paid_order(client, clock, "A-1", locale="ru")
     paid_order(client, clock, "A-2", locale="ru")  # a second order: no second email
-    assert deliver_emails(database, settings, clock.now()) == 1
-    assert deliver_emails(database, settings, clock.now()) == 0
+    assert deliver_emails(database, settings, clients.mailer, clock.now()) == 1
+    assert deliver_emails(database, settings, clients.mailer, clock.now()) == 0
     (message,) = smtp[1].messages
     assert message["To"] == "c-1@example.com" and "Demo Coffee" in message["Subject"]
     assert message["Subject"] == "Ваша карта лояльности Demo Coffee"
@@ -40,17 +43,23 @@ def test_a_new_card_is_emailed_once_with_both_parts_the_link_and_the_qr(
 
 
 def test_smtp_down_is_retried_later(
-    client: Any, database: Database, settings: Settings, clock: FixedClock, smtp: tuple[Any, Inbox]
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp: tuple[Any, Inbox],
+    clients: Clients,
 ) -> None:
     paid_order(client, clock, "A-1")
-    down = Settings(**{**settings.__dict__, "smtp_url": Secret("smtp://127.0.0.1:9")})
-    assert deliver_emails(database, down, clock.now()) == 0
+    dead_relay = Secret("smtp://127.0.0.1:9")
+    down = Settings(**{**settings.__dict__, "smtp_url": dead_relay})
+    assert deliver_emails(database, down, SmtpMailer(dead_relay), clock.now()) == 0
     with database.transaction() as session:
         row = session.execute(select(OutboxEmail)).scalar_one()
         assert (row.status, row.attempts) == ("pending", 1) and row.last_error
-    assert deliver_emails(database, settings, clock.now()) == 0  # backing off
+    assert deliver_emails(database, settings, clients.mailer, clock.now()) == 0  # backing off
     clock.advance(timedelta(minutes=10))
-    assert deliver_emails(database, settings, clock.now()) == 1
+    assert deliver_emails(database, settings, clients.mailer, clock.now()) == 1
     assert len(smtp[1].messages) == 1
 
 
@@ -60,6 +69,7 @@ def test_a_crash_between_sent_and_recorded_resends_at_most_once_with_the_same_me
     settings: Settings,
     clock: FixedClock,
     smtp: tuple[Any, Inbox],
+    clients: Clients,
 ) -> None:
     from walletcards.outbound import delivery, mail
 
@@ -75,14 +85,14 @@ def test_a_crash_between_sent_and_recorded_resends_at_most_once_with_the_same_me
     delivery.mail.send = send_then_crash  # type: ignore[assignment]
     try:
         with contextlib.suppress(SystemExit):
-            deliver_emails(database, settings, clock.now())
+            deliver_emails(database, settings, clients.mailer, clock.now())
     finally:
         delivery.mail.send = real_send  # type: ignore[assignment]
     assert crashed and len(smtp[1].messages) == 1
-    assert deliver_emails(database, settings, clock.now()) == 0  # leased: not yet
+    assert deliver_emails(database, settings, clients.mailer, clock.now()) == 0  # leased: not yet
     clock.advance(timedelta(minutes=6))  # the lease ran out
-    assert deliver_emails(database, settings, clock.now()) == 1
-    assert deliver_emails(database, settings, clock.now() + timedelta(days=1)) == 0
+    assert deliver_emails(database, settings, clients.mailer, clock.now()) == 1
+    assert deliver_emails(database, settings, clients.mailer, clock.now() + timedelta(days=1)) == 0
     first, second = smtp[1].messages
     assert first["Message-ID"] == second["Message-ID"]  # the one duplicate is recognisable
 
@@ -120,7 +130,12 @@ def test_a_shop_that_sends_the_link_itself_turns_the_email_off(
 
 
 def test_resend_card_queues_another_email(
-    client: Any, database: Database, settings: Settings, clock: FixedClock, smtp: tuple[Any, Inbox]
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp: tuple[Any, Inbox],
+    clients: Clients,
 ) -> None:
     from click.testing import CliRunner
 
@@ -128,7 +143,7 @@ def test_resend_card_queues_another_email(
     from walletcards.loyalty.models import Card
 
     paid_order(client, clock, "A-1")
-    deliver_emails(database, settings, clock.now())
+    deliver_emails(database, settings, clients.mailer, clock.now())
     with database.transaction() as session:
         number = session.execute(select(Card.member_number)).scalar_one()
     env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
@@ -136,5 +151,5 @@ def test_resend_card_queues_another_email(
     assert result.exit_code == 0 and "card email pending" in result.output
     from datetime import UTC, datetime
 
-    assert deliver_emails(database, settings, datetime.now(UTC)) == 1
+    assert deliver_emails(database, settings, clients.mailer, datetime.now(UTC)) == 1
     assert len(smtp[1].messages) == 2

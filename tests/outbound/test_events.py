@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.apple.helpers import paid_order
 from tests.orders.conftest import post_orders
 from tests.outbound.conftest import EVENTS_SECRET, Receiver
+from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.outbound.delivery import deliver_events
@@ -28,10 +29,15 @@ def verify(headers: dict[str, str], body: bytes, secret: str) -> bool:
 
 
 def test_order_events_arrive_signed_with_unique_ids_and_card_sequence(
-    client: Any, database: Database, settings: Settings, clock: FixedClock, receiver: Receiver
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    receiver: Receiver,
+    clients: Clients,
 ) -> None:
     paid_order(client, clock, "A-1")
-    delivered = deliver_events(database, settings, clock.now())
+    delivered = deliver_events(database, settings, clients.events, clock.now())
     bodies = [json.loads(body) for _, body in receiver.calls]
     assert delivered == len(receiver.calls) >= 3
     assert sorted(b["type"] for b in bodies) == sorted(
@@ -47,42 +53,60 @@ def test_order_events_arrive_signed_with_unique_ids_and_card_sequence(
     assert changes[-1]["balance"] == {"available": 0, "pending": 550, "debt": 0}
     sequences = [b["card"]["sequence"] for b in bodies]
     assert sequences == sorted(sequences)
-    assert deliver_events(database, settings, clock.now()) == 0  # delivered once
+    assert deliver_events(database, settings, clients.events, clock.now()) == 0  # delivered once
 
 
 def test_a_forged_body_fails_the_documented_check(
-    client: Any, database: Database, settings: Settings, clock: FixedClock, receiver: Receiver
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    receiver: Receiver,
+    clients: Clients,
 ) -> None:
     paid_order(client, clock, "A-1")
-    deliver_events(database, settings, clock.now())
+    deliver_events(database, settings, clients.events, clock.now())
     headers, body = receiver.calls[0]
     assert not verify(headers, body.replace(b"card.issued", b"card.issueD"), EVENTS_SECRET)
     assert not verify(headers, body, "another secret")
 
 
 def test_500s_are_retried_with_backoff(
-    client: Any, database: Database, settings: Settings, clock: FixedClock, receiver: Receiver
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    receiver: Receiver,
+    clients: Clients,
 ) -> None:
     paid_order(client, clock, "A-1")
     receiver.answers = [500] * 20
-    assert deliver_events(database, settings, clock.now()) == 0
+    assert deliver_events(database, settings, clients.events, clock.now()) == 0
     calls = len(receiver.calls)
-    assert deliver_events(database, settings, clock.now()) == 0 and len(receiver.calls) == calls
+    assert (
+        deliver_events(database, settings, clients.events, clock.now()) == 0
+        and len(receiver.calls) == calls
+    )
     receiver.answers = []
     clock.advance(timedelta(minutes=10))
-    assert deliver_events(database, settings, clock.now()) == calls
+    assert deliver_events(database, settings, clients.events, clock.now()) == calls
     with database.transaction() as session:
         statuses = set(session.execute(select(OutboundEvent.status)).scalars())
     assert statuses == {"delivered"}
 
 
 def test_an_endpoint_dead_for_three_days_is_paused_and_resumable(
-    client: Any, database: Database, settings: Settings, clock: FixedClock, receiver: Receiver
+    client: Any,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    receiver: Receiver,
+    clients: Clients,
 ) -> None:
     paid_order(client, clock, "A-1")
     receiver.answers = [503] * 10_000
     for _ in range(40):
-        deliver_events(database, settings, clock.now())
+        deliver_events(database, settings, clients.events, clock.now())
         clock.advance(timedelta(hours=3))
     with database.transaction() as session:
         statuses = set(session.execute(select(OutboundEvent.status)).scalars())
@@ -96,7 +120,7 @@ def test_an_endpoint_dead_for_three_days_is_paused_and_resumable(
         "refund": {"id": "r1", "amount": "10.00"},
     }
     post_orders(client, refund, at=int(clock.now().timestamp()))
-    deliver_events(database, settings, clock.now())
+    deliver_events(database, settings, clients.events, clock.now())
     assert len(receiver.calls) == calls  # paused: new events wait
     from click.testing import CliRunner
 
@@ -110,4 +134,7 @@ def test_an_endpoint_dead_for_three_days_is_paused_and_resumable(
     receiver.answers = []
     from datetime import UTC, datetime
 
-    assert deliver_events(database, settings, datetime.now(UTC) + timedelta(minutes=1)) >= 1
+    assert (
+        deliver_events(database, settings, clients.events, datetime.now(UTC) + timedelta(minutes=1))
+        >= 1
+    )

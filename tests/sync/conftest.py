@@ -1,5 +1,5 @@
 """Sync test kit: a loopback APNs (TLS + HTTP/2, client certificate from the programme's dev
-chain), an app whose settings point the real APNs client at it, and a worker."""
+chain), clients whose settings point the real APNs client at it, an app and a worker."""
 
 from __future__ import annotations
 
@@ -20,12 +20,11 @@ from tests.fakes.apns import FakeApns
 from tests.fakes.tls import loopback_server_cert
 from walletcards import create_app
 from walletcards.apple.certificates import DevChain
-from walletcards.clients import Clients
+from walletcards.clients import Clients, build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
 from walletcards.settings import Secret, Settings
-from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
 
 SECRET_KEY = "test-secret-key-0123456789"
@@ -65,8 +64,14 @@ def settings(
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock) -> Iterator[Flask]:
-    app = create_app(settings, Clients(clock=clock))
+def clients(settings: Settings, clock: FixedClock) -> Iterator[Clients]:
+    with build_clients(settings, clock) as made:
+        yield made
+
+
+@pytest.fixture
+def app(settings: Settings, clients: Clients) -> Iterator[Flask]:
+    app = create_app(settings, clients)
     yield app
     app.extensions["walletcards.db"].dispose()
 
@@ -77,12 +82,5 @@ def client(app: Flask, program: Program) -> FlaskClient:
 
 
 @pytest.fixture
-def pusher(settings: Settings) -> Iterator[Pusher]:
-    made = Pusher(settings)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def worker(database: Database, pusher: Pusher, clock: FixedClock) -> Worker:
-    return Worker(database, pusher, clock)
+def worker(database: Database, clients: Clients, settings: Settings) -> Worker:
+    return Worker(database, clients, settings)

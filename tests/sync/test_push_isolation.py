@@ -19,7 +19,7 @@ from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
 from walletcards.settings import Settings
-from walletcards.sync.pusher import apns_auth
+from walletcards.sync.cards import apns_auth
 from walletcards.sync.worker import Worker
 
 # stored before registrations were checked: 256 characters, control characters among them

@@ -22,11 +22,11 @@ from tests.fakes.apns import FakeApns
 from tests.sync.test_push import register
 from tests.test_health import apple_table_until
 from walletcards import logs, migrate
+from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.settings import Settings
 from walletcards.sync.activity import announce
-from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
 
 WORKER_LOG = "walletcards.sync.worker"
@@ -41,13 +41,13 @@ def test_the_worker_logs_its_start_a_summary_of_what_it_pushed_and_its_stop(
     database: Database,
     clock: FixedClock,
     apns: FakeApns,
-    pusher: Pusher,
+    clients: Clients,
     settings: Settings,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token = token_of(paid_order(client, clock, "L-1"))
     register(client, database, token, "phone", "ab" * 32)
-    worker = Worker(database, pusher, clock, settings=settings)
+    worker = Worker(database, clients, settings)
     stop = threading.Event()
     thread = threading.Thread(
         target=worker.run, args=(stop,), kwargs={"poll": 0.05, "summary_every": 0.2}

@@ -18,11 +18,11 @@ from bench.data import cards_with_devices
 from tests.apple.conftest import KEY_PASSWORD
 from tests.conftest import ROOT
 from tests.fakes.apns import FakeApns
+from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
 from walletcards.settings import Settings
-from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
 
 pytestmark = pytest.mark.postgres
@@ -47,8 +47,8 @@ def test_two_workers_push_every_card_once(
     database: Database, program: Program, settings: Settings, apns: FakeApns, clock: FixedClock
 ) -> None:
     tokens = many_changed_cards(database, program, clock.now())
-    pushers = [Pusher(settings), Pusher(settings)]
-    workers = [Worker(database, p, clock, batch=50) for p in pushers]
+    clients = [build_clients(settings, clock), build_clients(settings, clock)]
+    workers = [Worker(database, c, settings, batch=50) for c in clients]
     threads = [threading.Thread(target=w.drain) for w in workers]
     try:
         for thread in threads:
@@ -56,8 +56,8 @@ def test_two_workers_push_every_card_once(
         for thread in threads:
             thread.join(120)
     finally:
-        for pusher in pushers:
-            pusher.close()
+        for each in clients:
+            each.close()
     assert all_pushed(database)
     counts = {token: len(apns.pushes_to(token)) for token in tokens}
     assert set(counts.values()) == {1}  # every card pushed, none twice

@@ -7,7 +7,9 @@ for 40 minutes: APNs answers 403/429 to JWTs refreshed too often or too rarely).
 Responses: 200 done; 410 Unregistered and 400 BadDeviceToken/DeviceTokenNotForTopic mean the
 registration is dead; 429 and 5xx retry later; 403 is a configuration error. Outcomes are per
 device: nothing one device's token or answer does can fail another device's push. Logs show
-push tokens by their first 8 characters only (:func:`short`).
+push tokens by their first 8 characters only (:func:`short`). :class:`ApnsPusher` is the
+service's ``ApnsPush`` (walletcards/clients.py): one private event loop, one client per
+programme credentials.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import enum
 import json
 import logging
 import ssl
+import threading
 import time
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,8 +33,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from walletcards.apple.identifiers import push_token_ok
+from walletcards.cache import KeyedCache
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 JWT_LIFETIME = 40 * 60
 DEAD_REASONS = {"BadDeviceToken", "DeviceTokenNotForTopic", "Unregistered"}
 
@@ -208,3 +215,50 @@ class ApnsClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+class ApnsPusher:
+    """Pushes from synchronous code (the worker): the clients live on a private event loop
+    thread, started by the first push; one long-lived :class:`ApnsClient` per credentials."""
+
+    def __init__(self, base_url: str, ca_file: str | None) -> None:
+        self._base_url, self._ca_file = base_url, ca_file
+        self._clients: KeyedCache[CertificateAuth | TokenAuth, ApnsClient] = KeyedCache()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._loop.run_forever, name="apns", daemon=True
+                )
+                self._thread.start()
+            loop = self._loop
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+    def _client(self, auth: CertificateAuth | TokenAuth) -> ApnsClient:
+        async def make() -> ApnsClient:  # on the loop that will use it
+            return ApnsClient(self._base_url, auth, self._ca_file)
+
+        return self._clients.get(auth, lambda: self._run(make()))
+
+    def push(
+        self, auth: CertificateAuth | TokenAuth, topic: str, tokens: Sequence[str]
+    ) -> dict[str, Outcome]:
+        if not tokens:
+            return {}
+        return self._run(self._client(auth).push_many(list(tokens), topic))
+
+    def close(self) -> None:
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None or thread is None:
+            return
+        for client in self._clients.take_all():
+            asyncio.run_coroutine_threadsafe(client.aclose(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

@@ -1,4 +1,5 @@
-"""`walletcards worker` and `walletcards serve`: the long-running processes."""
+"""`walletcards worker` and `walletcards serve`: the long-running processes. Both build the
+outside systems' clients once (``build_clients``) and run the worker through ``run_worker``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import click
 
 from walletcards import logs
 from walletcards.cli.common import load_settings
-from walletcards.clock import SystemClock
 from walletcards.db import Database
 
 
@@ -23,36 +23,20 @@ def worker(batch: int, lease: int) -> None:
     """Push card changes to phones and run the scheduled jobs, until SIGTERM/SIGINT."""
     import signal
     import threading
+    from datetime import timedelta
 
-    from walletcards.sync.pusher import Pusher
-    from walletcards.sync.worker import Worker
+    from walletcards.clients import build_clients
+    from walletcards.startup import log_problems
+    from walletcards.sync.worker import run_worker
 
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    pusher = Pusher(settings)
-    with Database(settings.database_url) as database:
-        from walletcards.startup import log_problems
-
-        log_problems(database, SystemClock().now())
-        try:
-            from datetime import timedelta
-
-            from walletcards.google.sync import GoogleClients
-
-            Worker(
-                database,
-                pusher,
-                SystemClock(),
-                batch=batch,
-                lease=timedelta(seconds=lease),
-                google=GoogleClients(settings),
-                settings=settings,
-            ).run(stop)
-        finally:
-            pusher.close()
+    with build_clients(settings) as clients, Database(settings.database_url) as database:
+        log_problems(database, clients.clock.now())
+        run_worker(database, clients, settings, stop, batch=batch, lease=timedelta(seconds=lease))
 
 
 @click.command()
@@ -65,29 +49,27 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from walletcards import create_app
-    from walletcards.sync.pusher import Pusher
-    from walletcards.sync.worker import Worker
+    from walletcards.clients import build_clients
+    from walletcards.sync.worker import run_worker
 
     local = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104
     settings = load_settings(f"http://{f'[{local}]' if ':' in local else local}:{port}")
     logs.configure(settings.log_level, settings.log_format)
-    app = create_app(settings)
-    # The embedded default: the sync worker runs as a thread of this process.
-    stop = threading.Event()
-    pusher = Pusher(settings)
-    database: Database = app.extensions["walletcards.db"]
-    google = app.extensions["walletcards.clients"].google
-    thread = threading.Thread(
-        target=Worker(database, pusher, SystemClock(), google=google, settings=settings).run,
-        args=(stop,),
-        name="sync-worker",
-        daemon=True,
-    )
-    thread.start()
-    click.echo(f"walletcards on http://{host}:{port}/ (with an in-process sync worker)")
-    try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
-    finally:
-        stop.set()
-        thread.join(10)
-        pusher.close()
+    with build_clients(settings) as clients:
+        app = create_app(settings, clients)
+        # The embedded default: the sync worker runs as a thread of this process.
+        stop = threading.Event()
+        database: Database = app.extensions["walletcards.db"]
+        thread = threading.Thread(
+            target=run_worker,
+            args=(database, clients, settings, stop),
+            name="sync-worker",
+            daemon=True,
+        )
+        thread.start()
+        click.echo(f"walletcards on http://{host}:{port}/ (with an in-process sync worker)")
+        try:
+            run_simple(host, port, app, threaded=True, use_reloader=False)
+        finally:
+            stop.set()
+            thread.join(10)

@@ -151,18 +151,17 @@ def google_save(token: str) -> Response:
     link that names it (FACTS: re-issuing a JWT never updates an object)."""
     from walletcards.google.client import GoogleWalletError, PermissionDenied
     from walletcards.google.savelink import save_link
-    from walletcards.google.sync import google_table, plan_update
+    from walletcards.google.sync import google_table, plan_update, upsert_card
 
     database, settings, clients = _context()
     now = clients.clock.now()
     with database.transaction() as session:  # reads only; no network I/O in here
         card, program = _card(session, token)
-        if google_table(program) is None or clients.google is None:
+        if google_table(program) is None:
             raise ApiError(404, "not_found", "this programme issues no Google Wallet card")
         update = plan_update(session, program, card, settings, now)
     try:
-        clients.google.ensure_class(program)
-        clients.google.client(program).upsert_object(update.body)
+        upsert_card(clients, program, settings, update.body)
     except PermissionDenied as exc:
         current_app.logger.error("Google Wallet: %s", exc)
         raise ApiError(

@@ -4,7 +4,8 @@ Base URL from WALLETCARDS_GOOGLE_API_URL; the token request goes to the service 
 ``token_uri``. AuthorizedSession refreshes and retries on 401 only (FACTS: Google Wallet), so
 429 and 5xx get our own retries with backoff; 403 permissionDenied means the service account is
 not a user of the issuer account and is reported as such, not retried. At most 20 requests per
-second per issuer. One client (one HTTP session) per programme per process.
+second per issuer. :class:`GoogleWalletApi` is the service's ``GoogleWallet``
+(walletcards/clients.py): one client (one HTTP session) per service account per process.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
 from walletcards import metrics
+from walletcards.cache import KeyedCache
 
 log = logging.getLogger(__name__)
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
@@ -76,7 +78,7 @@ class GoogleWalletClient:
             service_account_info, scopes=[SCOPE]
         )
         self.email: str = credentials.service_account_email
-        auth_http = requests.Session()
+        self._auth_http = auth_http = requests.Session()
         self.session = AuthorizedSession(credentials, auth_request=Request(auth_http))
         if adapter is not None:  # tests: a transport that can only reach 127.0.0.1
             for session in (auth_http, self.session):
@@ -148,6 +150,48 @@ class GoogleWalletClient:
             if response.status_code == 409:
                 response = self._call("PATCH", f"loyaltyObject/{body['id']}", sent)
         return self._checked(response)
+
+    def close(self) -> None:
+        self.session.close()
+        self._auth_http.close()
+
+
+class GoogleWalletApi:
+    """Google Wallet for every programme: a :class:`GoogleWalletClient` per service account
+    file, made on first use. ``adapter`` and ``sleep`` exist for tests (a transport that
+    reaches only loopback; no waiting between retries)."""
+
+    def __init__(
+        self,
+        api_url: str,
+        adapter: requests.adapters.BaseAdapter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._api_url, self._adapter, self._sleep = api_url, adapter, sleep
+        self._clients: KeyedCache[str, GoogleWalletClient] = KeyedCache()
+
+    def _client(self, service_account_file: str) -> GoogleWalletClient:
+        return self._clients.get(
+            service_account_file,
+            lambda: GoogleWalletClient(
+                load_service_account(service_account_file),
+                self._api_url,
+                self._adapter,
+                sleep=self._sleep,
+            ),
+        )
+
+    def upsert_class(self, service_account_file: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._client(service_account_file).upsert_class(body)
+
+    def upsert_object(
+        self, service_account_file: str, body: dict[str, Any], notify: bool = False
+    ) -> dict[str, Any]:
+        return self._client(service_account_file).upsert_object(body, notify)
+
+    def close(self) -> None:
+        for client in self._clients.take_all():
+            client.close()
 
 
 def _error(response: requests.Response) -> dict[str, Any]:

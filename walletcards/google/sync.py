@@ -1,20 +1,18 @@
-"""Google cards for the worker and the card page: per-programme clients, bodies from the card
-face, and the notification budget (what customers care about, at most 3 per card per 24 h;
-Google refuses more with 403 quotaExceeded and the rest update silently)."""
+"""Google cards for the worker and the card page: class and object bodies from the programme
+and the card face, sent through ``Clients.google``, and the notification budget (what
+customers care about, at most 3 per card per 24 h; Google refuses more with 403
+quotaExceeded and the rest update silently)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from walletcards.cardface import CardFace, card_face
-from walletcards.google.client import GoogleWalletClient, load_service_account
 from walletcards.google.models import GoogleNotification, GoogleObject
 from walletcards.google.objects import loyalty_class, loyalty_object
 from walletcards.links import card_links
@@ -22,6 +20,9 @@ from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.loyalty.rules import tier_rank
 from walletcards.settings import Settings
+
+if TYPE_CHECKING:
+    from walletcards.clients import Clients
 
 NOTIFY_BUDGET = 3
 BUDGET_WINDOW = timedelta(hours=24)
@@ -32,59 +33,42 @@ def google_table(program: Program) -> dict[str, str] | None:
     return table if isinstance(table, dict) else None
 
 
-class GoogleClients:
-    """One client per programme per process; the class is upserted once per programme version."""
+def loyalty_class_of(program: Program, settings: Settings) -> dict[str, Any]:
+    """The programme's loyalty class: its names, locale, logo and the pass's colour."""
+    table = google_table(program)
+    assert table is not None
+    config = program_config(program)
+    apple = config.document.get("apple") or {}
+    colour = str(apple.get("background_color", "#2c3e50"))
+    if colour.startswith("rgb("):
+        colour = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in colour[4:-1].split(",")))
+    return loyalty_class(
+        table["issuer_id"],
+        program.slug,
+        {lang: config.name_in(lang) for lang in config.languages},
+        config.locale,
+        f"{settings.public_url}/p/{program.slug}/logo.png",
+        colour,
+    )
 
-    def __init__(
-        self,
-        settings: Settings,
-        adapter: requests.adapters.BaseAdapter | None = None,
-        sleep: Any = None,
-    ) -> None:
-        self.settings, self.adapter, self.sleep = settings, adapter, sleep
-        self._clients: dict[tuple[int, str], GoogleWalletClient] = {}
-        self._classes: set[tuple[int, str]] = set()
-        self._lock = Lock()
 
-    def client(self, program: Program) -> GoogleWalletClient:
-        key = (program.id, program.config_hash)
-        with self._lock:
-            found = self._clients.get(key)
-            if found is None:
-                table = google_table(program)
-                assert table is not None
-                extra = {"sleep": self.sleep} if self.sleep else {}
-                found = GoogleWalletClient(
-                    load_service_account(table["service_account_file"]),
-                    self.settings.google_api_url,
-                    self.adapter,
-                    **extra,
-                )
-                self._clients[key] = found
-        return found
-
-    def ensure_class(self, program: Program) -> None:
-        key = (program.id, program.config_hash)
-        if key in self._classes:
-            return
-        table = google_table(program)
-        assert table is not None
-        config = program_config(program)
-        apple = config.document.get("apple") or {}
-        colour = str(apple.get("background_color", "#2c3e50"))
-        if colour.startswith("rgb("):
-            colour = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in colour[4:-1].split(",")))
-        self.client(program).upsert_class(
-            loyalty_class(
-                table["issuer_id"],
-                program.slug,
-                {lang: config.name_in(lang) for lang in config.languages},
-                config.locale,
-                f"{self.settings.public_url}/p/{program.slug}/logo.png",
-                colour,
-            )
-        )
-        self._classes.add(key)
+def upsert_card(
+    clients: Clients,
+    program: Program,
+    settings: Settings,
+    body: dict[str, Any],
+    notify: bool = False,
+) -> None:
+    """The programme's class (once per programme version per process), then the card's
+    object; raises GoogleWalletError. No database: called outside transactions."""
+    table = google_table(program)
+    assert table is not None
+    account = table["service_account_file"]
+    clients.once(
+        ("google class", program.id, program.config_hash),
+        lambda: clients.google.upsert_class(account, loyalty_class_of(program, settings)),
+    )
+    clients.google.upsert_object(account, body, notify)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The worker's outbox steps: claim due rows (SKIP LOCKED on PostgreSQL, a lease via
-``next_attempt_at``), send outside any transaction, record the outcome.
+"""The worker's outbox steps: claim due rows (walletcards/leases.py: SKIP LOCKED on
+PostgreSQL, a lease via ``next_attempt_at``), send outside any transaction through the
+``Mailer`` / ``EventPoster`` (walletcards/clients.py), record the outcome.
 
 Emails: at-least-once. A crash after the SMTP server accepted a message but before the
 "sent" row committed resends it once the lease ends: **at most one duplicate**, carrying the
@@ -16,56 +17,70 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import smtplib
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from walletcards.cardface import card_face
+from walletcards.clients import EventPoster, Mailer
 from walletcards.db import Database
+from walletcards.leases import backoff, claim
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config, resolve_secret
 from walletcards.orders.signatures import timestamped_header
 from walletcards.outbound import mail
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
-from walletcards.outbound.sender import EventSender, Refused
+from walletcards.outbound.sender import Refused, Unreachable
 from walletcards.settings import Settings
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 EMAIL_ATTEMPTS = 12
+MAX_EMAIL_BACKOFF = timedelta(hours=6)
 EVENT_LIFETIME = timedelta(days=3)
 MAX_EVENT_BACKOFF = timedelta(hours=6)
 
 
-def _due(session: Session, model: Any, now: datetime, limit: int, postgres: bool) -> list[Any]:
-    query = (
-        select(model)
-        .where(model.status == "pending", model.next_attempt_at <= now)
-        .order_by(model.id)
-        .limit(limit)
+def _claim_due(
+    database: Database,
+    model: type[OutboxEmail] | type[OutboundEvent],
+    now: datetime,
+    limit: int,
+    read: Any,
+) -> list[Any]:
+    """Pending rows whose time has come, leased (``next_attempt_at``: ours until then; a crash
+    hands them on after) and counted as an attempt."""
+    return claim(
+        database,
+        model,
+        [model.status == "pending", model.next_attempt_at <= now],
+        {"next_attempt_at": now + LEASE, "attempts": model.attempts + 1},
+        limit,
+        read,
     )
-    if postgres:
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.execute(query).scalars())
-    for row in rows:
-        row.next_attempt_at = now + LEASE  # ours until then; a crash hands it on after
-        row.attempts += 1
-    return rows
 
 
-def deliver_emails(database: Database, settings: Settings, now: datetime, limit: int = 50) -> int:
-    if settings.smtp_url is None:
+def _rows(session: Session, model: Any, claimed: list[Row[Any]]) -> list[Any]:
+    """The claimed rows as loaded after their lease (``attempts`` counts this one)."""
+    query = select(model).where(model.id.in_([row.id for row in claimed])).order_by(model.id)
+    return list(session.execute(query).scalars())
+
+
+def deliver_emails(
+    database: Database, settings: Settings, mailer: Mailer, now: datetime, limit: int = 50
+) -> int:
+    """Sends the card emails that are due. Without an SMTP relay nothing is claimed: the
+    emails wait in the outbox (the worker's start-up line says so, sync/activity.py)."""
+    if not mailer.configured:
         return 0
-    with database.transaction() as session:
-        session.info["quiet"] = True
+
+    def read(session: Session, claimed: list[Row[Any]]) -> list[tuple[int, int, mail.CardMail]]:
         batch = []
-        for row in _due(session, OutboxEmail, now, limit, database.is_postgres):
+        for row in _rows(session, OutboxEmail, claimed):
             card = session.get(Card, row.card_id)
             program = session.get(Program, row.program_id)
             assert card is not None and program is not None and row.recipient
@@ -89,11 +104,13 @@ def deliver_emails(database: Database, settings: Settings, now: datetime, limit:
                     ),
                 )
             )
+        return batch
+
     sent = 0
-    for row_id, attempts, message in batch:
+    for row_id, attempts, message in _claim_due(database, OutboxEmail, now, limit, read):
         error = None
         try:
-            mail.send(settings.smtp_url.reveal(), mail.build(message))
+            mailer.send(mail.build(message))
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         with database.transaction() as session:
@@ -107,13 +124,8 @@ def deliver_emails(database: Database, settings: Settings, now: datetime, limit:
                 log.warning("card email %s not sent (attempt %s): %s", row_id, attempts, error)
                 row.last_error = error
                 row.status = "failed" if attempts >= EMAIL_ATTEMPTS else "pending"
-                row.next_attempt_at = now + _backoff(attempts, timedelta(hours=6))
+                row.next_attempt_at = now + backoff(attempts, MAX_EMAIL_BACKOFF)
     return sent
-
-
-def _backoff(attempts: int, cap: timedelta) -> timedelta:
-    seconds = min(cap.total_seconds(), 30 * 2 ** min(attempts, 20))
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311
 
 
 def event_body(event: OutboundEvent, settings: Settings) -> bytes:
@@ -127,19 +139,17 @@ def event_body(event: OutboundEvent, settings: Settings) -> bytes:
 
 
 def deliver_events(
-    database: Database,
-    settings: Settings,
-    now: datetime,
-    limit: int = 100,
-    sender: EventSender | None = None,
+    database: Database, settings: Settings, poster: EventPoster, now: datetime, limit: int = 100
 ) -> int:
     """Sends what is due. A destination that is not allowed (walletcards/outbound/sender.py:
     not https, or resolving to a loopback/private/... address outside development) is never
     contacted: the attempt fails with the reason as its status, like an unreachable one."""
-    with database.transaction() as session:
-        session.info["quiet"] = True
+
+    def read(
+        session: Session, claimed: list[Row[Any]]
+    ) -> list[tuple[int, str, str, str, str | None, bytes]]:
         batch = []
-        for row in _due(session, OutboundEvent, now, limit, database.is_postgres):
+        for row in _rows(session, OutboundEvent, claimed):
             program = session.get(Program, row.program_id)
             assert program is not None
             endpoint = next(
@@ -161,33 +171,31 @@ def deliver_events(
                     event_body(row, settings),
                 )
             )
-    http = sender or EventSender(dev=settings.dev)
+        return batch
+
     delivered = 0
-    try:
-        for row_id, event_id, kind, url, secret, body in batch:
-            status = "no secret configured for this endpoint"
-            if secret:
-                timestamp = int(now.timestamp())
-                headers = {
-                    "Content-Type": "application/json",
-                    "Walletcards-Event-Id": event_id,
-                    "Walletcards-Event-Type": kind,
-                    "Walletcards-Signature": timestamped_header(secret, timestamp, body),
-                }
-                try:
-                    response = http.post(url, body, headers)
-                    status = f"HTTP {response.status_code}"
-                except Refused as exc:
-                    status = f"refused: {exc}"
-                    log.warning("event %s not sent to %s: %s", event_id, url, status)
-                except httpx.HTTPError as exc:
-                    status = f"{type(exc).__name__}"
-            ok = status.startswith("HTTP 2")
-            delivered += int(ok)
-            _record_event(database, row_id, ok, status[:200], now)
-    finally:
-        if sender is None:
-            http.close()
+    for row_id, event_id, kind, url, secret, body in _claim_due(
+        database, OutboundEvent, now, limit, read
+    ):
+        status = "no secret configured for this endpoint"
+        if secret:
+            timestamp = int(now.timestamp())
+            headers = {
+                "Content-Type": "application/json",
+                "Walletcards-Event-Id": event_id,
+                "Walletcards-Event-Type": kind,
+                "Walletcards-Signature": timestamped_header(secret, timestamp, body),
+            }
+            try:
+                status = f"HTTP {poster.post(url, body, headers)}"
+            except Refused as exc:
+                status = f"refused: {exc}"
+                log.warning("event %s not sent to %s: %s", event_id, url, status)
+            except Unreachable as exc:
+                status = str(exc)
+        ok = status.startswith("HTTP 2")
+        delivered += int(ok)
+        _record_event(database, row_id, ok, status[:200], now)
     return delivered
 
 
@@ -201,7 +209,7 @@ def _record_event(database: Database, row_id: int, ok: bool, status: str, now: d
             row.status, row.delivered_at = "delivered", now
             return
         if now - row.created_at < EVENT_LIFETIME:
-            row.next_attempt_at = now + _backoff(row.attempts, MAX_EVENT_BACKOFF)
+            row.next_attempt_at = now + backoff(row.attempts, MAX_EVENT_BACKOFF)
             return
         row.status = "failed"
         log.error("events to %s failed for 3 days: endpoint paused", row.endpoint_url)

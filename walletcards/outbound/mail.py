@@ -1,6 +1,8 @@
 """The card email: plain text + HTML in the customer's language, the QR code inline, sent over
 SMTP (WALLETCARDS_SMTP_URL: smtp://user:pass@host:587 with STARTTLS when offered, smtps://
-for implicit TLS). Credentials come from the URL and never appear in logs or errors."""
+for implicit TLS). Credentials come from the URL and never appear in logs or errors.
+:class:`SmtpMailer` is the service's ``Mailer`` (walletcards/clients.py); without a URL,
+:class:`UnconfiguredMailer` says so and the card emails wait in the outbox."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import qrcode
 
 from walletcards.cardface import CardFace
 from walletcards.i18n import language
+from walletcards.settings import Secret
 
 
 @dataclass(frozen=True)
@@ -98,3 +101,30 @@ def send(smtp_url: str, message: EmailMessage, timeout: float = 20.0) -> None:
         if url.username:
             client.login(unquote(url.username), unquote(url.password or ""))
         client.send_message(message)
+
+
+class SmtpMailer:
+    """One SMTP connection per message (a card email is rare; nothing to keep open)."""
+
+    configured = True
+
+    def __init__(self, url: Secret) -> None:
+        self._url = url
+
+    def send(self, message: EmailMessage) -> None:
+        send(self._url.reveal(), message)
+
+    def close(self) -> None:
+        pass
+
+
+class UnconfiguredMailer:
+    """WALLETCARDS_SMTP_URL is not set: nothing can be sent, so nothing is tried."""
+
+    configured = False
+
+    def send(self, message: EmailMessage) -> None:
+        raise OSError("WALLETCARDS_SMTP_URL is not set")
+
+    def close(self) -> None:
+        pass

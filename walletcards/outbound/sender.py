@@ -7,18 +7,20 @@ name: httpcore's ``sni_hostname`` extension). No second resolution happens betwe
 and the connection, so there is no gap for DNS rebinding. One httpx client per host name: a
 pooled TLS connection, verified for one name, is never reused for another name that happens
 to resolve to the same address. Redirects are not followed (a 3xx is a failed delivery), so
-a receiver cannot bounce a delivery to an address that was not checked.
+a receiver cannot bounce a delivery to an address that was not checked. :class:`EventSender`
+is the service's ``EventPoster`` (walletcards/clients.py).
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 
+from walletcards.cache import KeyedCache
 from walletcards.outbound.destinations import (
     IPAddress,
     address_of,
@@ -40,6 +42,10 @@ class Refused(Exception):
     """The destination is not allowed; the message says why. Nothing was sent."""
 
 
+class Unreachable(Exception):
+    """No answer (connection, TLS, timeout, a broken response); the message names the error."""
+
+
 @dataclass
 class EventSender:
     """``dev``: allow http and any address (WALLETCARDS_DEV=1). ``resolver`` and ``verify``
@@ -48,26 +54,30 @@ class EventSender:
     dev: bool
     resolver: Resolver = system_resolver
     verify: ssl.SSLContext | bool = True
-    _clients: dict[str, httpx.Client] = field(default_factory=dict)
+    _clients: KeyedCache[str, httpx.Client] = field(default_factory=KeyedCache)
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        """Raises Refused before any byte is sent, or httpx.HTTPError."""
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """The answer's HTTP status. Raises Refused before any byte is sent, or Unreachable."""
         target, ip = self._pin(url)
         try:
             pinned = target.copy_with(host=str(ip))
         except httpx.InvalidURL as exc:  # e.g. a link-local address with a zone, in dev
             raise Refused(f"cannot connect to {ip}: {exc}") from exc
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        client = self._clients.get(target.host)
-        if client is None:
-            client = httpx.Client(timeout=TIMEOUT, verify=self.verify, follow_redirects=False)
-            self._clients[target.host] = client
-        return client.post(
-            pinned,
-            content=body,
-            headers={**headers, "Host": target.netloc.decode("ascii")},
-            extensions=extensions,
+        client = self._clients.get(
+            target.host,
+            lambda: httpx.Client(timeout=TIMEOUT, verify=self.verify, follow_redirects=False),
         )
+        try:
+            response = client.post(
+                pinned,
+                content=body,
+                headers={**headers, "Host": target.netloc.decode("ascii")},
+                extensions=extensions,
+            )
+        except httpx.HTTPError as exc:
+            raise Unreachable(type(exc).__name__) from exc
+        return response.status_code
 
     def _pin(self, url: str) -> tuple[httpx.URL, IPAddress]:
         problem = url_problem(url, dev=self.dev)
@@ -93,6 +103,5 @@ class EventSender:
         return target, addresses[0]
 
     def close(self) -> None:
-        for client in self._clients.values():
+        for client in self._clients.take_all():
             client.close()
-        self._clients.clear()
