@@ -1,6 +1,8 @@
-"""Orders to ledger entries: award a paid order (base points + welcome + every-Nth), reverse a
-refund or cancellation pro rata and exactly once, and the yearly birthday bonus. What an order
-unlocks by counting, and taking it back: :mod:`walletcards.loyalty.unlocks`.
+"""Orders to ledger entries, end to end: a shop's paid order (:func:`apply_paid`), refund
+(:func:`apply_refund`) and cancellation (:func:`apply_cancel`), each applied exactly once, and
+the yearly birthday bonus. A paid order earns base points + welcome + every-Nth; what an order
+unlocks by counting, and taking it back: :mod:`walletcards.loyalty.unlocks`; refunds and
+cancellations, reversed pro rata: :mod:`walletcards.loyalty.refunds`.
 
 Each function locks the card, checks every limit before writing anything, and raises a
 :class:`~walletcards.loyalty.ledger.LedgerError` (nothing written) when the order cannot apply.
@@ -12,15 +14,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import ledger, unlocks
+from walletcards.loyalty import early, ledger, refunds, unlocks
+from walletcards.loyalty.cards import issue_card
 from walletcards.loyalty.config_rules import ProgramRules
-from walletcards.loyalty.ledger import LedgerError, LimitExceeded, Posted
-from walletcards.loyalty.models import Customer, LedgerEntry, Lot, Order, Program, Refund
+from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
+from walletcards.loyalty.ledger import LimitExceeded, Posted
+from walletcards.loyalty.models import Card, Customer, LedgerEntry, Order, Program
+from walletcards.loyalty.order_book import (
+    OrderRejected,
+    Outcome,
+    UnknownOrder,
+    find_order,
+    order_key,
+)
 from walletcards.loyalty.periods import Span
 from walletcards.loyalty.programs import program_rules
+from walletcards.loyalty.refunds import RefundResult, apply_cancel, apply_refund, reverse_order
 from walletcards.loyalty.rules import (
     OrderFacts,
     birthday_in,
@@ -29,21 +40,27 @@ from walletcards.loyalty.rules import (
     eligible_minor,
     lot_dates,
     points_for,
-    reversal_target,
 )
-from walletcards.loyalty.tiers import COUNTING, refresh_tier
+from walletcards.loyalty.tiers import refresh_tier
+
+__all__ = [
+    "BIRTHDAY_GRACE_DAYS",
+    "OrderAward",
+    "OrderRejected",
+    "Outcome",
+    "RefundResult",
+    "UnknownOrder",
+    "apply_cancel",
+    "apply_paid",
+    "apply_refund",
+    "award_birthday",
+    "award_paid_order",
+    "find_order",
+    "order_key",
+    "reverse_order",
+]
 
 BIRTHDAY_GRACE_DAYS = 7  # a daily job that missed a day still awards, once a year
-
-
-class OrderRejected(LedgerError):
-    code = "order_rejected"
-    status = 422
-
-
-class UnknownOrder(LedgerError):
-    code = "unknown_order"
-    status = 404
 
 
 @dataclass(frozen=True)
@@ -53,22 +70,45 @@ class OrderAward:
     entries: tuple[LedgerEntry, ...]
 
 
-@dataclass(frozen=True)
-class RefundResult:
-    refund: Refund
-    created: bool
+def apply_paid(
+    session: Session,
+    program: Program,
+    facts: OrderFacts,
+    customer: CustomerDetails,
+    now: datetime,
+    seen_at: datetime | None = None,
+) -> Outcome:
+    """A shop's paid order, once: "duplicate" if it was applied before; "ignored" if it was
+    cancelled or wholly refunded before it arrived (:mod:`~walletcards.loyalty.early`);
+    "unattributed" without a customer to credit. Otherwise the customer (details as of
+    ``seen_at``) gets a card and the order's points, less the reversals kept for it.
+
+    Serialised with the order's reversals (:func:`early.lock_order`), so the order is looked up
+    once, before anything is written."""
+    early.lock_order(session, program.id, facts.source, facts.external_id)
+    existing = find_order(session, program.id, facts.source, facts.external_id)
+    if existing is not None:
+        return Outcome("duplicate", session.get(Card, existing.card_id))
+    kept = early.kept(session, program.id, facts.source, facts.external_id)
+    if early.voided(kept, facts.total_minor):
+        return Outcome("ignored", None, "the order was cancelled or refunded before it was paid")
+    if not customer.identifiable:
+        return Outcome("unattributed", None, "the order names no customer and no email: no points")
+    person, created = find_or_create_customer(session, program, customer, now, seen_at)
+    card = issue_card(session, program, person, now, new=created)
+    rules = program_rules(program)
+    _check_currency(program, facts)
+    card = ledger.lock_card(session, card.id)
+    award = _award(session, program, rules, card, facts, now, None)
+    refunds.apply_kept(session, program, card, award.order, kept, now)
+    return Outcome("applied", card)
 
 
-def order_key(source: str, external_id: str) -> str:
-    return f"{source}:order:{external_id}"
-
-
-def find_order(session: Session, program_id: int, source: str, external_id: str) -> Order | None:
-    return session.execute(
-        select(Order).where(
-            Order.program_id == program_id, Order.source == source, Order.external_id == external_id
+def _check_currency(program: Program, facts: OrderFacts) -> None:
+    if facts.currency != program.currency:
+        raise OrderRejected(
+            f"order currency {facts.currency} differs from the programme's {program.currency}"
         )
-    ).scalar_one_or_none()
 
 
 def award_paid_order(
@@ -85,14 +125,24 @@ def award_paid_order(
     window..
     ``actor`` names who recorded it (a till's staff member) on every entry it posts."""
     rules = program_rules(program)
-    if facts.currency != program.currency:
-        raise OrderRejected(
-            f"order currency {facts.currency} differs from the programme's {program.currency}"
-        )
+    _check_currency(program, facts)
     card = ledger.lock_card(session, card_id)
     existing = find_order(session, program.id, facts.source, facts.external_id)
     if existing is not None:
         return OrderAward(existing, created=False, entries=())
+    return _award(session, program, rules, card, facts, now, actor)
+
+
+def _award(
+    session: Session,
+    program: Program,
+    rules: ProgramRules,
+    card: Card,
+    facts: OrderFacts,
+    now: datetime,
+    actor: str | None,
+) -> OrderAward:
+    """Write a new order (none exists under its key; ``card`` locked) and its credits."""
     ledger.settle_time(session, card, now)
     paid_at = min(facts.paid_at, now)
     eligible = eligible_minor(rules.earning, facts)
@@ -187,115 +237,6 @@ def _check_limits(rules: ProgramRules, amounts: list[int]) -> None:
             f"{sum(amounts)} points is above the programme's limit of "
             f"{rules.max_points_per_order} per order; nothing was applied"
         )
-
-
-def reverse_order(
-    session: Session,
-    program: Program,
-    *,
-    source: str,
-    external_id: str,
-    key: str,
-    refunded_minor: int,
-    refunded_eligible_minor: int,
-    cancel: bool,
-    now: datetime,
-) -> RefundResult:
-    """Apply a refund (amounts refunded by it) or a cancellation to an order, exactly once.
-
-    Base points are reversed pro rata to the eligible amount refunded so far (rounded down, so
-    the total never exceeds what was earned), less what of them expired. When the order stops
-    counting (cancelled, fully refunded, or refunded below the minimum) it gives back what it
-    unlocked (:func:`walletcards.loyalty.unlocks.uncount`).
-    """
-    if refunded_minor < 0 or refunded_eligible_minor < 0:
-        raise OrderRejected("refund amounts cannot be negative")
-    order = find_order(session, program.id, source, external_id)
-    if order is None:
-        raise UnknownOrder(f"no order {external_id!r} from {source!r}")
-    card = ledger.lock_card(session, order.card_id)
-    session.refresh(order, with_for_update=True)
-    digest = ledger.input_hash(
-        {
-            "order": order.id,
-            "refunded": refunded_minor,
-            "cancel": cancel,
-            "refunded_eligible": refunded_eligible_minor,
-        }
-    )
-    refund = session.execute(
-        select(Refund).where(Refund.program_id == program.id, Refund.idempotency_key == key)
-    ).scalar_one_or_none()
-    if refund is not None:
-        if refund.input_hash != digest:
-            raise ledger.IdempotencyConflict(
-                f"refund {key!r} was already applied with other amounts"
-            )
-        return RefundResult(refund, created=False)
-    rules = program_rules(program)
-    ledger.settle_time(session, card, now)  # points expired by now are never taken back
-    order.refunded_minor = min(order.total_minor, order.refunded_minor + refunded_minor)
-    order.refunded_eligible_minor = min(
-        order.eligible_minor, order.refunded_eligible_minor + refunded_eligible_minor
-    )
-    full = cancel or (
-        order.refunded_eligible_minor >= order.eligible_minor
-        and order.refunded_minor >= order.total_minor
-    )
-    target = (
-        order.base_points
-        if full
-        else reversal_target(order.base_points, order.eligible_minor, order.refunded_eligible_minor)
-    )
-    earned = list(
-        session.execute(
-            select(Lot.id)
-            .join(LedgerEntry, LedgerEntry.id == Lot.entry_id)
-            .where(Lot.order_id == order.id, LedgerEntry.kind == "earn")
-        ).scalars()
-    )
-    # What expired of the base points counts as given back; the rest of the target is taken.
-    expired = ledger.expired_points(session, earned)
-    points = max(max(target - expired, 0) - order.points_reversed, 0)
-    cause = order_key(source, external_id)
-    entry = None
-    if points > 0:
-        entry = ledger.reverse(
-            session,
-            card,
-            key=f"{key}:reversal",
-            points=points,
-            cause=cause,
-            now=now,
-            order_id=order.id,
-            prefer_lots=earned,
-        ).entry
-        order.points_reversed += points
-    if cancel:
-        order.status = "cancelled"
-    elif order.status != "cancelled":  # a late refund never revives a cancelled order
-        order.status = "refunded" if full else "partially_refunded"
-    taken = points
-    left = order.eligible_minor - order.refunded_eligible_minor
-    if order.status not in COUNTING or not counts(rules.earning, left):
-        taken += unlocks.uncount(session, card, order, rules, cause, now)
-    refresh_tier(session, rules, card, now, "lower")
-    refund = Refund(
-        program_id=program.id,
-        order_id=order.id,
-        idempotency_key=key,
-        input_hash=digest,
-        kind="cancel" if cancel else "refund",
-        refunded_minor=refunded_minor,
-        refunded_eligible_minor=refunded_eligible_minor,
-        points_reversed=taken,
-        entry_id=entry.id if entry else None,
-        created_at=now,
-    )
-    session.add(refund)
-    card.version += 1
-    session.flush()
-    return RefundResult(refund, created=True)
 
 
 def award_birthday(

@@ -22,6 +22,11 @@ class CustomerDetails:
     birthday: date | None = None
     locale: str | None = None
 
+    @property
+    def identifiable(self) -> bool:
+        """Whether the details name someone to credit: an account id or an email."""
+        return bool(self.external_id or self.email)
+
 
 def find_or_create_customer(
     session: Session,

@@ -42,6 +42,18 @@ class OrderFacts:
         return sum(line.amount_minor for line in self.lines) + self.shipping_minor + self.tax_minor
 
 
+@dataclass(frozen=True)
+class RefundInfo:
+    """One refund. With ``lines`` (Shopify, ours) the eligible part is computed by the
+    programme's earning rule; with only ``amount_minor`` (WooCommerce, ours) it is pro rata."""
+
+    key: str
+    lines: tuple[OrderLine, ...] = ()
+    shipping_minor: int = 0
+    tax_minor: int = 0
+    amount_minor: int | None = None
+
+
 def _excluded(rule: EarningRule, line: OrderLine) -> bool:
     def norm(value: str | None) -> str:
         return (value or "").strip().casefold()
@@ -53,14 +65,33 @@ def _excluded(rule: EarningRule, line: OrderLine) -> bool:
     )
 
 
-def eligible_minor(rule: EarningRule, facts: OrderFacts) -> int:
-    """The part of the order that earns points: lines not excluded (+ shipping/tax if enabled)."""
+def eligible_minor(rule: EarningRule, facts: OrderFacts | RefundInfo) -> int:
+    """The part of an order (or of a refund's lines) that earns points: lines not excluded
+    (+ shipping/tax if enabled)."""
     amount = sum(line.amount_minor for line in facts.lines if not _excluded(rule, line))
     if rule.include_shipping:
         amount += facts.shipping_minor
     if rule.include_tax:
         amount += facts.tax_minor
     return max(amount, 0)
+
+
+def refund_amounts(rule: EarningRule, refund: RefundInfo) -> tuple[int, int | None]:
+    """(refunded in total, refunded of the eligible part) for one refund. A bare amount's
+    eligible part is pro rata to its order (:func:`pro_rata_eligible`): None here, as the
+    order may not be known yet."""
+    if refund.amount_minor is not None:
+        return refund.amount_minor, None
+    total = sum(line.amount_minor for line in refund.lines)
+    return total + refund.shipping_minor + refund.tax_minor, eligible_minor(rule, refund)
+
+
+def pro_rata_eligible(order_total: int, order_eligible: int, refunded: int) -> int:
+    """The eligible part of a refund given only as an amount (minor units): pro rata to the
+    order's total, rounded down."""
+    if not order_total:
+        return 0
+    return refunded * order_eligible // order_total
 
 
 def earning_rate(rules: ProgramRules, tier: Tier | None) -> Fraction:

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from walletcards.loyalty.rules import OrderFacts, OrderLine
+# RefundInfo is the domain's (loyalty.awards applies it); adapters name it from here too.
+from walletcards.loyalty.rules import OrderFacts
+from walletcards.loyalty.rules import RefundInfo as RefundInfo
 
 
 class PayloadError(ValueError):
@@ -44,18 +46,6 @@ class CustomerInfo:
     @property
     def identifiable(self) -> bool:
         return bool(self.external_id or self.email)
-
-
-@dataclass(frozen=True)
-class RefundInfo:
-    """One refund. With ``lines`` (Shopify, ours) the eligible part is computed by the
-    programme's earning rule; with only ``amount_minor`` (WooCommerce, ours) it is pro rata."""
-
-    key: str
-    lines: tuple[OrderLine, ...] = ()
-    shipping_minor: int = 0
-    tax_minor: int = 0
-    amount_minor: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Apply one verified delivery in ONE transaction: inbox row (dedupe on the delivery id) →
-customer and card → ledger via loyalty.awards (dedupe on the business key). No network I/O.
+each order event to loyalty.awards (paid, refund, cancel: customer, card, ledger, tier; dedupe
+on the business key) → the answer recorded on the row. No network I/O.
 
 The answer is stored on the inbox row; a repeated delivery gets it back, marked duplicate,
 and writes nothing.
@@ -15,13 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.links import card_links
-from walletcards.loyalty import awards, early, ledger
-from walletcards.loyalty.cards import issue_card
-from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
+from walletcards.loyalty import awards, ledger
+from walletcards.loyalty.customers import CustomerDetails
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
-from walletcards.loyalty.rules import OrderFacts, eligible_minor
-from walletcards.orders.events import Delivery, OrderEvent, RefundInfo
+from walletcards.orders.events import Delivery, OrderEvent
 from walletcards.orders.models import InboxDelivery
 
 
@@ -111,11 +110,9 @@ def _apply(
             detail = "a test order; the programme is not in test mode"
             results.append("ignored")
             continue
-        if event.kind == "paid":
-            outcome, card, detail = _paid(session, program, event, delivery, ctx)
-        else:
-            outcome, card, detail = _reversal(session, program, event, ctx)
-        results.append(outcome)
+        done = _event(session, program, event, delivery, ctx)
+        card, detail = done.card, done.detail
+        results.append(done.status)
     if "applied" in results:
         status = "applied"
     elif "duplicate" in results:
@@ -130,99 +127,18 @@ def _apply(
     )
 
 
-def _paid(
+def _event(
     session: Session, program: Program, event: OrderEvent, delivery: Delivery, ctx: Context
-) -> tuple[str, Card | None, str | None]:
-    assert event.facts is not None
-    early.lock_order(session, program.id, event.source, event.order_id)
-    existing = awards.find_order(session, program.id, event.source, event.order_id)
-    if existing is not None:
-        return "duplicate", session.get(Card, existing.card_id), None
-    if early.voided(session, program.id, event.source, event.order_id, event.facts.total_minor):
-        return "ignored", None, "the order was cancelled or refunded before it was paid"
-    if not event.customer.identifiable:
-        return "unattributed", None, "the order names no customer and no email: no points"
-    info = event.customer
-    customer, created = find_or_create_customer(
-        session,
-        program,
-        CustomerDetails(
+) -> awards.Outcome:
+    """One order event, handed to the domain (loyalty.awards) in its terms."""
+    if event.kind == "paid":
+        assert event.facts is not None
+        info = event.customer
+        customer = CustomerDetails(
             info.external_id, info.email, info.phone, info.name, info.birthday, info.locale
-        ),
-        ctx.now,
-        delivery.triggered_at,
-    )
-    card = issue_card(session, program, customer, ctx.now, new=created)
-    award = awards.award_paid_order(session, program, card.id, event.facts, ctx.now)
-    if award.created:
-        early.apply_kept(session, program, award.order, ctx.now)
-    return ("applied" if award.created else "duplicate"), card, None
-
-
-def _refund_amounts(
-    program: Program, event: OrderEvent, refund: RefundInfo, now: datetime
-) -> tuple[int, int | None]:
-    """(refunded in total, refunded of the eligible part) for one refund; the eligible part of
-    a bare amount is pro rata to the order, None while the order is not known yet."""
-    if refund.amount_minor is not None:
-        return refund.amount_minor, None
-    rules = program_config(program).rules
-    facts = OrderFacts(
-        event.source,
-        event.order_id,
-        program.currency,
-        now,  # not used: only the lines say what was refunded
-        refund.lines,
-        refund.shipping_minor,
-        refund.tax_minor,
-    )
-    return facts.total_minor, eligible_minor(rules.earning, facts)
-
-
-def _reversal(
-    session: Session, program: Program, event: OrderEvent, ctx: Context
-) -> tuple[str, Card | None, str | None]:
-    early.lock_order(session, program.id, event.source, event.order_id)
-    order = awards.find_order(session, program.id, event.source, event.order_id)
-    reversals: list[tuple[str, int, int | None, bool]] = [  # key, total, eligible, cancel
-        (refund.key, *_refund_amounts(program, event, refund, ctx.now), False)
-        for refund in event.refunds
-    ]
-    if event.kind == "cancel":
-        reversals.append((f"{event.source}:order:{event.order_id}:cancel", 0, 0, True))
-    if order is None:  # not seen yet: kept, and applied if and when the order arrives
-        kept = [
-            early.remember(
-                session,
-                program.id,
-                source=event.source,
-                external_id=event.order_id,
-                key=key,
-                kind="cancel" if cancel else "refund",
-                refunded_minor=total,
-                refunded_eligible_minor=eligible,
-                now=ctx.now,
-            )
-            for key, total, eligible, cancel in reversals
-        ]
-        # nothing to apply yet ("ignored"), but nothing is lost either
-        detail = "the order has not been seen yet: kept, and applied when it arrives"
-        return ("ignored" if any(kept) else "duplicate"), None, detail
-    created = False
-    for key, total, eligible, cancel in reversals:
-        result = awards.reverse_order(
-            session,
-            program,
-            source=event.source,
-            external_id=event.order_id,
-            key=key,
-            refunded_minor=total,
-            refunded_eligible_minor=(
-                early.pro_rata_eligible(order, total) if eligible is None else eligible
-            ),
-            cancel=cancel,
-            now=ctx.now,
         )
-        created = created or result.created
-    card = session.get(Card, order.card_id)
-    return ("applied" if created else "duplicate"), card, None
+        return awards.apply_paid(
+            session, program, event.facts, customer, ctx.now, delivery.triggered_at
+        )
+    apply = awards.apply_cancel if event.kind == "cancel" else awards.apply_refund
+    return apply(session, program, event.source, event.order_id, event.refunds, ctx.now)
