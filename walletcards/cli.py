@@ -443,7 +443,7 @@ def email_resend(slug: str, member_number: str) -> None:
 
     from walletcards.loyalty.models import Card
     from walletcards.loyalty.programs import get_program
-    from walletcards.outbound.hooks import queue_card_email
+    from walletcards.outbound.outbox import queue_card_email
 
     with _database() as database, database.transaction() as session:
         program = get_program(session, slug)

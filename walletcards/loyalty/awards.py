@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty import ledger, unlocks
+from walletcards.loyalty.cards import card_changed
 from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.ledger import LedgerError, LimitExceeded, Posted
 from walletcards.loyalty.models import Customer, LedgerEntry, Lot, Order, Program, Refund
@@ -171,7 +172,7 @@ def award_paid_order(
         unlocks.revoke_surplus_nth(session, card, rules, key, now)
     order.base_points = base
     order.bonus_points = sum(points for kind, _, _, points, _ in credits if kind == "bonus")
-    card.version += 1  # the order count and progress changed even when no points did
+    card_changed(session, card, now)  # the order count and progress changed even when no points did
     return OrderAward(order, created=True, entries=tuple(entries))
 
 
@@ -293,7 +294,7 @@ def reverse_order(
         created_at=now,
     )
     session.add(refund)
-    card.version += 1
+    card_changed(session, card, now)
     session.flush()
     return RefundResult(refund, created=True)
 

@@ -63,7 +63,6 @@ def deliver_emails(database: Database, settings: Settings, now: datetime, limit:
     if settings.smtp_url is None:
         return 0
     with database.transaction() as session:
-        session.info["quiet"] = True
         batch = []
         for row in _due(session, OutboxEmail, now, limit, database.is_postgres):
             card = session.get(Card, row.card_id)
@@ -97,7 +96,6 @@ def deliver_emails(database: Database, settings: Settings, now: datetime, limit:
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         with database.transaction() as session:
-            session.info["quiet"] = True
             row = session.get(OutboxEmail, row_id)
             assert row is not None
             if error is None:
@@ -137,7 +135,6 @@ def deliver_events(
     not https, or resolving to a loopback/private/... address outside development) is never
     contacted: the attempt fails with the reason as its status, like an unreachable one."""
     with database.transaction() as session:
-        session.info["quiet"] = True
         batch = []
         for row in _due(session, OutboundEvent, now, limit, database.is_postgres):
             program = session.get(Program, row.program_id)
@@ -194,7 +191,6 @@ def deliver_events(
 
 def _record_event(database: Database, row_id: int, ok: bool, status: str, now: datetime) -> None:
     with database.transaction() as session:
-        session.info["quiet"] = True
         row = session.get(OutboundEvent, row_id)
         assert row is not None
         row.last_status = status

@@ -96,7 +96,6 @@ class Worker:
     def _claim(self) -> tuple[list[Claim], dict[int, Program]]:
         now = self.clock.now()
         with self.database.transaction() as session:
-            session.info["quiet"] = True
             query = (
                 select(Card.id, Card.version, Card.program_id)
                 .where(
@@ -186,7 +185,6 @@ class Worker:
     ) -> None:
         now = self.clock.now()
         with self.database.transaction() as session:
-            session.info["quiet"] = True
             done: list[dict[str, int]] = []
             for claim in claims:
                 results = [outcomes.get(token, Outcome.DELIVERED) for _, token in claim.devices]
