@@ -172,7 +172,7 @@ def award_paid_order(
         unlocks.revoke_surplus_nth(session, card, rules, key, now)
     order.base_points = base
     order.bonus_points = sum(points for kind, _, _, points, _ in credits if kind == "bonus")
-    card_changed(session, card, now)  # the order count and progress changed even when no points did
+    card_changed(session, card, now)  # the order count and progress changed, points or not
     return OrderAward(order, created=True, entries=tuple(entries))
 
 
