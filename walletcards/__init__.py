@@ -17,7 +17,7 @@ STATIC = Path(__file__).resolve().parent / "static"  # inside the package: wheel
 def create_app(settings: Settings | None = None, clients: Clients | None = None) -> Flask:
     """The WSGI app. Settings come from the environment and the outside systems' clients from
     the settings (walletcards/clients.py) unless given (tests and `serve` pass their own)."""
-    from walletcards import metrics
+    from walletcards import metrics_http
     from walletcards.admin.api import bp as admin_api_bp
     from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.apple.webservice import bp as passkit_bp
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     register_error_handlers(app)
     # every page gets _/ngettext/lang; a view that knows its programme passes its own
     app.context_processor(lambda: staff_texts(None))
-    metrics.init_app(app)  # times every request; GET /metrics
+    metrics_http.init_app(app)  # times every request; GET /metrics
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(customer_bp)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -100,6 +100,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        _install_commit_effects(self._sessions)
 
     @property
     def is_postgres(self) -> bool:
@@ -147,39 +148,48 @@ def lock_names(session: Session, names: list[str]) -> None:
     session.execute(text(f"SELECT {locks}"), keys)
 
 
-# --- Waking the sync workers -------------------------------------------------------------
-# A transaction that changed a card wakes the workers: PostgreSQL NOTIFY inside the transaction
+# --- After the transaction ---------------------------------------------------------------
+# What a transaction does once it commits, asked for explicitly by the code that causes it:
+# waking the sync workers (:func:`wake_workers`, called by ``loyalty.cards.card_changed``) and
+# actions such as counting metrics (:func:`on_commit`). The listeners sit on each Database's own
+# sessionmaker; a rollback forgets everything. Waking: PostgreSQL NOTIFY inside the transaction
 # (delivered at commit, so a rollback wakes no one); SQLite, an in-process event after commit
 # (the embedded default runs its worker as a thread). Workers also poll: a lost wake-up only
-# delays a push. Sessions with info["quiet"] (the workers' own) wake no one.
+# delays a push.
 CARDS_CHANNEL = "walletcards_cards"
 local_wakeup = threading.Event()
-_CHANGED = "walletcards.card_changed"
+_WAKE = "walletcards.wake_workers"
+_ON_COMMIT = "walletcards.on_commit"
 
 
-@event.listens_for(Session, "after_flush")
-def _note_card_changes(session: Session, _flush: Any) -> None:
-    if session.info.get("quiet"):
-        return
-    for obj in (*session.new, *session.dirty):
-        if getattr(obj, "__tablename__", None) == "cards":
-            session.info[_CHANGED] = True
-            return
+def wake_workers(session: Session) -> None:
+    """Wake the sync workers when ``session``'s transaction commits (a card needs a push)."""
+    session.info[_WAKE] = True
 
 
-@event.listens_for(Session, "before_commit")
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` after ``session``'s transaction commits; never if it rolls back."""
+    session.info.setdefault(_ON_COMMIT, []).append(action)
+
+
+def _install_commit_effects(sessions: sessionmaker[Session]) -> None:
+    event.listen(sessions, "before_commit", _notify_workers)
+    event.listen(sessions, "after_commit", _after_commit)
+    event.listen(sessions, "after_rollback", _forget)
+
+
 def _notify_workers(session: Session) -> None:
-    session.flush()
-    if session.info.get(_CHANGED) and session.get_bind().dialect.name == "postgresql":
+    if session.info.get(_WAKE) and session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {CARDS_CHANNEL}"))
 
 
-@event.listens_for(Session, "after_commit")
-def _wake_local_worker(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_WAKE, False):
         local_wakeup.set()
+    for action in session.info.pop(_ON_COMMIT, ()):
+        action()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+def _forget(session: Session) -> None:
+    session.info.pop(_WAKE, None)
+    session.info.pop(_ON_COMMIT, None)

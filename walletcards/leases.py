@@ -36,7 +36,6 @@ def claim(
     ``read(session, rows)`` (rows of ``id`` + ``columns``, read before the lease was written)
     turns them into what the sender needs, in the same transaction. Nothing due: ``[]``."""
     with database.transaction() as session:
-        session.info["quiet"] = True
         query = select(model.id, *columns).where(*due).order_by(model.id).limit(limit)
         if database.is_postgres:
             query = query.with_for_update(skip_locked=True, of=model)

@@ -1,5 +1,5 @@
-"""Prometheus metrics: counters bumped where things happen, backlog gauges read from the database
-at scrape time, and ``GET /metrics`` (bearer token ``WALLETCARDS_METRICS_TOKEN``; 404 unset).
+"""Prometheus counters, bumped where things happen (``GET /metrics`` and the scrape-time gauges:
+:mod:`walletcards.metrics_http`).
 
 Under gunicorn (several processes) set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory
 before the processes start: each writes its counters there and a scrape adds them all up
@@ -9,28 +9,14 @@ Labels are bounded: endpoint names, never raw paths; error codes, never messages
 
 from __future__ import annotations
 
-import hmac
 import os
-import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
-from prometheus_client import (
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    disable_created_metrics,
-    generate_latest,
-)
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import event, select
-from sqlalchemy.exc import SQLAlchemyError
+from prometheus_client import Counter, Histogram, disable_created_metrics
 from sqlalchemy.orm import Session
 
-from walletcards.orders.sources import SOURCES
+from walletcards.db import on_commit
 
 # no *_created series (one more per counter, of little use to anyone)
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -63,11 +49,6 @@ LATENCY = Histogram(
 RESPONSES = Counter(
     "walletcards_http_responses", "Answers by endpoint and status", ["endpoint", "status"]
 )
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # the text format every Prometheus reads
-METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-_KINDS = "walletcards.metrics.entry_kinds"
-
-bp = Blueprint("metrics", __name__)
 
 
 def webhook_delivery(source: str, outcome: str) -> None:
@@ -97,126 +78,6 @@ def record_pushes(claims: Iterable[_Claim], outcomes: Mapping[str, Any]) -> None
             PUSHES.labels("google", claim.google_outcome.value).inc()
 
 
-# Ledger entries count when their transaction commits (a rolled-back retry counts nothing).
-@event.listens_for(Session, "after_flush")
-def _note_entries(session: Session, _flush: Any) -> None:
-    from walletcards.loyalty.models import LedgerEntry
-
-    kinds = [obj.kind for obj in session.new if isinstance(obj, LedgerEntry)]
-    if kinds:
-        session.info.setdefault(_KINDS, []).extend(kinds)
-
-
-@event.listens_for(Session, "after_commit")
-def _count_entries(session: Session) -> None:
-    for kind in session.info.pop(_KINDS, ()):
-        LEDGER_ENTRIES.labels(kind).inc()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_entries(session: Session) -> None:
-    session.info.pop(_KINDS, None)
-
-
-def init_app(app: Flask) -> None:
-    """Time every request; count webhook deliveries that were refused (their error code)."""
-
-    @app.before_request
-    def _start() -> None:
-        g.metrics_start = time.perf_counter()
-
-    @app.after_request
-    def _observe(response: Response) -> Response:
-        endpoint = request.endpoint or "unmatched"
-        method = request.method if request.method in METHODS else "other"
-        started = g.get("metrics_start")
-        if started is not None:
-            LATENCY.labels(endpoint, method).observe(time.perf_counter() - started)
-        RESPONSES.labels(endpoint, str(response.status_code)).inc()
-        if endpoint == "webhooks.receive" and response.status_code >= 400:
-            source = (request.view_args or {}).get("source")
-            body = response.get_json(silent=True) if response.is_json else None
-            code = body.get("error", {}).get("code") if isinstance(body, dict) else None
-            webhook_delivery(
-                source if isinstance(source, str) and source in SOURCES else "unknown",
-                str(code or response.status_code),
-            )
-        return response
-
-    app.register_blueprint(bp)
-
-
-@bp.get("/metrics")
-def scrape() -> Response:
-    from walletcards.errors import ApiError
-    from walletcards.settings import Settings
-
-    settings: Settings = current_app.extensions["walletcards.settings"]
-    if settings.metrics_token is None:
-        abort(404)
-    scheme, _, given = request.headers.get("Authorization", "")[:1000].partition(" ")
-    expected = settings.metrics_token.reveal().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-        raise ApiError(
-            401, "unauthorized", "GET /metrics needs Authorization: Bearer <the metrics token>"
-        )
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        counters = CollectorRegistry()
-        MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
-    else:
-        counters = REGISTRY
-    database = current_app.extensions["walletcards.db"]
-    now = current_app.extensions["walletcards.clients"].clock.now()
-    gauges = CollectorRegistry(auto_describe=False)
-    gauges.register(_DatabaseGauges(database, now))
-    body = generate_latest(counters) + generate_latest(gauges)
-    return Response(body, mimetype=None, content_type=CONTENT_TYPE)
-
-
-class _DatabaseGauges:
-    """Backlogs and certificate expiries, computed from the database at scrape time (so every
-    process answers the same, whichever one the scrape reaches)."""
-
-    def __init__(self, database: Any, now: Any) -> None:
-        self.database, self.now = database, now
-
-    def collect(self) -> Iterator[Metric]:
-        from walletcards.loyalty.models import Program
-        from walletcards.readiness import backlog, certificate_expiries
-
-        up = GaugeMetricFamily("walletcards_database_up", "1 when the database answers")
-        try:
-            with self.database.transaction() as session:
-                found = backlog(session, self.now)
-                programs = list(session.execute(select(Program)).scalars())
-        except SQLAlchemyError:
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        yield GaugeMetricFamily(
-            "walletcards_push_backlog_cards",
-            "Cards whose wallets are behind (waiting for the sync worker)",
-            value=found.cards,
-        )
-        yield GaugeMetricFamily(
-            "walletcards_push_backlog_oldest_seconds",
-            "Since the oldest waiting card last changed (0: nothing waits)",
-            value=found.oldest.total_seconds() if found.oldest else 0,
-        )
-        outbox = GaugeMetricFamily(
-            "walletcards_outbox_backlog", "Outbox rows waiting", labels=["kind", "status"]
-        )
-        outbox.add_metric(["email", "pending"], found.emails)
-        outbox.add_metric(["event", "pending"], found.events)
-        outbox.add_metric(["event", "paused"], found.paused)
-        yield outbox
-        expiry = GaugeMetricFamily(
-            "walletcards_apple_certificate_expiry_timestamp_seconds",
-            "When the programme's Pass Type ID (or WWDR) certificate expires, Unix time",
-            labels=["program"],
-        )
-        for slug, until in certificate_expiries(programs).items():
-            expiry.add_metric([slug], until.timestamp())
-        yield expiry
+def count_entry(session: Session, kind: str) -> None:
+    """Count a ledger entry when its transaction commits (a rolled-back retry counts nothing)."""
+    on_commit(session, LEDGER_ENTRIES.labels(kind).inc)

@@ -28,7 +28,7 @@ from walletcards.loyalty.config import ProgramConfigError, event_url_problems, p
 from walletcards.loyalty.corrections import reverse_entry
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.programs import apply_program, program_rules
-from walletcards.outbound.hooks import queue_card_email
+from walletcards.outbound.outbox import queue_card_email
 from walletcards.staff.models import Staff
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")

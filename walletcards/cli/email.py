@@ -21,7 +21,7 @@ def email_resend(slug: str, member_number: str) -> None:
     """Send a customer their card email again (the worker delivers it)."""
     from walletcards.loyalty.cards import card_by_member_number
     from walletcards.loyalty.programs import get_program
-    from walletcards.outbound.hooks import queue_card_email
+    from walletcards.outbound.outbox import queue_card_email
 
     with open_database() as database, database.transaction() as session:
         program = get_program(session, slug)

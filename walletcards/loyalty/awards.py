@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty import early, ledger, refunds, unlocks
-from walletcards.loyalty.cards import issue_card
+from walletcards.loyalty.cards import card_changed, issue_card
 from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
 from walletcards.loyalty.ledger import LimitExceeded, Posted
@@ -221,7 +221,7 @@ def _award(
         unlocks.revoke_surplus_nth(session, card, rules, key, now)
     order.base_points = base
     order.bonus_points = sum(points for kind, _, _, points, _ in credits if kind == "bonus")
-    card.version += 1  # the order count and progress changed even when no points did
+    card_changed(session, card, now)  # the order count and progress changed, points or not
     return OrderAward(order, created=True, entries=tuple(entries))
 
 

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walletcards.db import wake_workers
 from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.outbound import outbox
 
 
 def random_member_number() -> str:
@@ -119,7 +121,8 @@ def issue_card(
     session: Session, program: Program, customer: Customer, now: datetime, *, new: bool = False
 ) -> Card:
     """The customer's card (created once): serial, URL token, Apple auth token, the secret its
-    QR code is signed with, and a member number.
+    QR code is signed with, and a member number. A new card is announced (``card.issued``,
+    the card email) and wakes the sync workers for its first push.
 
     ``new=True``: the customer was created in this transaction, so there is no card to find."""
     if not new:
@@ -131,6 +134,8 @@ def issue_card(
     card = Card(**card_values(program.id, customer.id, _member_number(session, program.id), now))
     session.add(card)
     session.flush()
+    outbox.card_issued(session, program, card, customer, now)
+    wake_workers(session)
     return card
 
 
@@ -139,3 +144,12 @@ def card_by_member_number(session: Session, program: Program, member_number: str
     return session.execute(
         select(Card).where(Card.program_id == program.id, Card.member_number == member_number)
     ).scalar_one_or_none()
+
+
+def card_changed(session: Session, card: Card, now: datetime) -> None:
+    """What the card shows changed: a new ``version`` (the durable signal that its wallets need
+    an update, and the ``sequence`` of the events made after it) and the sync workers are woken
+    when the transaction commits."""
+    card.version += 1
+    card.updated_at = now
+    wake_workers(session)

@@ -15,7 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty.models import Card, LedgerEntry
+from walletcards import metrics
+from walletcards.loyalty.cards import card_changed
+from walletcards.loyalty.models import Card, LedgerEntry, Program
+from walletcards.outbound import outbox
 
 
 class LedgerError(Exception):
@@ -109,9 +112,14 @@ def new_entry(
     )
 
 
-def apply_entry(card: Card, entry: LedgerEntry, now: datetime) -> None:
+def apply_entry(session: Session, card: Card, entry: LedgerEntry, now: datetime) -> None:
+    """Move the card's balance by the entry's deltas, and everything that follows from it: the
+    card changed (a push), the outbox's ``points.changed``, the entry counted at commit."""
     card.available += entry.available_delta
     card.pending += entry.pending_delta
     card.debt += entry.debt_delta
-    card.version += 1
-    card.updated_at = now
+    card_changed(session, card, now)
+    program = session.get(Program, card.program_id)
+    assert program is not None
+    outbox.entry_posted(session, program, card, entry)
+    metrics.count_entry(session, entry.kind)

@@ -76,7 +76,7 @@ def _replay_or_settle(
 
 
 def _posted(session: Session, card: Card, entry: LedgerEntry, now: datetime) -> Posted:
-    apply_entry(card, entry, now)
+    apply_entry(session, card, entry, now)
     session.flush()
     return Posted(entry, created=True)
 
@@ -160,7 +160,7 @@ def credit(
         plan = plan_draw([lot], min(card.debt, points))
         draw(session, entry, plan)
         entry.debt_delta = -sum(take for _, take in plan)
-    apply_entry(card, entry, now)
+    apply_entry(session, card, entry, now)
     return Posted(entry, created=True)
 
 

@@ -85,7 +85,7 @@ def settle_time(session: Session, card: Card, now: datetime) -> list[LedgerEntry
         )
         entry.available_delta, entry.pending_delta = lot.remaining, -lot.remaining
         session.add(entry)
-        apply_entry(card, entry, now)
+        apply_entry(session, card, entry, now)
         written.append(entry)
     for lot in due:
         if lot.remaining == 0 or lot.expires_at is None or lot.expires_at > now:
@@ -102,7 +102,7 @@ def settle_time(session: Session, card: Card, now: datetime) -> list[LedgerEntry
         )
         session.add(entry)
         draw(session, entry, [(lot, lot.remaining)])
-        apply_entry(card, entry, now)
+        apply_entry(session, card, entry, now)
         written.append(entry)
     if written:
         session.flush()

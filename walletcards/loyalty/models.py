@@ -284,8 +284,3 @@ class EarlyReversal(Model):
     # None: only an amount was refunded, its eligible part is pro rata to the order's
     refunded_eligible_minor: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[datetime]
-
-
-# The outbox fills itself from session events (walletcards/outbound/hooks.py); importing it
-# here registers them wherever the models are used.
-from walletcards.outbound import hooks as _outbox_hooks  # noqa: E402, F401

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty import early, ledger, unlocks
+from walletcards.loyalty.cards import card_changed
 from walletcards.loyalty.models import Card, EarlyReversal, LedgerEntry, Lot, Order, Program, Refund
 from walletcards.loyalty.order_book import (
     OrderRejected,
@@ -292,6 +293,6 @@ def reverse(
         created_at=now,
     )
     session.add(refund)
-    card.version += 1
+    card_changed(session, card, now)
     session.flush()
     return RefundResult(refund, created=True)

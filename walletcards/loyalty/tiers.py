@@ -19,9 +19,11 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from walletcards.loyalty.cards import card_changed
 from walletcards.loyalty.config_rules import ProgramRules, Tier, TierRules
-from walletcards.loyalty.models import Card, Order
+from walletcards.loyalty.models import Card, Order, Program
 from walletcards.loyalty.rules import tier_by_code, tier_for, tier_rank, with_floor
+from walletcards.outbound import outbox
 
 COUNTING = ("paid", "partially_refunded")  # orders whose spend still counts towards tiers
 
@@ -123,7 +125,7 @@ def refresh_tier(
 ) -> Tier | None:
     """Re-evaluate the card's tier after a purchase ("raise": a lifetime tier can only rise) or a
     refund ("lower"); a windowed tier is set to what its window earns either way, and the card's
-    next review is when that tier would lapse. Bumps the version on change."""
+    next review is when that tier would lapse. A change is a card change and ``tier.changed``."""
     tiers = rules.tiers
     if tiers is None:
         return None
@@ -141,10 +143,12 @@ def refresh_tier(
         else:
             changed = computed_rank < current_rank
     if changed:
-        card.tier_code = _code(computed)
+        before, card.tier_code = card.tier_code, _code(computed)
         card.tier_since = now
-        card.version += 1
-        card.updated_at = now
+        card_changed(session, card, now)
+        program = session.get(Program, card.program_id)
+        assert program is not None
+        outbox.tier_changed(session, program, card, before, now)
     return tier_by_code(tiers, card.tier_code)
 
 

@@ -114,7 +114,6 @@ def deliver_emails(
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         with database.transaction() as session:
-            session.info["quiet"] = True
             row = session.get(OutboxEmail, row_id)
             assert row is not None
             if error is None:
@@ -201,7 +200,6 @@ def deliver_events(
 
 def _record_event(database: Database, row_id: int, ok: bool, status: str, now: datetime) -> None:
     with database.transaction() as session:
-        session.info["quiet"] = True
         row = session.get(OutboundEvent, row_id)
         assert row is not None
         row.last_status = status

@@ -105,7 +105,6 @@ class Activity:
     def summarise(self, database: Database, now: datetime) -> None:
         try:
             with database.transaction() as session:
-                session.info["quiet"] = True
                 found = backlog(session, now)
         except SQLAlchemyError as exc:
             log.error("worker summary: cannot read the backlog (%s)", type(exc).__name__)

@@ -168,7 +168,6 @@ def record(
     """The batch's results in one transaction."""
     report = StepReport(cards=len(claims))
     with database.transaction() as session:
-        session.info["quiet"] = True
         done: list[dict[str, int]] = []
         for claimed in claims:
             results = [outcomes.get(token, Outcome.DELIVERED) for _, token in claimed.devices]

@@ -22,11 +22,12 @@ from sqlalchemy import delete, select, text, update
 
 from walletcards.db import Database
 from walletcards.loyalty import awards, ledger
+from walletcards.loyalty.cards import card_changed
 from walletcards.loyalty.models import Card, Customer, EarlyReversal, Lot, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
-from walletcards.outbound.hooks import emit
+from walletcards.outbound import outbox
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x77616C6C65  # "walle": the jobs' cluster-wide advisory lock
@@ -115,8 +116,7 @@ def _warn(database: Database, now: datetime) -> int:
             )
             for card_id in sorted({lot.card_id for lot in lots}):
                 card = ledger.lock_card(session, card_id)
-                card.version += 1  # the card face now shows the warning
-                card.updated_at = now
+                card_changed(session, card, now)  # the card face now shows the warning
                 points = sum(
                     session.execute(
                         select(Lot.remaining).where(
@@ -124,7 +124,7 @@ def _warn(database: Database, now: datetime) -> int:
                         )
                     ).scalars()
                 )
-                emit(
+                outbox.emit(
                     session,
                     program,
                     card,
