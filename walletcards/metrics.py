@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, g, request
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -147,10 +147,10 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/metrics")
 def scrape() -> Response:
+    from walletcards import web
     from walletcards.errors import ApiError
-    from walletcards.settings import Settings
 
-    settings: Settings = current_app.extensions["walletcards.settings"]
+    settings = web.settings()
     if settings.metrics_token is None:
         abort(404)
     scheme, _, given = request.headers.get("Authorization", "")[:1000].partition(" ")
@@ -164,10 +164,8 @@ def scrape() -> Response:
         MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
     else:
         counters = REGISTRY
-    database = current_app.extensions["walletcards.db"]
-    now = current_app.extensions["walletcards.clients"].clock.now()
     gauges = CollectorRegistry(auto_describe=False)
-    gauges.register(_DatabaseGauges(database, now))
+    gauges.register(_DatabaseGauges(web.database(), web.clock().now()))
     body = generate_latest(counters) + generate_latest(gauges)
     return Response(body, mimetype=None, content_type=CONTENT_TYPE)
 

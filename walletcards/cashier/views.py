@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 
-from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards import web
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_choices, program_rules
 from walletcards.page_texts import staff_texts
@@ -28,10 +27,8 @@ def _page(status: int = 200, **values: Any) -> Response:
 
 @bp.get("/")
 def page() -> Response:
-    database: Database = current_app.extensions["walletcards.db"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    with database.transaction() as session:
-        staff, program = till_session.signed_in(session, clients.clock.now()) or (None, None)
+    with web.database().transaction() as session:
+        staff, program = till_session.signed_in(session, web.clock().now()) or (None, None)
     return _page(
         staff=staff,
         program=program,
@@ -61,8 +58,7 @@ def logout() -> Response:
 def sign_in_programmes() -> list[tuple[str, str]] | None:
     """The programmes the staff sign-in form offers (``programs.program_choices``): read in a
     short transaction of its own, only when a page renders that form."""
-    database: Database = current_app.extensions["walletcards.db"]
-    with database.transaction() as session:
+    with web.database().transaction() as session:
         return program_choices(session)
 
 

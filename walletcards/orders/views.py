@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from walletcards import metrics
-from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards import metrics, web
 from walletcards.errors import ApiError
 from walletcards.loyalty.config_webhooks import SHOP_PINS
 from walletcards.loyalty.models import Program
@@ -26,7 +24,6 @@ from walletcards.orders.dispatch import parse_source
 from walletcards.orders.events import Delivery, PayloadError, UnknownShop
 from walletcards.orders.payload import parse_json
 from walletcards.orders.signatures import SignatureError, verify_base64_hmac, verify_timestamped
-from walletcards.settings import Settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
@@ -108,9 +105,7 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
                 "detail": "WooCommerce webhook ping",
             }
         ), 200
-    database: Database = current_app.extensions["walletcards.db"]
-    settings: Settings = current_app.extensions["walletcards.settings"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
+    database, settings, clients = web.database(), web.settings(), web.clients()
     now = clients.clock.now()
     ctx = intake.Context(public_url=settings.public_url, now=now)
     for attempt in range(ATTEMPTS):

@@ -23,8 +23,7 @@ from flask import Flask, Response, current_app, g, redirect, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards import web
 from walletcards.errors import ApiError
 from walletcards.settings import Settings
 from walletcards.staff import sessions as staff_session
@@ -107,12 +106,10 @@ def sign_in(area: str, page: Page) -> Response:
     credentials = _credentials()
     if credentials is None:
         return page(400, slug="", message=BAD_INPUT)
-    database: Database = current_app.extensions["walletcards.db"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    with database.transaction() as session:
+    with web.database().transaction() as session:
         staff = authenticate(session, *credentials)
         if staff is not None:
-            staff_session.start(session, staff, clients.clock.now())
+            staff_session.start(session, staff, web.clock().now())
     if staff is None:
         g.sign_in_failed = True  # counts against the account (see limit_logins)
         query = urlencode({"program": credentials.program, "error": "1"})
@@ -131,7 +128,5 @@ def too_many(page: Page) -> Response:
 
 def sign_out() -> None:
     """POST /<area>/logout (the caller checked the CSRF token): ends the session server-side."""
-    database: Database = current_app.extensions["walletcards.db"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    with database.transaction() as session:
-        staff_session.logout(session, clients.clock.now())
+    with web.database().transaction() as session:
+        staff_session.logout(session, web.clock().now())
