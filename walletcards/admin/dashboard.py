@@ -22,7 +22,6 @@ from walletcards.admin.charts import bar_chart, line_chart
 from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
-from walletcards.cashier.views import sign_in_context
 from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_rules
@@ -33,7 +32,7 @@ from walletcards.staff import sessions as staff_session
 from walletcards.staff import signin as staff_signin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.context_processor(sign_in_context)  # the till's sign-in form, its programme list
+bp.context_processor(staff_signin.sign_in_context)  # the shared sign-in form's programmes
 
 
 @bp.before_request

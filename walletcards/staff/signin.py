@@ -16,7 +16,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, redirect, request
@@ -25,6 +25,7 @@ from flask_limiter.util import get_remote_address
 
 from walletcards import web
 from walletcards.errors import ApiError
+from walletcards.loyalty.programs import program_choices
 from walletcards.settings import Settings
 from walletcards.staff import sessions as staff_session
 from walletcards.staff.accounts import MAX_EMAIL, MAX_PASSWORD, authenticate, has_control_characters
@@ -124,6 +125,19 @@ def too_many(page: Page) -> Response:
     wait = limit.reset_at - time.time() if limit is not None else 60
     answer.headers["Retry-After"] = str(max(1, math.ceil(wait)))
     return answer
+
+
+def sign_in_programmes() -> list[tuple[str, str]] | None:
+    """The programmes the staff sign-in form offers (``programs.program_choices``): read in a
+    short transaction of its own, only when a page renders that form."""
+    with web.database().transaction() as session:
+        return program_choices(session)
+
+
+def sign_in_context() -> dict[str, Any]:
+    """For the shared sign-in form (templates/_staff_page.html), on the till's and the
+    dashboard's pages whichever view renders them (a context processor of both)."""
+    return {"sign_in_programmes": sign_in_programmes}
 
 
 def sign_out() -> None:
