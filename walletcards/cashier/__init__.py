@@ -1,1 +1,2 @@
-"""The till: staff accounts and roles, and the cashier API (scan, earn, redeem)."""
+"""The till: its page and API (scan, earn, redeem), how a code finds a card, and the till's
+writes (``till.py``). Staff accounts and sessions: :mod:`walletcards.staff`."""
