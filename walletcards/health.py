@@ -9,10 +9,9 @@ warning into the outage it warns about.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
-from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards import web
 from walletcards.readiness import FAIL, overall, service_checks
 
 bp = Blueprint("health", __name__)
@@ -25,9 +24,7 @@ def healthz() -> tuple[Response, int]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    database: Database = current_app.extensions["walletcards.db"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    checks = service_checks(database, clients.clock.now())
+    checks = service_checks(web.database(), web.clock().now())
     status = overall(checks)
     body: dict[str, object] = {"status": status, "checks": [c.as_json() for c in checks]}
     if status == FAIL:

@@ -10,19 +10,19 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, g, request
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from walletcards import web
 from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
 from walletcards.metrics import LATENCY, RESPONSES, webhook_delivery
 from walletcards.orders.sources import SOURCES
 from walletcards.readiness import backlog, certificate_expiries
-from walletcards.settings import Settings
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # the text format every Prometheus reads
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/metrics")
 def scrape() -> Response:
-    settings: Settings = current_app.extensions["walletcards.settings"]
+    settings = web.settings()
     if settings.metrics_token is None:
         abort(404)
     scheme, _, given = request.headers.get("Authorization", "")[:1000].partition(" ")
@@ -74,8 +74,7 @@ def scrape() -> Response:
         MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
     else:
         counters = REGISTRY
-    database = current_app.extensions["walletcards.db"]
-    now = current_app.extensions["walletcards.clients"].clock.now()
+    database, now = web.database(), web.clock().now()
     gauges = CollectorRegistry(auto_describe=False)
     gauges.register(_DatabaseGauges(database, now))
     body = generate_latest(counters) + generate_latest(gauges)

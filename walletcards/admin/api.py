@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from walletcards import web
 from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import dashboard
 from walletcards.admin.period import PeriodError, parse_period
@@ -21,9 +22,9 @@ from walletcards.admin.settings import (
     masked,
     unmasked,
 )
-from walletcards.cashier.api import _answer, _body, _context, _idempotent_run, _staff
 from walletcards.errors import ApiError
-from walletcards.loyalty import ledger
+from walletcards.loyalty import adjustments, ledger
+from walletcards.loyalty.cards import card_by_member_number
 from walletcards.loyalty.config import ProgramConfigError, event_url_problems, parse_program
 from walletcards.loyalty.corrections import reverse_entry
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
@@ -38,7 +39,7 @@ MEMBER_NUMBER = 20  # Card.member_number
 
 
 def _manager(session: Session, slug: str) -> tuple[Staff, Program]:
-    staff, program = _staff(session)
+    staff, program = web.staff_member(session)
     _require_manager(staff, program, slug)
     return staff, program
 
@@ -46,16 +47,13 @@ def _manager(session: Session, slug: str) -> tuple[Staff, Program]:
 def _require_manager(staff: Staff, program: Program, slug: str) -> None:
     if program.slug != slug:
         raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
-    if staff.role not in ("manager", "admin"):
-        raise ApiError(403, "forbidden", "this needs a manager or admin account")
+    web.require_manager(staff)
 
 
 def _card(session: Session, program: Program, member_number: str) -> Card:
     card = None
     if len(member_number) <= MEMBER_NUMBER:
-        card = session.execute(
-            select(Card).where(Card.program_id == program.id, Card.member_number == member_number)
-        ).scalar_one_or_none()
+        card = card_by_member_number(session, program, member_number)
     if card is None:
         raise ApiError(404, "unknown_card", f"no card {member_number[:MEMBER_NUMBER]!r}")
     return card
@@ -68,8 +66,7 @@ def customers(slug: str) -> tuple[Response, int]:
         raise ApiError(
             422, "invalid_query", f"q: an email, phone or member number (at most {MAX_QUERY})"
         )
-    database, _, clients = _context()
-    with database.transaction() as session:
+    with web.database().transaction() as session:
         _, program = _manager(session, slug)
         rows = session.execute(
             select(Card, Customer.name, Customer.email, Customer.phone)
@@ -90,7 +87,7 @@ def customers(slug: str) -> tuple[Response, int]:
                 "name": name,
                 "email": email,
                 "phone": phone,
-                "balance": ledger.settled_balance(session, card, clients.clock.now())._asdict(),
+                "balance": ledger.settled_balance(session, card, web.clock().now())._asdict(),
                 "tier": card.tier_code,
             }
             for card, name, email, phone in rows
@@ -100,8 +97,7 @@ def customers(slug: str) -> tuple[Response, int]:
 
 @bp.get("/cards/<member_number>")
 def card(slug: str, member_number: str) -> tuple[Response, int]:
-    database, settings, clients = _context()
-    with database.transaction() as session:
+    with web.database().transaction() as session:
         _, program = _manager(session, slug)
         found = _card(session, program, member_number)
         entries = session.execute(
@@ -110,12 +106,10 @@ def card(slug: str, member_number: str) -> tuple[Response, int]:
             .order_by(LedgerEntry.id.desc())
             .limit(100)
         ).scalars()
-        answer = _answer(
+        answer = web.card_answer(
             session,
             program,
             found,
-            settings,
-            clients,
             entries=[
                 {
                     "id": e.id,
@@ -145,51 +139,28 @@ def adjust(slug: str, member_number: str) -> tuple[Response, int]:
             raise ApiError(422, "invalid_points", "points: a whole number, not 0")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
-        found = ledger.lock_card(session, _card(session, program, member_number).id)
-        _, settings, clients = _context()
-        now = clients.clock.now()
-        entry_key = f"adjust:{staff.id}:{key}"
-        if points > 0:
-            ledger.credit(
-                session,
-                found,
-                kind="bonus",
-                key=entry_key,
-                points=points,
-                cause=f"adjustment:{reason.strip()[:200]}",
-                now=now,
-                available_at=now,
-                expires_at=None,
-                max_points=program_rules(program).max_points_per_entry,
-                actor=staff.actor,
-                memo=reason,
-            )
-        else:
-            ledger.redeem(
-                session,
-                found,
-                key=entry_key,
-                points=-points,
-                cause=f"adjustment:{reason.strip()[:200]}",
-                now=now,
-                actor=staff.actor,
-                memo=reason,
-            )
-        return _answer(
-            session, program, found, settings, clients, adjusted=points, recorded_by=staff.email
+        found = adjustments.adjust(
+            session,
+            program,
+            _card(session, program, member_number).id,
+            points=points,
+            reason=reason,
+            key=f"adjust:{staff.id}:{key}",
+            actor=staff.actor,
+            now=web.clock().now(),
         )
+        return web.card_answer(session, program, found, adjusted=points, recorded_by=staff.email)
 
-    return _idempotent_run("adjust", run)
+    return web.idempotent_write("adjust", run)
 
 
 @bp.post("/cards/<member_number>/resend-email")
 def resend(slug: str, member_number: str) -> tuple[Response, int]:
-    _body()
-    database, _, clients = _context()
-    with database.transaction() as session:
+    web.json_body()
+    with web.database().transaction() as session:
         _, program = _manager(session, slug)
         row = queue_card_email(
-            session, program, _card(session, program, member_number), clients.clock.now()
+            session, program, _card(session, program, member_number), web.clock().now()
         )
         if row is None:
             raise ApiError(409, "email_off", "the card email is turned off for this programme")
@@ -200,9 +171,8 @@ def resend(slug: str, member_number: str) -> tuple[Response, int]:
 @bp.get("/metrics")
 def metrics(slug: str) -> tuple[Response, int]:
     """The dashboard's numbers as JSON (``from``/``to``: local dates, default the last 30 days)."""
-    database, _, clients = _context()
-    now = clients.clock.now()
-    with database.transaction() as session:
+    now = web.clock().now()
+    with web.database().transaction() as session:
         _, program = _manager(session, slug)
         try:
             period = parse_period(
@@ -220,8 +190,7 @@ def metrics(slug: str) -> tuple[Response, int]:
 @bp.get("/settings")
 def settings_get(slug: str) -> tuple[Response, int]:
     """The programme document (as the TOML file, in JSON), literal secrets hidden."""
-    database, _, _ = _context()
-    with database.transaction() as session:
+    with web.database().transaction() as session:
         _, program = _manager(session, slug)
         answer = {"version": program.config_hash, "config": masked(program.config)}
     response = jsonify(answer)
@@ -233,12 +202,11 @@ def settings_get(slug: str) -> tuple[Response, int]:
 def settings_put(slug: str) -> tuple[Response, int]:
     """Replace the programme document; validated exactly like `walletcards program apply`.
     ``If-Match: "<version>"`` (optional) refuses the change if someone changed it since."""
-    body = _body()
+    body = web.json_body()
     document = body.get("config")
     if not isinstance(document, dict):
         raise ApiError(422, "invalid_settings", "config: the programme document as an object")
-    database, settings, clients = _context()
-    with database.transaction() as session:
+    with web.database().transaction() as session:
         _, program = _manager(session, slug)
         expected = request.if_match
         if expected and not expected.contains(program.config_hash):
@@ -248,7 +216,7 @@ def settings_put(slug: str) -> tuple[Response, int]:
             check_operator_fields(document, program.config)
             check_columns(document)
             config = parse_program(document)
-            destinations = event_url_problems(config.document, dev=settings.dev)
+            destinations = event_url_problems(config.document, dev=web.settings().dev)
             if destinations:
                 raise ProgramConfigError(destinations)
         except (SettingsError, ProgramConfigError) as exc:
@@ -256,7 +224,7 @@ def settings_put(slug: str) -> tuple[Response, int]:
         if config.slug != program.slug:
             raise ApiError(422, "invalid_settings", "slug: a programme keeps its slug")
         try:
-            updated, outcome = apply_program(session, config, clients.clock.now())
+            updated, outcome = apply_program(session, config, web.clock().now())
         except ValueError as exc:
             raise ApiError(422, "invalid_settings", str(exc)) from exc
         answer = {"outcome": outcome, "version": updated.config_hash}
@@ -274,7 +242,6 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
         reason = body.get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")
-        _, settings, clients = _context()
         found = ledger.lock_card(session, _card(session, program, member_number).id)
         entry = session.get(LedgerEntry, entry_id) if entry_id < 2**63 else None  # BIGINT
         if entry is None or entry.card_id != found.id:
@@ -285,18 +252,16 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
             entry,
             reason=reason,
             actor=staff.actor,
-            now=clients.clock.now(),
+            now=web.clock().now(),
             max_points=program_rules(program).max_points_per_entry,
         )
-        return _answer(
+        return web.card_answer(
             session,
             program,
             found,
-            settings,
-            clients,
             reversed_entry=entry.id,
             entry={"id": posted.entry.id, "kind": posted.entry.kind, "points": posted.entry.points},
             recorded_by=staff.email,
         )
 
-    return _idempotent_run("reverse", run)
+    return web.idempotent_write("reverse", run)

@@ -13,17 +13,15 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm import Session
 
+from walletcards import web
 from walletcards.admin.charts import bar_chart, line_chart
 from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
-from walletcards.cashier.views import sign_in_context
-from walletcards.clients import Clients
-from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_rules
@@ -34,7 +32,7 @@ from walletcards.staff import sessions as staff_session
 from walletcards.staff import signin as staff_signin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.context_processor(sign_in_context)  # the till's sign-in form, its programme list
+bp.context_processor(staff_signin.sign_in_context)  # the shared sign-in form's programmes
 
 
 @bp.before_request
@@ -46,10 +44,6 @@ def _check_input() -> None:
 
 
 TABLES: dict[str, type] = {"series": Point, "tiers": TierCount, "top_customers": TopCustomer}
-
-
-def _services() -> tuple[Database, Clients]:
-    return current_app.extensions["walletcards.db"], current_app.extensions["walletcards.clients"]
 
 
 def _page(template_status: int = 200, **values: Any) -> Response:
@@ -81,13 +75,12 @@ def _numbers(session: Session, program: Program, now: datetime) -> Dashboard:
 def page() -> Response:
     """Sign-in form, 403 for cashiers, or the dashboard: one transaction for all of its
     numbers."""
-    database, clients = _services()
-    now = clients.clock.now()
-    with database.transaction() as session:
+    now = web.clock().now()
+    with web.database().transaction() as session:
         signed_in = staff_session.signed_in(session, now)
         if signed_in is not None:
             staff, program = signed_in
-            if staff.role not in ("manager", "admin"):
+            if not staff.is_manager:
                 return _page(403, staff=staff, program=program, forbidden=True)
             try:
                 numbers = _numbers(session, program, now)
@@ -165,15 +158,13 @@ def export() -> Response:
     """One table of the dashboard as CSV, for the same range (``table``: series, tiers or
     top_customers)."""
     table = request.args.get("table", "series")
-    database, clients = _services()
-    now = clients.clock.now()
-    with database.transaction() as session:
+    now = web.clock().now()
+    with web.database().transaction() as session:
         signed_in = staff_session.signed_in(session, now)
         if signed_in is None:
             raise ApiError(401, "unauthorized", "sign in at /admin/ first")
         staff, program = signed_in
-        if staff.role not in ("manager", "admin"):
-            raise ApiError(403, "forbidden", "this needs a manager or admin account")
+        web.require_manager(staff)
         if table not in TABLES:
             raise ApiError(422, "invalid_table", f"table: one of {', '.join(TABLES)}")
         try:

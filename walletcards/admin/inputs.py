@@ -16,7 +16,7 @@ from typing import Any
 from flask import request
 
 from walletcards.errors import ApiError
-from walletcards.jsonbody import json_object
+from walletcards.web import json_object
 
 BIGINT = 2**63  # PostgreSQL BIGINT: -2**63 .. 2**63 - 1
 MAX_DEPTH = 16

@@ -23,6 +23,7 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walletcards import web
 from walletcards.apple.identifiers import (
     device_ok,
     pass_type_ok,
@@ -34,12 +35,10 @@ from walletcards.apple.models import AppleLog, AppleRegistration
 from walletcards.apple.passes import pass_type_identifier, render_pass
 from walletcards.apple.pkpass import MEDIA_TYPE
 from walletcards.apple.throttle import TokenBuckets, client_key
-from walletcards.clients import Clients
-from walletcards.db import Database, lock_names
+from walletcards.db import lock_names
 from walletcards.errors import ApiError
-from walletcards.jsonbody import json_object
 from walletcards.loyalty.models import Card, Program
-from walletcards.settings import Settings
+from walletcards.web import json_object
 
 bp = Blueprint("passkit", __name__, url_prefix="/passkit/v1")
 MAX_REGISTRATION_BYTES = 4096  # {"pushToken": "<at most 200 hex characters>"}, generously
@@ -59,16 +58,6 @@ def _log_limits(state: BlueprintSetupState) -> None:
         TokenBuckets(LOG_CLIENT_BURST, LOG_CLIENT_PER_SECOND),
         TokenBuckets(LOG_TOTAL_BURST, LOG_TOTAL_PER_SECOND, max_keys=1),
     )
-
-
-def _now() -> datetime:
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    return clients.clock.now()
-
-
-def _database() -> Database:
-    database: Database = current_app.extensions["walletcards.db"]
-    return database
 
 
 def _programs_for(session: Session, ptid: str) -> list[int]:
@@ -123,7 +112,7 @@ def register(device: str, ptid: str, serial: str) -> tuple[Response, int]:
     the second sees the first's row instead of failing on the unique key."""
     _check_device(device)
     raw = _body(MAX_REGISTRATION_BYTES)
-    with _database().transaction() as session:
+    with web.database().transaction() as session:
         card = _authorised_card(session, ptid, serial)
         body = json_object(raw)
         token = body.get("pushToken") if body is not None else None
@@ -134,7 +123,7 @@ def register(device: str, ptid: str, serial: str) -> tuple[Response, int]:
                 'the body must be {"pushToken": "<device token: 16-200 hex characters>"}',
             )
         lock_names(session, [f"apple-registration:{card.id}:{device}"])
-        now = _now()
+        now = web.clock().now()
         existing = session.execute(
             select(AppleRegistration).where(
                 AppleRegistration.device_library_id == device, AppleRegistration.card_id == card.id
@@ -158,7 +147,7 @@ def register(device: str, ptid: str, serial: str) -> tuple[Response, int]:
 @bp.delete("/devices/<device>/registrations/<ptid>/<serial>")
 def unregister(device: str, ptid: str, serial: str) -> tuple[Response, int]:
     _check_device(device)
-    with _database().transaction() as session:
+    with web.database().transaction() as session:
         card = _authorised_card(session, ptid, serial)
         registration = session.execute(
             select(AppleRegistration).where(
@@ -178,7 +167,7 @@ def serials(device: str, ptid: str) -> tuple[Response, int]:
     if not pass_type_ok(ptid):
         raise ApiError(400, "bad_request", "the pass type identifier is malformed")
     cutoff = tag_cutoff(request.args.get("passesUpdatedSince", ""))
-    with _database().transaction() as session:
+    with web.database().transaction() as session:
         programs = _programs_for(session, ptid)
         query = (
             select(Card.serial, Card.updated_at)
@@ -198,8 +187,8 @@ def serials(device: str, ptid: str) -> tuple[Response, int]:
 
 @bp.route("/passes/<ptid>/<serial>", methods=["GET", "HEAD"])
 def latest_pass(ptid: str, serial: str) -> Response:
-    settings: Settings = current_app.extensions["walletcards.settings"]
-    with _database().transaction() as session:
+    settings = web.settings()
+    with web.database().transaction() as session:
         card = _authorised_card(session, ptid, serial)
         modified = card.updated_at.replace(microsecond=0)
         since = request.headers.get("If-Modified-Since")
@@ -212,7 +201,12 @@ def latest_pass(ptid: str, serial: str) -> Response:
         program = session.get(Program, card.program_id)
         assert program is not None
         chunks = render_pass(
-            session, program, card, settings.public_url, settings.secret_key.reveal(), _now()
+            session,
+            program,
+            card,
+            settings.public_url,
+            settings.secret_key.reveal(),
+            web.clock().now(),
         )
     return Response(
         chunks,
@@ -236,7 +230,7 @@ def device_log() -> tuple[Response, int]:
     bounded (413), and at most MAX_LOG_MESSAGES messages of MAX_LOG_MESSAGE_CHARS characters
     each are kept (the rest dropped). NUL, which PostgreSQL refuses, becomes U+FFFD."""
     per_client, everyone = current_app.extensions[_LOG_LIMITS]
-    moment = _now().timestamp()
+    moment = web.clock().now().timestamp()
     if not per_client.take(client_key(request.remote_addr), moment) or not everyone.take(
         "*", moment
     ):
@@ -248,8 +242,8 @@ def device_log() -> tuple[Response, int]:
     kept = [
         m[:MAX_LOG_MESSAGE_CHARS].replace("\x00", "\ufffd") for m in messages[:MAX_LOG_MESSAGES]
     ]
-    with _database().transaction() as session:
-        now = _now()
+    with web.database().transaction() as session:
+        now = web.clock().now()
         for message in kept:
             session.add(AppleLog(received_at=now, message=message))
     current_app.logger.info("PassKit device log: %s", json.dumps(kept[:5])[:500])

@@ -1,2 +1,2 @@
-"""The till: the cashier page and API (scan, earn, redeem), how a code finds its card,
-and the till's idempotency records. Staff accounts live in walletcards.staff."""
+"""The till: its page and API (scan, earn, redeem), how a code finds a card, and the till's
+writes (``till.py``). Staff accounts and sessions: :mod:`walletcards.staff`."""

@@ -1,8 +1,7 @@
 """The till's input, parsed and bounded at the edge: each refusal is an ApiError naming its field.
 
-The bounds follow what the database can hold: a ledger key is at most 255 characters and
-embeds the Idempotency-Key; amounts and points are BIGINT; PostgreSQL text cannot hold NUL
-and UTF-8 cannot encode an unpaired surrogate (both reach us through JSON ``\\u`` escapes).
+The bounds follow what the database can hold: amounts and points are BIGINT. The body as a
+whole (storable text) and the Idempotency-Key are checked by :mod:`walletcards.web`.
 """
 
 from __future__ import annotations
@@ -14,50 +13,11 @@ from typing import Any
 from walletcards.errors import ApiError
 from walletcards.money import MoneyError, exponent, to_minor
 
-MAX_KEY = 128  # keeps "till:<staff id>:<key>" and "till:<slug>:order:<id>:earn" under 255
 MAX_CODE = 200
 MAX_REFERENCE = 100
 MAX_AMOUNT_DIGITS = 12  # whole currency units: up to 999,999,999,999.99, far below 2**63 minor
 MAX_POINTS = 2**63 - 1
-_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY}}}")  # printable ASCII
 _AMOUNT = re.compile(rf"[0-9]{{1,{MAX_AMOUNT_DIGITS}}}(?:\.[0-9]{{1,3}})?")
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def idempotency_key(header: str | None) -> str:
-    key = (header or "").strip()
-    if not key:
-        raise ApiError(
-            400,
-            "idempotency_key_required",
-            "writes need an Idempotency-Key header (made before the first attempt)",
-        )
-    if not _KEY.fullmatch(key):
-        raise ApiError(
-            400,
-            "invalid_idempotency_key",
-            f"Idempotency-Key: 1 to {MAX_KEY} printable ASCII characters (a UUID fits)",
-        )
-    return key
-
-
-def check_strings(data: Any) -> None:
-    """Refuses a body with NUL or an unpaired surrogate in any string or key, however deep."""
-    pending = [data]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if _UNSTORABLE.search(item):
-                raise ApiError(
-                    422,
-                    "invalid_text",
-                    "text must not contain NUL characters or unpaired UTF-16 surrogates",
-                )
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
 
 
 def code(value: Any) -> str:

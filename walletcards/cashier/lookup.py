@@ -3,7 +3,7 @@
 Only the card proves the customer is there: its signed QR code (checked against its HMAC tag,
 exactly as issued, before any database look-up) or Google's rotating code (a TOTP, spent once
 per redemption). A typed member number, email or phone finds the card too, but anyone who has
-seen the card knows its number, so redeeming by one is for managers (``api._redeem``).
+seen the card knows its number, so redeeming by one is for managers (``till.redeem``).
 """
 
 from __future__ import annotations

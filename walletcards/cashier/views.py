@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 
-from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards import web
 from walletcards.loyalty.models import Program
-from walletcards.loyalty.programs import program_choices, program_rules
+from walletcards.loyalty.programs import program_rules
 from walletcards.page_texts import staff_texts
 from walletcards.staff import sessions as till_session
 from walletcards.staff import signin
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
+bp.context_processor(signin.sign_in_context)  # the shared sign-in form's programme list
 
 
 def _page(status: int = 200, **values: Any) -> Response:
@@ -28,10 +28,8 @@ def _page(status: int = 200, **values: Any) -> Response:
 
 @bp.get("/")
 def page() -> Response:
-    database: Database = current_app.extensions["walletcards.db"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    with database.transaction() as session:
-        staff, program = till_session.signed_in(session, clients.clock.now()) or (None, None)
+    with web.database().transaction() as session:
+        staff, program = till_session.signed_in(session, web.clock().now()) or (None, None)
     return _page(
         staff=staff,
         program=program,
@@ -56,21 +54,6 @@ def logout() -> Response:
     if till_session.csrf_ok(request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")):
         signin.sign_out()
     return redirect("/cashier/", code=303)  # type: ignore[return-value]
-
-
-def sign_in_programmes() -> list[tuple[str, str]] | None:
-    """The programmes the staff sign-in form offers (``programs.program_choices``): read in a
-    short transaction of its own, only when a page renders that form."""
-    database: Database = current_app.extensions["walletcards.db"]
-    with database.transaction() as session:
-        return program_choices(session)
-
-
-@bp.context_processor
-def sign_in_context() -> dict[str, Any]:
-    """For the shared sign-in form (templates/_staff_page.html), on the till's and the
-    dashboard's pages whichever view renders them."""
-    return {"sign_in_programmes": sign_in_programmes}
 
 
 @bp.app_template_filter("point_value")

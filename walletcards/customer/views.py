@@ -13,18 +13,15 @@ from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from walletcards import texts
+from walletcards import texts, web
 from walletcards.apple.passes import AppleNotConfigured, render_pass
 from walletcards.apple.pkpass import MEDIA_TYPE
 from walletcards.cardface import card_face
-from walletcards.clients import Clients
-from walletcards.db import Database
 from walletcards.errors import ApiError
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Lot, Program
 from walletcards.loyalty.programs import program_config, program_rules
 from walletcards.page_texts import template_texts
-from walletcards.settings import Settings
 
 bp = Blueprint("customer", __name__)
 PUBLIC_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # cards.public_token is 64 wide
@@ -43,11 +40,6 @@ def _card(session: Session, token: str) -> tuple[Card, Program]:
     program = session.get(Program, card.program_id)
     assert program is not None
     return card, program
-
-
-def _context() -> tuple[Database, Settings, Clients]:
-    ext = current_app.extensions
-    return ext["walletcards.db"], ext["walletcards.settings"], ext["walletcards.clients"]
 
 
 def pending_note(
@@ -72,7 +64,7 @@ def pending_note(
 
 @bp.get("/c/<token>")
 def card_page(token: str) -> Response:
-    database, settings, clients = _context()
+    database, settings, clients = web.database(), web.settings(), web.clients()
     with database.transaction() as session:
         card, program = _card(session, token)
         now = clients.clock.now()
@@ -101,7 +93,7 @@ def card_page(token: str) -> Response:
 
 @bp.get("/c/<token>/qr.svg")
 def qr_svg(token: str) -> Response:
-    database, settings, _ = _context()
+    database, settings = web.database(), web.settings()
     with database.transaction() as session:
         card, program = _card(session, token)
         from walletcards.codes import card_code
@@ -119,7 +111,7 @@ def qr_svg(token: str) -> Response:
 
 @bp.get("/c/<token>/card.pkpass")
 def apple_pass(token: str) -> Response:
-    database, settings, clients = _context()
+    database, settings, clients = web.database(), web.settings(), web.clients()
     with database.transaction() as session:
         card, program = _card(session, token)
         try:
@@ -153,7 +145,7 @@ def google_save(token: str) -> Response:
     from walletcards.google.savelink import save_link
     from walletcards.google.sync import google_table, plan_update, upsert_card
 
-    database, settings, clients = _context()
+    database, settings, clients = web.database(), web.settings(), web.clients()
     now = clients.clock.now()
     with database.transaction() as session:  # reads only; no network I/O in here
         card, program = _card(session, token)
@@ -198,7 +190,7 @@ def program_logo(slug: str) -> Response:
 
     if not SLUG_RE.fullmatch(slug):  # no query for what cannot be a slug (NUL, over-long)
         raise ApiError(404, "not_found", "no such programme")
-    database, _, _ = _context()
+    database = web.database()
     with database.transaction() as session:
         try:
             program = get_program(session, slug)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from walletcards import metrics
-from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards import metrics, web
 from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import (
@@ -23,7 +21,6 @@ from walletcards.orders import intake
 from walletcards.orders.events import Delivery, PayloadError, UnknownShop
 from walletcards.orders.signatures import SignatureError
 from walletcards.orders.sources import SOURCES, Source, parse_delivery
-from walletcards.settings import Settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
@@ -96,9 +93,7 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
     if (ping := adapter.ping(body)) is not None:
         metrics.webhook_delivery(source, "ping")
         return jsonify({"status": "ignored", "card": None, "balance": None, "detail": ping}), 200
-    database: Database = current_app.extensions["walletcards.db"]
-    settings: Settings = current_app.extensions["walletcards.settings"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
+    database, settings, clients = web.database(), web.settings(), web.clients()
     now = clients.clock.now()
     ctx = intake.Context(public_url=settings.public_url, now=now)
     for attempt in range(ATTEMPTS):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from walletcards.db import BigId, Model
 
 ROLES = ("cashier", "manager", "admin")
+MANAGERS = ("manager", "admin")  # the owner's API, the dashboard, redeeming without the card
 
 
 ACTOR_LENGTH = 200  # ledger_entries.actor
@@ -32,6 +33,10 @@ class Staff(Model):
         """Who made a ledger entry, as recorded on it: the address, or the id when the address
         is longer than the entries' 200-character ``actor`` column."""
         return self.email if len(self.email) <= ACTOR_LENGTH else f"staff:{self.id}"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in MANAGERS
 
 
 class StaffToken(Model):

@@ -16,16 +16,16 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, redirect, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from walletcards.clients import Clients
-from walletcards.db import Database
+from walletcards import web
 from walletcards.errors import ApiError
+from walletcards.loyalty.programs import program_choices
 from walletcards.settings import Settings
 from walletcards.staff import sessions as staff_session
 from walletcards.staff.accounts import MAX_EMAIL, MAX_PASSWORD, authenticate, has_control_characters
@@ -107,12 +107,10 @@ def sign_in(area: str, page: Page) -> Response:
     credentials = _credentials()
     if credentials is None:
         return page(400, slug="", message=BAD_INPUT)
-    database: Database = current_app.extensions["walletcards.db"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    with database.transaction() as session:
+    with web.database().transaction() as session:
         staff = authenticate(session, *credentials)
         if staff is not None:
-            staff_session.start(session, staff, clients.clock.now())
+            staff_session.start(session, staff, web.clock().now())
     if staff is None:
         g.sign_in_failed = True  # counts against the account (see limit_logins)
         query = urlencode({"program": credentials.program, "error": "1"})
@@ -129,9 +127,20 @@ def too_many(page: Page) -> Response:
     return answer
 
 
+def sign_in_programmes() -> list[tuple[str, str]] | None:
+    """The programmes the staff sign-in form offers (``programs.program_choices``): read in a
+    short transaction of its own, only when a page renders that form."""
+    with web.database().transaction() as session:
+        return program_choices(session)
+
+
+def sign_in_context() -> dict[str, Any]:
+    """For the shared sign-in form (templates/_staff_page.html), on the till's and the
+    dashboard's pages whichever view renders them (a context processor of both)."""
+    return {"sign_in_programmes": sign_in_programmes}
+
+
 def sign_out() -> None:
     """POST /<area>/logout (the caller checked the CSRF token): ends the session server-side."""
-    database: Database = current_app.extensions["walletcards.db"]
-    clients: Clients = current_app.extensions["walletcards.clients"]
-    with database.transaction() as session:
-        staff_session.logout(session, clients.clock.now())
+    with web.database().transaction() as session:
+        staff_session.logout(session, web.clock().now())
