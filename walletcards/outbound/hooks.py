@@ -42,8 +42,7 @@ def emit(
     now: datetime,
 ) -> None:
     """One outbox row per endpoint of the programme that wants ``kind``."""
-    endpoints = program_config(program).document.get("events") or []
-    wanted = [e for e in endpoints if kind in e.get("types", [kind])]
+    wanted = [e for e in program_config(program).events if e.wants(kind)]
     if not wanted:
         return
     event_id = f"evt_{uuid.uuid4().hex}"
@@ -66,10 +65,10 @@ def emit(
                 event_id=event_id,
                 program_id=program.id,
                 card_id=card.id if card else None,
-                endpoint_url=endpoint["url"],
+                endpoint_url=endpoint.url,
                 type=kind,
                 payload=payload,
-                status="paused" if endpoint["url"] in paused else "pending",
+                status="paused" if endpoint.url in paused else "pending",
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
@@ -113,8 +112,8 @@ def queue_card_email(
 ) -> OutboxEmail | None:
     """Queue the card email (a new card, or "resend card"); None when the programme's email is
     off. A customer without an email address is recorded as skipped."""
-    email = program_config(program).document.get("email") or {}
-    if not email or not email.get("enabled", True):
+    email = program_config(program).email
+    if email is None or not email.enabled:
         return None  # the shop sends the card link itself
     customer = session.get(Customer, card.customer_id)
     recipient = customer.email if customer else None

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from walletcards.apple.apns import ApnsClient, CertificateAuth, Outcome, TokenAuth
 from walletcards.apple.passes import apple_table
 from walletcards.loyalty.models import Program
-from walletcards.loyalty.programs import resolve_secret
 from walletcards.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,13 +20,9 @@ T = TypeVar("T")
 def apns_auth(program: Program) -> CertificateAuth | TokenAuth:
     """Token auth when the [apple] table names a .p8 key, else the Pass Type ID certificate."""
     table = apple_table(program)
-    if table.get("apns_key_file"):
-        return TokenAuth(table["apns_key_file"], table["apns_key_id"], table["team_identifier"])
-    return CertificateAuth(
-        table["certificate"],
-        table["private_key"],
-        resolve_secret(table.get("private_key_password")),
-    )
+    if table.apns_key_file and table.apns_key_id:  # the file names both or neither
+        return TokenAuth(table.apns_key_file, table.apns_key_id, table.team_identifier)
+    return CertificateAuth(table.certificate, table.private_key, table.password())
 
 
 class Pusher:
