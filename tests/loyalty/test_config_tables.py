@@ -67,3 +67,10 @@ def test_a_secret_is_read_from_the_environment_when_used(monkeypatch: pytest.Mon
     assert "whsec" not in repr(literal) and "whsec" not in str(literal)
     assert VARIABLE in repr(secret)
     assert ProgramSecret.of("") is None and ProgramSecret.of(5) is None
+
+
+def test_a_parsed_programme_shows_no_literal_secret_in_its_repr() -> None:
+    webhooks = {"orders_secret": "whsec_literal_0123456789"}
+    config = parse_program(demo_document(webhooks=webhooks))
+    assert config.webhooks.source("orders").secret == ProgramSecret("whsec_literal_0123456789")
+    assert "whsec" not in repr(config)

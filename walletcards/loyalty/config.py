@@ -65,7 +65,8 @@ class ProgramConfig:
     locale: str
     test_mode: bool
     rules: ProgramRules
-    document: dict[str, Any]  # the validated file, stored as the programme's config
+    # the validated file, stored as the programme's config (out of repr: literal secrets)
+    document: dict[str, Any] = field(repr=False)
     languages: tuple[str, ...] = LANGUAGES  # offered; ``locale`` is the default
     names: Names = ()  # the programme's name per language, when the file gives a table
     # the service tables, typed (config_tables.py); None or empty: the file has none
