@@ -110,6 +110,8 @@ def program_choices(session: Session) -> list[tuple[str, str]] | None:
 WEBHOOK_SOURCES = ("shopify", "woocommerce", "orders")
 
 
+# resolve_secret and unset_variable: raw values, for code not yet on the typed tables
+# (config_tables.ProgramSecret); nothing here calls them.
 def resolve_secret(value: object) -> str | None:
     """A programme file's secret: the value itself, or ``"env:NAME"`` read from the environment
     (config_tables.ProgramSecret; the typed tables hold one for every secret they name)."""
