@@ -24,8 +24,9 @@ from walletcards.apple.passes import render_pass
 from walletcards.clock import SystemClock
 from walletcards.db import Database
 from walletcards.loyalty.config import load_program_file
+from walletcards.loyalty.config_tables import reveal
 from walletcards.loyalty.models import Card, Program
-from walletcards.loyalty.programs import apply_program
+from walletcards.loyalty.programs import apply_program, program_config
 from walletcards.orders.signatures import timestamped_header
 from walletcards.settings import Settings
 
@@ -71,18 +72,25 @@ def run(settings: Settings, url: str | None) -> tuple[str, Path]:
     """Returns (card page URL, path of the written .pkpass)."""
     for name, value in DEV_SECRETS.items():
         os.environ.setdefault(name, value)
-    if not Path("certs/dev/pass.pem").exists():
-        chain = make_dev_chain("pass.com.example.demo", "ABCDE12345", SystemClock().now())
-        write_dev_chain(chain, Path("certs/dev"), os.environ.get("DEMO_PASS_KEY_PASSWORD"))
     with Database(settings.database_url) as database:
         migrate.upgrade(database)
         with database.transaction() as session:
-            if session.execute(select(Program).where(Program.slug == "demo")).first() is None:
-                apply_program(session, load_program_file(DEMO_FILE), SystemClock().now())
+            program = session.execute(
+                select(Program).where(Program.slug == "demo")
+            ).scalar_one_or_none()
+            if program is None:
+                program, _ = apply_program(
+                    session, load_program_file(DEMO_FILE), SystemClock().now()
+                )
+            config = program_config(program)  # its env: secrets: the variables set above
+    if not Path("certs/dev/pass.pem").exists():
+        chain = make_dev_chain("pass.com.example.demo", "ABCDE12345", SystemClock().now())
+        write_dev_chain(chain, Path("certs/dev"), config.apple.password() if config.apple else None)
     now = time.time()
     body = json.dumps(_order(now)).encode()
     timestamp = int(now)
-    signature = timestamped_header(os.environ["DEMO_ORDERS_SECRET"], timestamp, body)
+    secret = config.webhooks.source("orders").secret
+    signature = timestamped_header(reveal(secret) or "", timestamp, body)
     headers = {"Content-Type": "application/json", "Walletcards-Signature": signature}
     answer = _send(url, body, headers, settings)
     card_url = answer["card"]["url"]

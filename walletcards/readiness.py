@@ -27,8 +27,8 @@ from walletcards.apple.certificates import (
 )
 from walletcards.apple.passes import AppleNotConfigured, apple_table
 from walletcards.db import Database
+from walletcards.loyalty.config_tables import AppleTable
 from walletcards.loyalty.models import Card, Program
-from walletcards.loyalty.programs import resolve_secret
 from walletcards.migrate import SCRIPTS
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -101,19 +101,15 @@ def migrations_check(database: Database) -> Check:
 _signers: dict[tuple[object, ...], PassSigner | CertificateError] = {}
 
 
-def _signer(table: dict[str, str]) -> PassSigner:
+def _signer(table: AppleTable) -> PassSigner:
     """Load the programme's certificate, key and WWDR (again only when a file changed)."""
-    certificate, private_key, wwdr = (
-        table["certificate"],
-        table["private_key"],
-        table["wwdr_certificate"],
-    )
+    certificate, private_key, wwdr = table.certificate, table.private_key, table.wwdr_certificate
     files = (certificate, private_key, wwdr)
     try:
         stamps = tuple((os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files)
     except OSError:
         stamps = ()
-    password = resolve_secret(table.get("private_key_password"))
+    password = table.password()
     key = (*files, stamps, hash(password))
     if stamps and key in _signers:
         found = _signers[key]
@@ -137,7 +133,7 @@ def certificate_check(program: Program, now: datetime) -> Check | None:
     name = "apple_certificate"
     try:
         signer = _signer(table)
-        check_signer(signer, table["pass_type_identifier"], table["team_identifier"], now)
+        check_signer(signer, table.pass_type_identifier, table.team_identifier, now)
     except (CertificateError, KeyError, ValueError) as exc:
         return Check(name, FAIL, f"Apple passes cannot be signed: {exc}", program.slug)
     for what, certificate in (("pass", signer.certificate), ("WWDR", signer.wwdr)):

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from walletcards.apple.certificates import CertificateError, check_signer, load_signer
 from walletcards.db import Database
+from walletcards.loyalty.config import ProgramConfig
+from walletcards.loyalty.config_tables import AppleTable, GoogleTable
 from walletcards.loyalty.models import Program
-from walletcards.loyalty.programs import program_config, resolve_secret, unset_variable
+from walletcards.loyalty.programs import program_config
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +30,6 @@ log = logging.getLogger(__name__)
 class Problem:
     level: int  # logging.ERROR: something does not work; logging.WARNING: it soon will not
     message: str
-
-
-def _references(value: Any, where: str) -> Iterator[tuple[str, str]]:
-    """Every ``(field, "env:NAME")`` in a programme document, wherever a secret may sit."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _references(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _references(item, f"{where}[{index}]")
-    elif isinstance(value, str) and value.startswith("env:"):
-        yield where, value
 
 
 def _consequence(field: str) -> str:
@@ -55,12 +43,12 @@ def _consequence(field: str) -> str:
     return "the setting is empty"
 
 
-def _environment(document: dict[str, Any]) -> list[Problem]:
+def _environment(config: ProgramConfig) -> list[Problem]:
     problems = []
-    for field, reference in _references(document, ""):
+    for field, secret in config.references:
         if field == "apple.private_key_password":
             continue  # an unencrypted key needs none: reported with the key if it fails to load
-        variable = unset_variable(reference)
+        variable = secret.unset_variable()
         if variable:
             problems.append(
                 Problem(
@@ -72,19 +60,15 @@ def _environment(document: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _apple(table: dict[str, Any], now: datetime) -> list[Problem]:
-    password_variable = unset_variable(table.get("private_key_password"))
+def _apple(table: AppleTable, now: datetime) -> list[Problem]:
+    password = table.private_key_password
+    password_variable = password.unset_variable() if password else None
     try:
         signer = load_signer(
-            table["certificate"],
-            table["private_key"],
-            table["wwdr_certificate"],
-            resolve_secret(table.get("private_key_password")),
+            table.certificate, table.private_key, table.wwdr_certificate, table.password()
         )
-        warnings = check_signer(
-            signer, table["pass_type_identifier"], table["team_identifier"], now
-        )
-    except (CertificateError, KeyError) as exc:
+        warnings = check_signer(signer, table.pass_type_identifier, table.team_identifier, now)
+    except CertificateError as exc:
         hint = (
             f" (the key's password variable {password_variable} is not set)"
             if password_variable
@@ -92,14 +76,14 @@ def _apple(table: dict[str, Any], now: datetime) -> list[Problem]:
         )
         return [Problem(logging.ERROR, f"Apple passes cannot be signed: {exc}{hint}")]
     problems = [Problem(logging.WARNING, f"Apple passes: {warning}") for warning in warnings]
-    for key in ("images_dir", "apns_key_file"):
-        if table.get(key) and not Path(table[key]).exists():
-            problems.append(Problem(logging.ERROR, f"apple.{key}: {table[key]} does not exist"))
+    for key, path in (("images_dir", table.images_dir), ("apns_key_file", table.apns_key_file)):
+        if path and not Path(path).exists():
+            problems.append(Problem(logging.ERROR, f"apple.{key}: {path} does not exist"))
     return problems
 
 
-def _google(table: dict[str, Any]) -> list[Problem]:
-    path = table.get("service_account_file", "")
+def _google(table: GoogleTable) -> list[Problem]:
+    path = table.service_account_file
     try:
         info = json.loads(Path(path).read_text())
     except OSError as exc:
@@ -115,12 +99,12 @@ def _google(table: dict[str, Any]) -> list[Problem]:
 
 def program_problems(program: Program, now: datetime) -> list[Problem]:
     """What stops (ERROR) or will soon stop (WARNING) this programme from working here."""
-    document = program_config(program).document
-    problems = _environment(document)
-    if isinstance(document.get("apple"), dict):
-        problems += _apple(document["apple"], now)
-    if isinstance(document.get("google"), dict):
-        problems += _google(document["google"])
+    config = program_config(program)
+    problems = _environment(config)
+    if config.apple is not None:
+        problems += _apple(config.apple, now)
+    if config.google is not None:
+        problems += _google(config.google)
     return [Problem(p.level, f"programme {program.slug}: {p.message}") for p in problems]
 
 

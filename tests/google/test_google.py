@@ -200,10 +200,8 @@ def test_five_tier_changes_in_a_day_notify_three_times(
 
 
 def program_google(program: Program) -> dict[str, str]:
-    from walletcards.google.sync import google_table
-
-    table = google_table(program)
-    assert table is not None
+    """The programme's [google] table as the file writes it."""
+    table: dict[str, str] = program.config["google"]
     return table
 
 

@@ -216,7 +216,7 @@ def settings_put(slug: str) -> tuple[Response, int]:
             check_operator_fields(document, program.config)
             check_columns(document)
             config = parse_program(document)
-            destinations = event_url_problems(config.document, dev=web.settings().dev)
+            destinations = event_url_problems(config.events, dev=web.settings().dev)
             if destinations:
                 raise ProgramConfigError(destinations)
         except (SettingsError, ProgramConfigError) as exc:

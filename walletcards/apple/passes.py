@@ -11,11 +11,12 @@ from threading import Lock
 from sqlalchemy.orm import Session
 
 from walletcards.apple.certificates import PassSigner, check_signer, load_signer
-from walletcards.apple.pkpass import PassDesign, PassStyle, rgb
+from walletcards.apple.pkpass import PassDesign, PassStyle
 from walletcards.cardface import card_face
 from walletcards.links import card_links
+from walletcards.loyalty.config_tables import AppleTable
 from walletcards.loyalty.models import Card, Program
-from walletcards.loyalty.programs import program_config, resolve_secret
+from walletcards.loyalty.programs import program_config
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,16 @@ _factories: dict[tuple[str, str], PassFactory] = {}
 _lock = Lock()
 
 
-def apple_table(program: Program) -> dict[str, str]:
-    table = program_config(program).document.get("apple")
-    if not isinstance(table, dict):
+def apple_table(program: Program) -> AppleTable:
+    table = program_config(program).apple
+    if table is None:
         raise AppleNotConfigured(f"programme {program.slug!r} has no [apple] table")
     return table
 
 
 def pass_type_identifier(program: Program) -> str | None:
     try:
-        return apple_table(program)["pass_type_identifier"]
+        return apple_table(program).pass_type_identifier
     except AppleNotConfigured:
         return None
 
@@ -57,27 +58,18 @@ def factory_for(program: Program, public_url: str, now: datetime) -> PassFactory
             return found
         table = apple_table(program)
         signer = load_signer(
-            table["certificate"],
-            table["private_key"],
-            table["wwdr_certificate"],
-            resolve_secret(table.get("private_key_password")),
+            table.certificate, table.private_key, table.wwdr_certificate, table.password()
         )
-        for warning in check_signer(
-            signer, table["pass_type_identifier"], table["team_identifier"], now
-        ):
+        for warning in check_signer(signer, table.pass_type_identifier, table.team_identifier, now):
             log.warning("programme %s: %s", program.slug, warning)
         style = PassStyle(
-            pass_type_identifier=table["pass_type_identifier"],
-            team_identifier=table["team_identifier"],
+            pass_type_identifier=table.pass_type_identifier,
+            team_identifier=table.team_identifier,
             organization_name=program.name,
             web_service_url=f"{public_url}/passkit/",
-            **{
-                k: rgb(table[k])
-                for k in ("background_color", "foreground_color", "label_color")
-                if k in table
-            },
+            **{key: colour.wallet for key, colour in table.colours.items()},
         )
-        images = Path(table["images_dir"]) if table.get("images_dir") else None
+        images = Path(table.images_dir) if table.images_dir else None
         languages = program_config(program).languages
         built = PassFactory(PassDesign(style, images, languages), signer)
         _factories[key] = built

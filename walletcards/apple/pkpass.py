@@ -31,18 +31,6 @@ MEDIA_TYPE = "application/vnd.apple.pkpass"
 FRONT_FIELDS = 4  # storeCard: secondary + auxiliary fields together
 
 
-def rgb(colour: str) -> str:
-    """'#2c3e50' or 'rgb(44, 62, 80)' -> 'rgb(44, 62, 80)' (the only form Wallet accepts)."""
-    value = colour.strip()
-    if value.startswith("rgb("):
-        return value
-    hexa = value.lstrip("#")
-    if len(hexa) != 6:
-        raise ValueError(f"colour {colour!r}: use #rrggbb or rgb(r, g, b)")
-    r, g, b = (int(hexa[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgb({r}, {g}, {b})"
-
-
 def _strings(lang: str) -> bytes:
     """``<lang>.lproj/pass.strings``: the field labels (Wallet shows the device language's);
     UTF-16 with BOM, the encoding Wallet reads reliably (UTF-8 strings files were seen to show

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from walletcards.cli.common import load_settings, open_database
 from walletcards.clock import SystemClock
 from walletcards.db import Database
+
+if TYPE_CHECKING:
+    from walletcards.loyalty.config_tables import AppleTable
 
 
 @click.group()
@@ -28,14 +33,14 @@ def program_apply(path: str) -> None:
     settings = load_settings()
     try:
         config = load_program_file(path)
-        destinations = event_url_problems(config.document, dev=settings.dev)
+        destinations = event_url_problems(config.events, dev=settings.dev)
         if destinations:
             raise ProgramConfigError(destinations)
     except ProgramConfigError as exc:
         for where, what in exc.problems:
             click.echo(f"error: {where}: {what}", err=True)
         raise click.ClickException(f"{path}: not applied, nothing changed") from exc
-    for warning in _check_apple(config.document):
+    for warning in _check_apple(config.apple):
         click.echo(f"warning: {warning}", err=True)
     try:
         with Database(settings.database_url) as database, database.transaction() as session:
@@ -45,23 +50,18 @@ def program_apply(path: str) -> None:
     click.echo(f"programme {config.slug!r} {outcome}")
 
 
-def _check_apple(document: dict[str, object]) -> tuple[str, ...]:
+def _check_apple(table: AppleTable | None) -> tuple[str, ...]:
     """The [apple] certificate must load, match the programme and chain to its WWDR."""
     from walletcards.apple.certificates import CertificateError, check_signer, load_signer
-    from walletcards.loyalty.programs import resolve_secret
 
-    table = document.get("apple")
-    if not isinstance(table, dict):
+    if table is None:
         return ()
     try:
         signer = load_signer(
-            table["certificate"],
-            table["private_key"],
-            table["wwdr_certificate"],
-            resolve_secret(table.get("private_key_password")),
+            table.certificate, table.private_key, table.wwdr_certificate, table.password()
         )
         return check_signer(
-            signer, table["pass_type_identifier"], table["team_identifier"], SystemClock().now()
+            signer, table.pass_type_identifier, table.team_identifier, SystemClock().now()
         )
     except CertificateError as exc:
         raise click.ClickException(f"apple: {exc}; nothing changed") from exc

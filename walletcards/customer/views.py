@@ -70,21 +70,25 @@ def card_page(token: str) -> Response:
         now = clients.clock.now()
         face = card_face(session, program, card, now, settings.secret_key.reveal())
         pending = pending_note(session, program, card, face.locale, now)
-        document = program_config(program).document
-    links = card_links(settings.public_url, card.public_token, "google" in document)
-    apple = document.get("apple") or {}
+        config = program_config(program)
+    links = card_links(settings.public_url, card.public_token, config.google is not None)
+    apple = config.apple
     html = render_template(
         "card.html",
         face=face,
         links=links,
-        apple="apple" in document,
+        apple=apple is not None,
         token=card.public_token,
         **template_texts(face.locale),
         slug=program.slug,
         pending_note=pending,
         # the pass's colours (checked as #rrggbb or rgb(r, g, b) when the file was applied),
         # so the programme's logo, drawn for its pass, shows on the page as in the wallet
-        colours={var: apple[key] for key, var in COLOURS.items() if apple.get(key)},
+        colours={
+            var: apple.colours[key].text
+            for key, var in COLOURS.items()
+            if apple and key in apple.colours
+        },
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -171,7 +175,7 @@ def google_save(token: str) -> Response:
     from walletcards.google.client import load_service_account
 
     link = save_link(
-        load_service_account(table["service_account_file"]),
+        load_service_account(table.service_account_file),
         update.body["id"],
         settings.public_url,
         int(now.timestamp()),
@@ -196,8 +200,8 @@ def program_logo(slug: str) -> Response:
             program = get_program(session, slug)
         except UnknownProgram as exc:
             raise ApiError(404, "not_found", "no such programme") from exc
-        apple = program_config(program).document.get("apple") or {}
-    folder = Path(apple["images_dir"]) if apple.get("images_dir") else DEFAULT_IMAGES
+        apple = program_config(program).apple
+    folder = Path(apple.images_dir) if apple and apple.images_dir else DEFAULT_IMAGES
     path = (
         folder / "logo@3x.png"
         if (folder / "logo@3x.png").exists()

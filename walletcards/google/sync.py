@@ -16,6 +16,7 @@ from walletcards.cardface import CardFace, card_face
 from walletcards.google.models import GoogleNotification, GoogleObject
 from walletcards.google.objects import loyalty_class, loyalty_object
 from walletcards.links import card_links
+from walletcards.loyalty.config_tables import GoogleTable
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.loyalty.rules import tier_rank
@@ -26,11 +27,11 @@ if TYPE_CHECKING:
 
 NOTIFY_BUDGET = 3
 BUDGET_WINDOW = timedelta(hours=24)
+DEFAULT_BACKGROUND = "#2c3e50"  # the class's colour when [apple] sets none
 
 
-def google_table(program: Program) -> dict[str, str] | None:
-    table = program_config(program).document.get("google")
-    return table if isinstance(table, dict) else None
+def google_table(program: Program) -> GoogleTable | None:
+    return program_config(program).google
 
 
 def loyalty_class_of(program: Program, settings: Settings) -> dict[str, Any]:
@@ -38,17 +39,14 @@ def loyalty_class_of(program: Program, settings: Settings) -> dict[str, Any]:
     table = google_table(program)
     assert table is not None
     config = program_config(program)
-    apple = config.document.get("apple") or {}
-    colour = str(apple.get("background_color", "#2c3e50"))
-    if colour.startswith("rgb("):
-        colour = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in colour[4:-1].split(",")))
+    background = config.apple.colours.get("background_color") if config.apple else None
     return loyalty_class(
-        table["issuer_id"],
+        table.issuer_id,
         program.slug,
         {lang: config.name_in(lang) for lang in config.languages},
         config.locale,
         f"{settings.public_url}/p/{program.slug}/logo.png",
-        colour,
+        background.hex if background else DEFAULT_BACKGROUND,
     )
 
 
@@ -63,7 +61,7 @@ def upsert_card(
     object; raises GoogleWalletError. No database: called outside transactions."""
     table = google_table(program)
     assert table is not None
-    account = table["service_account_file"]
+    account = table.service_account_file
     clients.once(
         ("google class", program.id, program.config_hash),
         lambda: clients.google.upsert_class(account, loyalty_class_of(program, settings)),
@@ -89,8 +87,8 @@ def plan_update(
     assert table is not None
     face = card_face(session, program, card, now, settings.secret_key.reveal())
     url = str(card_links(settings.public_url, card.public_token, True)["url"])
-    rotating = card.qr_secret if table.get("rotating_barcode") else None
-    body = loyalty_object(table["issuer_id"], program.slug, card.serial, face, url, rotating)
+    rotating = card.qr_secret if table.rotating_barcode else None
+    body = loyalty_object(table.issuer_id, program.slug, card.serial, face, url, rotating)
     previous = session.get(GoogleObject, card.id)
     notify = False
     if previous is not None:

@@ -1,7 +1,8 @@
 """Programme files (TOML): parse and validate into typed rules; every error names its field.
 
 The pinned tables (`[webhooks]`, see config_webhooks.py, `[apple]`, `[google]`) follow
-docs/architecture.md; the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`,
+docs/architecture.md and are typed once here (with `[email]` and `[[events]]`, see
+config_tables.py); the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`,
 `[every_nth]`, `[birthday]`, `[limits]`, `[tiers]`) are read by
 :mod:`walletcards.loyalty.config_rules` and documented in README.md with
 examples/demo.toml.
@@ -9,10 +10,10 @@ examples/demo.toml.
 
 from __future__ import annotations
 
-import re
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,19 @@ from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
+from walletcards.loyalty.config_tables import (
+    AppleTable,
+    EmailTable,
+    EventEndpoint,
+    GoogleTable,
+    ProgramSecret,
+    WebhooksTable,
+    env_references,
+    read_apple,
+    read_email,
+    read_events,
+    read_google,
+)
 from walletcards.loyalty.config_webhooks import check_webhooks
 from walletcards.loyalty.names import (
     Names,
@@ -30,7 +44,7 @@ from walletcards.loyalty.names import (
     read_names,
 )
 from walletcards.money import is_currency_code
-from walletcards.outbound.destinations import MAX_URL, url_problem
+from walletcards.outbound.destinations import url_problem
 
 LOCALES = LANGUAGES
 
@@ -51,9 +65,17 @@ class ProgramConfig:
     locale: str
     test_mode: bool
     rules: ProgramRules
-    document: dict[str, Any]  # the validated file, stored as the programme's config
+    # the validated file, stored as the programme's config (out of repr: literal secrets)
+    document: dict[str, Any] = field(repr=False)
     languages: tuple[str, ...] = LANGUAGES  # offered; ``locale`` is the default
     names: Names = ()  # the programme's name per language, when the file gives a table
+    # the service tables, typed (config_tables.py); None or empty: the file has none
+    apple: AppleTable | None = None
+    google: GoogleTable | None = None
+    email: EmailTable | None = None
+    events: tuple[EventEndpoint, ...] = ()
+    webhooks: WebhooksTable = field(default_factory=WebhooksTable)
+    references: tuple[tuple[str, ProgramSecret], ...] = ()  # every env: reference, by field
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -98,103 +120,43 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         top.fail("timezone", f"{timezone!r} is not an IANA time zone (e.g. Europe/Moscow)")
         timezone = "UTC"
-    check_webhooks(top.raw("webhooks"), problems, require_pins=not stored)
-    _check_apple(top.raw("apple"), problems)
-    _check_google(top.raw("google"), problems)
-    _check_email(top.raw("email"), problems)
-    _check_events(top.raw("events"), problems)
+    webhooks = check_webhooks(top.raw("webhooks"), problems, require_pins=not stored)
+    apple = read_apple(top.raw("apple"), problems)
+    google = read_google(top.raw("google"), problems)
+    email = read_email(top.raw("email"), problems)
+    events = read_events(top.raw("events"), problems)
     rules = parse_rules(top, currency, problems)
     rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
-    return ProgramConfig(slug, name, currency, locale, test_mode, rules, document, languages, names)
+    return ProgramConfig(
+        slug,
+        name,
+        currency,
+        locale,
+        test_mode,
+        rules,
+        document,
+        languages,
+        names,
+        apple,
+        google,
+        email,
+        events,
+        webhooks,
+        tuple(env_references(document)),
+    )
 
 
-def _check_apple(data: Any, problems: list[tuple[str, str]]) -> None:
-    if data is None:
-        return
-    reader = TableReader(data, "apple", problems)
-    ptid = reader.string("pass_type_identifier", required=True)
-    if ptid and not ptid.startswith("pass."):
-        reader.fail("pass_type_identifier", 'starts with "pass." (e.g. pass.com.example.demo)')
-    team = reader.string("team_identifier", required=True)
-    if team and not re.fullmatch(r"[A-Z0-9]{10}", team):
-        reader.fail("team_identifier", "is 10 capital letters or digits")
-    for key in ("certificate", "private_key", "wwdr_certificate"):
-        reader.string(key, required=True)
-    for key in ("private_key_password", "images_dir", "apns_key_file", "apns_key_id"):
-        reader.string(key)
-    if bool(reader.raw("apns_key_file")) != bool(reader.raw("apns_key_id")):
-        reader.fail("apns_key_id", "token auth needs both apns_key_file (.p8) and apns_key_id")
-    for key in ("background_color", "foreground_color", "label_color"):
-        colour = reader.string(key)
-        if colour and not re.fullmatch(
-            r"#[0-9a-fA-F]{6}|rgb\(\d{1,3}, ?\d{1,3}, ?\d{1,3}\)", colour
-        ):
-            reader.fail(key, 'use "#rrggbb" or "rgb(r, g, b)"')
-    reader.finish()
-
-
-def _check_google(data: Any, problems: list[tuple[str, str]]) -> None:
-    if data is None:
-        return
-    reader = TableReader(data, "google", problems)
-    issuer = reader.string("issuer_id", required=True)
-    if issuer and not issuer.isdigit():
-        reader.fail("issuer_id", "is the issuer's numeric id, as a string")
-    reader.string("service_account_file", required=True)
-    reader.boolean("rotating_barcode", False)
-    reader.finish()
-
-
-def _check_email(data: Any, problems: list[tuple[str, str]]) -> None:
-    if data is None:
-        return
-    reader = TableReader(data, "email", problems)
-    reader.boolean("enabled", True)
-    sender = reader.string("from", required=True)
-    if sender and "@" not in sender:
-        reader.fail("from", 'an address, e.g. "Demo Coffee <cards@demo.example>"')
-    reader.string("reply_to")
-    reader.finish()
-
-
-EVENT_TYPES = ("card.issued", "points.changed", "tier.changed", "points.expiring", "points.expired")
-
-
-def _check_events(data: Any, problems: list[tuple[str, str]]) -> None:
-    if data is None:
-        return
-    if not isinstance(data, list):
-        problems.append(("events", "must be a list of [[events]] tables"))
-        return
-    for index, item in enumerate(data):
-        reader = TableReader(item, f"events[{index}]", problems)
-        url = reader.string("url", required=True)  # the rest is checked on apply: see below
-        if url and not url.startswith(("https://", "http://")):
-            reader.fail("url", "must be an http(s) URL")
-        elif url and len(url) > MAX_URL:
-            reader.fail("url", f"at most {MAX_URL} characters")
-        reader.string("secret", required=True)
-        types = reader.raw("types")
-        if types is not None and (
-            not isinstance(types, list) or not all(t in EVENT_TYPES for t in types)
-        ):
-            reader.fail("types", f"a list of {', '.join(EVENT_TYPES)}")
-        reader.finish()
-
-
-def event_url_problems(document: dict[str, Any], *, dev: bool) -> list[tuple[str, str]]:
+def event_url_problems(events: Sequence[EventEndpoint], *, dev: bool) -> list[tuple[str, str]]:
     """Where events may go (walletcards/outbound/destinations.py): a well-formed URL, and
     outside development https and no literal loopback/private/... address. Checked when a
     programme is applied, not when a stored one is read back (a programme stored before a
     rule existed keeps working; its deliveries are refused, checked again after resolving)."""
-    events = document.get("events")
     problems = []
-    for index, item in enumerate(events if isinstance(events, list) else []):
-        url = item.get("url") if isinstance(item, dict) else None
-        problem = url_problem(url, dev=dev) if isinstance(url, str) else None
+    for index, endpoint in enumerate(events):
+        problem = url_problem(endpoint.url, dev=dev)
         if problem is not None:
             problems.append((f"events[{index}].url", problem))
     return problems

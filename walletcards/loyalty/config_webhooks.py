@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from walletcards.loyalty.config_reader import TableReader
+from walletcards.loyalty.config_tables import ProgramSecret, WebhookSource, WebhooksTable
 from walletcards.orders.sources import SOURCES
 
 SECRET_KEYS = tuple(key for source in SOURCES.values() for key in source.secret_keys)
@@ -31,12 +32,14 @@ def pinned_shop(table: dict[str, Any], source: str) -> str | None:
     return canonical_shop(source, value) if isinstance(value, str) and value.strip() else None
 
 
-def check_webhooks(data: Any, problems: list[tuple[str, str]], *, require_pins: bool) -> None:
+def check_webhooks(
+    data: Any, problems: list[tuple[str, str]], *, require_pins: bool
+) -> WebhooksTable:
     """Validate ``[webhooks]``. ``require_pins``: a Shopify or WooCommerce secret without its
     pinned shop is an error (every file applied from now on; documents stored before the pins
     existed still load, and their unpinned sources refuse deliveries)."""
     if data is None:
-        return
+        return WebhooksTable()
     reader = TableReader(data, "webhooks", problems)
     for key in SECRET_KEYS:
         value = reader.string(key)
@@ -56,3 +59,25 @@ def check_webhooks(data: Any, problems: list[tuple[str, str]], *, require_pins: 
                 "but the header naming the shop is not (see docs/webhooks.md)",
             )
     reader.finish()
+    return webhooks_table(reader.data)
+
+
+def webhooks_table(table: dict[str, Any]) -> WebhooksTable:
+    """The typed ``[webhooks]`` (a value the check refused is left out: the file is refused)."""
+
+    def shop(source: str) -> str | None:
+        try:
+            return pinned_shop(table, source)
+        except ValueError:
+            return None
+
+    return WebhooksTable(
+        {
+            name: WebhookSource(
+                ProgramSecret.of(table.get(source.secret_keys[0])),
+                ProgramSecret.of(table.get(source.secret_keys[1])),
+                shop(name),
+            )
+            for name, source in SOURCES.items()
+        }
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime
 from functools import lru_cache
 from typing import Literal
@@ -14,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from walletcards.loyalty.config import ProgramConfig, parse_program
 from walletcards.loyalty.config_rules import ProgramRules
-from walletcards.loyalty.config_webhooks import SHOP_PINS, pinned_shop
+from walletcards.loyalty.config_tables import reveal
+from walletcards.loyalty.config_webhooks import SHOP_PINS
 from walletcards.loyalty.models import Card, Program
-from walletcards.orders.sources import SOURCES
 
 
 class UnknownProgram(LookupError):
@@ -108,34 +107,18 @@ def program_choices(session: Session) -> list[tuple[str, str]] | None:
     return None if len(rows) > SIGN_IN_CHOICES else [(slug, name) for slug, name in rows]
 
 
-def resolve_secret(value: object) -> str | None:
-    """A programme file's secret: the value itself, or ``"env:NAME"`` read from the environment."""
-    if not isinstance(value, str) or not value:
-        return None
-    if value.startswith("env:"):
-        return os.environ.get(value[4:]) or None
-    return value
-
-
-def unset_variable(value: object) -> str | None:
-    """The variable an ``"env:NAME"`` secret names when it is not set (else None)."""
-    if isinstance(value, str) and value.startswith("env:") and resolve_secret(value) is None:
-        return value[4:]
-    return None
-
-
 def unset_webhook_variables(program: Program, source: str) -> list[str]:
     """The environment variables ``source``'s secrets name that are not set on this server."""
-    table = program_config(program).document.get("webhooks") or {}
-    found = (unset_variable(table.get(key)) for key in SOURCES[source].secret_keys)
+    table = program_config(program).webhooks.source(source)
+    found = (s.unset_variable() for s in (table.secret, table.previous_secret) if s)
     return [variable for variable in found if variable]
 
 
 def webhook_secrets(program: Program, source: str) -> list[str]:
     """The secrets that may sign ``source``'s webhooks: current first, then the previous one
     (accepted during a rotation; Shopify may sign with the old secret for up to an hour)."""
-    table = program_config(program).document.get("webhooks") or {}
-    found = (resolve_secret(table.get(key)) for key in SOURCES[source].secret_keys)
+    table = program_config(program).webhooks.source(source)
+    found = (reveal(secret) for secret in (table.secret, table.previous_secret))
     return [secret for secret in found if secret]
 
 
@@ -145,7 +128,7 @@ def webhook_shop(program: Program, source: str) -> str | None:
     stored before pins existed has none and refuses deliveries until one is applied."""
     if source not in SHOP_PINS:
         return None
-    return pinned_shop(program_config(program).document.get("webhooks") or {}, source)
+    return program_config(program).webhooks.source(source).shop
 
 
 def list_programs(session: Session) -> list[tuple[str, str, str]]:

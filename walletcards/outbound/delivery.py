@@ -30,7 +30,7 @@ from walletcards.db import Database
 from walletcards.leases import backoff, claim
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Program
-from walletcards.loyalty.programs import program_config, resolve_secret
+from walletcards.loyalty.programs import program_config
 from walletcards.orders.signatures import timestamped_header
 from walletcards.outbound import mail
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
@@ -84,11 +84,12 @@ def deliver_emails(
             card = session.get(Card, row.card_id)
             program = session.get(Program, row.program_id)
             assert card is not None and program is not None and row.recipient
-            document = program_config(program).document
-            email = document.get("email") or {}
+            config = program_config(program)
+            email = config.email
+            assert email is not None  # only a programme with [email] queues card emails
             face = card_face(session, program, card, now, settings.secret_key.reveal())
-            links = card_links(settings.public_url, card.public_token, "google" in document)
-            if "apple" not in document:
+            links = card_links(settings.public_url, card.public_token, config.google is not None)
+            if config.apple is None:
                 links["apple"] = None
             batch.append(
                 (
@@ -96,8 +97,8 @@ def deliver_emails(
                     row.attempts,
                     mail.CardMail(
                         row.recipient,
-                        email["from"],
-                        email.get("reply_to"),
+                        email.sender,
+                        email.reply_to,
                         row.message_id,
                         face,
                         links,
@@ -152,14 +153,9 @@ def deliver_events(
             program = session.get(Program, row.program_id)
             assert program is not None
             endpoint = next(
-                (
-                    e
-                    for e in program_config(program).document.get("events") or []
-                    if e["url"] == row.endpoint_url
-                ),
-                None,
+                (e for e in program_config(program).events if e.url == row.endpoint_url), None
             )
-            secret = resolve_secret(endpoint.get("secret")) if endpoint else None
+            secret = endpoint.secret.reveal() if endpoint else None
             batch.append(
                 (
                     row.id,

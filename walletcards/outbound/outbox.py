@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from walletcards.loyalty.config_tables import EventEndpoint
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
@@ -28,10 +29,9 @@ def _card_ref(card: Card) -> dict[str, Any]:
     }
 
 
-def _endpoints(program: Program, kind: str) -> list[dict[str, Any]]:
+def _endpoints(program: Program, kind: str) -> list[EventEndpoint]:
     """The programme's event endpoints that want ``kind``."""
-    endpoints = program_config(program).document.get("events") or []
-    return [e for e in endpoints if kind in e.get("types", [kind])]
+    return [e for e in program_config(program).events if e.wants(kind)]
 
 
 def emit(
@@ -66,10 +66,10 @@ def emit(
                 event_id=event_id,
                 program_id=program.id,
                 card_id=card.id if card else None,
-                endpoint_url=endpoint["url"],
+                endpoint_url=endpoint.url,
                 type=kind,
                 payload=payload,
-                status="paused" if endpoint["url"] in paused else "pending",
+                status="paused" if endpoint.url in paused else "pending",
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
@@ -82,8 +82,8 @@ def queue_card_email(
 ) -> OutboxEmail | None:
     """Queue the card email (a new card, or "resend card"); None when the programme's email is
     off. A customer without an email address is recorded as skipped."""
-    email = program_config(program).document.get("email") or {}
-    if not email or not email.get("enabled", True):
+    email = program_config(program).email
+    if email is None or not email.enabled:
         return None  # the shop sends the card link itself
     customer = session.get(Customer, card.customer_id)
     recipient = customer.email if customer else None

@@ -68,8 +68,8 @@ def announce(database: Database, settings: Settings | None, now: datetime) -> No
 
 
 def _sends_email(program: Program) -> bool:
-    table = program_config(program).document.get("email") or {}
-    return bool(table) and bool(table.get("enabled", True))
+    table = program_config(program).email
+    return table is not None and table.enabled
 
 
 def check_certificates(database: Database, now: datetime) -> None:

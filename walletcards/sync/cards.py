@@ -44,7 +44,6 @@ from walletcards.google.sync import (
 )
 from walletcards.leases import backoff, claim
 from walletcards.loyalty.models import Card, Program
-from walletcards.loyalty.programs import resolve_secret
 from walletcards.settings import Settings
 
 log = logging.getLogger("walletcards.sync.worker")
@@ -80,13 +79,9 @@ class StepReport:
 def apns_auth(program: Program) -> CertificateAuth | TokenAuth:
     """Token auth when the [apple] table names a .p8 key, else the Pass Type ID certificate."""
     table = apple_table(program)
-    if table.get("apns_key_file"):
-        return TokenAuth(table["apns_key_file"], table["apns_key_id"], table["team_identifier"])
-    return CertificateAuth(
-        table["certificate"],
-        table["private_key"],
-        resolve_secret(table.get("private_key_password")),
-    )
+    if table.apns_key_file and table.apns_key_id:  # the file names both or neither
+        return TokenAuth(table.apns_key_file, table.apns_key_id, table.team_identifier)
+    return CertificateAuth(table.certificate, table.private_key, table.password())
 
 
 def claim_cards(
