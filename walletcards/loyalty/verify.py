@@ -180,12 +180,12 @@ def verify_reservations(session: Session, program_id: int | None) -> list[Mismat
         ),
         and_(
             Redemption.status == "captured",
-            captured.points == Redemption.points,
+            func.coalesce(captured.points, -1) == Redemption.points,
             Redemption.release_entry_id.is_(None),
         ),
         and_(
             Redemption.status == "released",
-            released.points == Redemption.points,
+            func.coalesce(released.points, -1) == Redemption.points,
             Redemption.capture_entry_id.is_(None),
         ),
     )
