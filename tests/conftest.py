@@ -25,6 +25,7 @@ from walletcards.cashier import models as _cashier_models  # noqa: F401
 from walletcards.clock import FixedClock
 from walletcards.db import Database, Model
 from walletcards.google import models as _google_models  # noqa: F401
+from walletcards.loyalty import redemption_models as _redemption_models  # noqa: F401
 from walletcards.loyalty.cards import create_customer, issue_card
 from walletcards.loyalty.config import load_program_file, parse_program
 from walletcards.loyalty.models import Card, Program

@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards import metrics_http
     from walletcards.admin.api import bp as admin_api_bp
     from walletcards.admin.dashboard import bp as admin_bp
+    from walletcards.admin.redemptions import bp as redemptions_bp
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
     from walletcards.cashier.views import bp as cashier_bp
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(cashier_bp)
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(redemptions_bp)
     app.register_blueprint(openapi_bp)
     _limit_logins(app, settings)
     _check_start_up(app)

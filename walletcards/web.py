@@ -32,7 +32,7 @@ from walletcards.money import money_json
 from walletcards.settings import Settings
 from walletcards.staff import sessions as staff_session
 from walletcards.staff.accounts import staff_for_token
-from walletcards.staff.models import Staff
+from walletcards.staff.models import INTEGRATION, Staff
 
 ATTEMPTS = 3  # a write that lost a race on a unique key runs again and finds the winner's answer
 MAX_KEY = 128  # keeps "till:<staff id>:<key>" and "till:<slug>:order:<id>:earn" under 255
@@ -123,8 +123,9 @@ def idempotency_key(header: str | None) -> str:
     return key
 
 
-def staff_member(session: Session) -> tuple[Staff, Program]:
-    """Bearer token (a POS), or the page's session cookie plus its CSRF token on every call."""
+def staff_member(session: Session, *, integration: bool = False) -> tuple[Staff, Program]:
+    """Bearer token (a POS), or the page's session cookie plus its CSRF token on every call.
+    An integration account is refused (403) unless the view says it serves one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     staff = staff_for_token(session, token.strip()) if scheme == "Bearer" and token else None
     if staff is None and not token:
@@ -132,9 +133,13 @@ def staff_member(session: Session) -> tuple[Staff, Program]:
         if signed_in is not None:
             if not staff_session.csrf_ok(request.headers.get("X-CSRF-Token")):
                 raise ApiError(403, "csrf", "missing or wrong X-CSRF-Token; reload the page")
-            return signed_in
+            staff, _ = signed_in
     if staff is None:
         raise ApiError(401, "unauthorized", "sign in, or send Authorization: Bearer <token>")
+    if staff.role == INTEGRATION and not integration:
+        raise ApiError(
+            403, "forbidden", "an integration account reads customers and manages redemptions only"
+        )
     program = session.get(Program, staff.program_id)
     assert program is not None
     return staff, program
@@ -146,8 +151,11 @@ def require_manager(staff: Staff) -> None:
         raise ApiError(403, "forbidden", "this needs a manager or admin account")
 
 
-def idempotent_write(action: str, run: Write) -> tuple[Response, int]:
+def idempotent_write(
+    action: str, run: Write, *, status: int = 200, integration: bool = False
+) -> tuple[Response, int]:
     """Runs a write once per (staff, Idempotency-Key); a retry gets the stored answer.
+    ``status``: the answer's status; ``integration``: an integration account may call it.
 
     The key's record is inserted before the write runs: a concurrent twin blocks on its unique
     index until the first commits, then fails, runs again and answers with the stored answer
@@ -160,7 +168,7 @@ def idempotent_write(action: str, run: Write) -> tuple[Response, int]:
     for _ in range(ATTEMPTS):
         try:
             with database().transaction() as session:
-                staff, program = staff_member(session)
+                staff, program = staff_member(session, integration=integration)
                 earlier = session.execute(
                     select(TillRequest).where(
                         TillRequest.staff_id == staff.id, TillRequest.idempotency_key == key
@@ -185,8 +193,8 @@ def idempotent_write(action: str, run: Write) -> tuple[Response, int]:
                 session.add(claim)
                 session.flush()  # a concurrent twin with this key waits here
                 answer = run(session, staff, program, body, key)
-                claim.status, claim.response = 200, answer
-            return jsonify(answer), 200
+                claim.status, claim.response = status, answer
+            return jsonify(answer), status
         except IntegrityError:
             continue  # a concurrent twin (or same receipt) committed first: look again
     raise ApiError(409, "idempotency_conflict", "this request is being processed; retry")

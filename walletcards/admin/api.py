@@ -1,4 +1,5 @@
-"""The owner's API under /api/v1/programs/<slug>/ for managers and admins (cashiers: 403):
+"""The owner's API under /api/v1/programs/<slug>/ for managers and admins (cashiers: 403;
+integration accounts read customers and cards only):
 customer search, a card with its ledger, manual adjustments and entry reversals with a reason,
 resend the card email, the dashboard's numbers, programme settings. Same authentication as the
 till (Bearer token or the page session + CSRF)."""
@@ -30,7 +31,7 @@ from walletcards.loyalty.corrections import reverse_entry
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.programs import apply_program, program_rules
 from walletcards.outbound.outbox import queue_card_email
-from walletcards.staff.models import Staff
+from walletcards.staff.models import INTEGRATION, Staff
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")
 bp.before_request(check_request)
@@ -40,6 +41,15 @@ MEMBER_NUMBER = 20  # Card.member_number
 
 def _manager(session: Session, slug: str) -> tuple[Staff, Program]:
     staff, program = web.staff_member(session)
+    _require_manager(staff, program, slug)
+    return staff, program
+
+
+def _reader(session: Session, slug: str) -> tuple[Staff, Program]:
+    """A manager, or an integration account (customers are what it may read)."""
+    staff, program = web.staff_member(session, integration=True)
+    if staff.role == INTEGRATION and program.slug == slug:
+        return staff, program
     _require_manager(staff, program, slug)
     return staff, program
 
@@ -67,7 +77,7 @@ def customers(slug: str) -> tuple[Response, int]:
             422, "invalid_query", f"q: an email, phone or member number (at most {MAX_QUERY})"
         )
     with web.database().transaction() as session:
-        _, program = _manager(session, slug)
+        _, program = _reader(session, slug)
         rows = session.execute(
             select(Card, Customer.name, Customer.email, Customer.phone)
             .join(Customer, Customer.id == Card.customer_id)
@@ -98,7 +108,7 @@ def customers(slug: str) -> tuple[Response, int]:
 @bp.get("/cards/<member_number>")
 def card(slug: str, member_number: str) -> tuple[Response, int]:
     with web.database().transaction() as session:
-        _, program = _manager(session, slug)
+        _, program = _reader(session, slug)
         found = _card(session, program, member_number)
         entries = session.execute(
             select(LedgerEntry)

@@ -10,6 +10,7 @@ import click
 
 from walletcards.clock import SystemClock
 from walletcards.staff.accounts import StaffError
+from walletcards.staff.models import ROLES
 
 
 def _password() -> str:
@@ -23,7 +24,7 @@ def staff() -> None:
 
 @staff.command("add")
 @click.option("--program", "slug", required=True)
-@click.option("--role", type=click.Choice(["cashier", "manager", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.argument("email")
 def staff_add(slug: str, role: str, email: str) -> None:
     """Add a staff member; the password is read from standard input (never from argv)."""

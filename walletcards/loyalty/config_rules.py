@@ -7,13 +7,14 @@ Documented in README.md (the rules table) and exercised by examples/demo.toml.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from walletcards.loyalty.config_money import check_cashback, read_point_value, read_rate
 from walletcards.loyalty.config_reader import TableReader
+from walletcards.loyalty.config_redemption import RedemptionRules, read_redemption
 from walletcards.loyalty.names import Names, name_in, read_names
 from walletcards.loyalty.periods import Span
 from walletcards.money import MoneyError, to_minor
@@ -102,6 +103,7 @@ class ProgramRules:
     timezone: str = "UTC"
     cashier_redeem_limit: int | None = None  # points a cashier (not a manager) may redeem at once
     redeem_by_lookup: bool = False  # cashiers may redeem by a typed number, email or phone
+    redemption: RedemptionRules = field(default_factory=RedemptionRules)  # online codes
 
 
 def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]) -> ProgramRules:
@@ -121,6 +123,7 @@ def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]
     redemption = TableReader(top.raw("redemption"), "redemption", problems)
     point_value = read_point_value(redemption)
     allow_lookup = redemption.boolean("allow_lookup", False)
+    online = read_redemption(redemption)
     redemption.finish()
     hold = TableReader(top.raw("hold"), "hold", problems)
     hold_days = hold.integer("days", 0, high=365) or 0
@@ -172,6 +175,7 @@ def parse_rules(top: TableReader, currency: str, problems: list[tuple[str, str]]
         tiers=tiers,
         cashier_redeem_limit=redeem_limit,
         redeem_by_lookup=allow_lookup,
+        redemption=online,
     )
 
 

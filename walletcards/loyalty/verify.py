@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from walletcards.loyalty.models import Card, LedgerEntry, Lot, LotDraw, Program
+from walletcards.loyalty.redemption_models import Redemption
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,103 @@ def verify(session: Session, program_slug: str | None = None) -> list[Mismatch]:
                 "sign",
                 f"available {a}, pending {p}, debt {d}: negative, or debt "
                 "left standing beside points",
+            )
+        )
+    return found + verify_reservations(session, program_id)
+
+
+def verify_reservations(session: Session, program_id: int | None) -> list[Mismatch]:
+    """Reservations against the ledger: each redemption's entries match its points and status
+    (its ``reserve`` entry drew exactly its points), and per card the points reserved by
+    entries (reserve - capture - release) are the points of its open reservations."""
+    found: list[Mismatch] = []
+    draws = (
+        select(LotDraw.entry_id, func.sum(LotDraw.points).label("drawn"))
+        .group_by(LotDraw.entry_id)
+        .subquery()
+    )
+    reserve = aliased(LedgerEntry)
+    captured = aliased(LedgerEntry)
+    released = aliased(LedgerEntry)
+    status_ok = or_(
+        and_(
+            Redemption.status == "reserved",
+            Redemption.capture_entry_id.is_(None),
+            Redemption.release_entry_id.is_(None),
+        ),
+        and_(
+            Redemption.status == "captured",
+            func.coalesce(captured.points, -1) == Redemption.points,
+            Redemption.release_entry_id.is_(None),
+        ),
+        and_(
+            Redemption.status == "released",
+            func.coalesce(released.points, -1) == Redemption.points,
+            Redemption.capture_entry_id.is_(None),
+        ),
+    )
+    rows = session.execute(
+        _scoped(
+            select(Redemption.card_id, Redemption.id, Redemption.points, Redemption.status)
+            .join(Card, Card.id == Redemption.card_id)
+            .join(reserve, reserve.id == Redemption.reserve_entry_id)
+            .outerjoin(draws, draws.c.entry_id == reserve.id)
+            .outerjoin(captured, captured.id == Redemption.capture_entry_id)
+            .outerjoin(released, released.id == Redemption.release_entry_id)
+            .where(
+                or_(
+                    reserve.points != Redemption.points,
+                    reserve.available_delta != -Redemption.points,
+                    func.coalesce(draws.c.drawn, 0) != Redemption.points,
+                    ~status_ok,
+                )
+            ),
+            program_id,
+        )
+    ).all()
+    for card_id, redemption_id, points, status in rows:
+        found.append(
+            Mismatch(
+                card_id,
+                "reservation",
+                f"redemption {redemption_id} ({points} points, {status}) disagrees with its "
+                "entries or draws",
+            )
+        )
+    signed = case(
+        (LedgerEntry.kind == "reserve", LedgerEntry.points),
+        (LedgerEntry.kind.in_(("redemption", "unreserve")), -LedgerEntry.points),
+        else_=0,
+    )
+    by_entries = (
+        select(LedgerEntry.card_id.label("card_id"), func.sum(signed).label("held"))
+        .where(LedgerEntry.kind.in_(("reserve", "redemption", "unreserve")))
+        .group_by(LedgerEntry.card_id)
+        .subquery()
+    )
+    open_points = (
+        select(Redemption.card_id.label("card_id"), func.sum(Redemption.points).label("held"))
+        .where(Redemption.status == "reserved")
+        .group_by(Redemption.card_id)
+        .subquery()
+    )
+    held = func.coalesce(by_entries.c.held, 0)
+    reserved = func.coalesce(open_points.c.held, 0)
+    rows = session.execute(
+        _scoped(
+            select(Card.id, held, reserved)
+            .outerjoin(by_entries, by_entries.c.card_id == Card.id)
+            .outerjoin(open_points, open_points.c.card_id == Card.id)
+            .where(held != reserved),
+            program_id,
+        )
+    ).all()
+    for card_id, by_ledger, open_sum in rows:
+        found.append(
+            Mismatch(
+                card_id,
+                "reserved",
+                f"entries hold {by_ledger} points reserved, open reservations {open_sum}",
             )
         )
     return found

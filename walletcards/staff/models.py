@@ -9,8 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from walletcards.db import BigId, Model
 
-ROLES = ("cashier", "manager", "admin")
+ROLES = ("cashier", "manager", "admin", "integration")
 MANAGERS = ("manager", "admin")  # the owner's API, the dashboard, redeeming without the card
+# a shop's integration: reads customers and manages redemptions (admin/redemptions.py), nothing else
+INTEGRATION = "integration"
 
 
 ACTOR_LENGTH = 200  # ledger_entries.actor

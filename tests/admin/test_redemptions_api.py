@@ -1,0 +1,177 @@
+"""The integration API for redemptions: reserve, read, capture, release; who may call it; and
+an integration account refused everywhere else."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.admin.test_api import admin_calls, call, number
+from tests.cashier.conftest import (  # noqa: F401  (fixtures)
+    apple_table,
+    cashier,
+    chain_dir,
+    client,
+    dev_chain,
+    make_staff,
+    manager,
+    program,
+)
+from tests.cashier.test_api import card_code  # noqa: F401
+from tests.orders.conftest import app  # noqa: F401
+from walletcards.db import Database
+from walletcards.loyalty.models import Program
+from walletcards.loyalty.verify import verify
+
+BASE = "/api/v1/programs/demo/redemptions"
+
+
+@pytest.fixture
+def integration(database: Database, program: Program) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_staff(database, 'shop@example.com', 'integration')}"}
+
+
+def reserve(
+    client: FlaskClient,
+    headers: dict[str, str],
+    member: str,
+    points: int = 200,
+    key: str | None = None,
+    **extra: Any,
+) -> Any:
+    body = {"customer": {"member_number": member}, "points": points, "channel": "api", **extra}
+    return client.post(
+        BASE, json=body, headers={**headers, "Idempotency-Key": key or str(uuid.uuid4())}
+    )
+
+
+def test_reserve_read_capture(
+    client: FlaskClient, integration: dict[str, str], card_code: str, database: Database
+) -> None:
+    member = number(card_code)
+    made = reserve(client, integration, member, key="r-1", reference="cart-7")
+    assert made.status_code == 201, made.json
+    redemption = made.json["redemption"]
+    assert redemption["status"] == "reserved" and redemption["points"] == 200
+    assert redemption["value"] == {"amount": "2.00", "currency": "USD"}
+    assert redemption["code"].startswith("DEMO-") and redemption["expires_at"]
+    assert made.json["balance"] == {"available": 350, "pending": 0}
+    again = reserve(client, integration, member, key="r-1", reference="cart-7")
+    assert (again.status_code, again.json) == (201, made.json)
+    conflict = reserve(client, integration, member, points=300, key="r-1")
+    assert conflict.status_code == 409
+    assert conflict.json["error"]["code"] == "idempotency_conflict"
+    url = f"{BASE}/{redemption['id']}"
+    assert client.get(url, headers=integration).json == made.json
+    done = call(client, "POST", f"{url}/capture", {"order_id": "1001"}, integration)
+    assert done.status_code == 200
+    assert (done.json["redemption"]["status"], done.json["redemption"]["order_id"]) == (
+        "captured",
+        "1001",
+    )
+    refused = call(client, "POST", f"{url}/release", {}, integration)
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "redemption_closed"
+    with database.transaction() as session:
+        assert verify(session) == []
+
+
+def test_release_then_capture_is_refused(
+    client: FlaskClient, manager: dict[str, str], card_code: str
+) -> None:
+    made = reserve(client, manager, number(card_code), points=550).json["redemption"]
+    url = f"{BASE}/{made['id']}"
+    released = call(client, "POST", f"{url}/release", {}, manager)
+    assert released.status_code == 200
+    assert released.json["redemption"]["released_cause"] == "api"
+    assert released.json["balance"]["available"] == 550
+    twice = call(client, "POST", f"{url}/release", {}, manager)
+    assert twice.status_code == 200 and twice.json["balance"]["available"] == 550
+    late = call(client, "POST", f"{url}/capture", {}, manager)
+    assert late.status_code == 409 and late.json["error"]["code"] == "redemption_closed"
+
+
+def test_over_reserving_and_bad_input_are_clear_errors(
+    client: FlaskClient, integration: dict[str, str], card_code: str
+) -> None:
+    member = number(card_code)
+    over = reserve(client, integration, member, points=551)
+    assert over.status_code == 422 and over.json["error"]["code"] == "insufficient_points"
+    rules = reserve(client, integration, member, points=50)
+    assert rules.status_code == 422 and rules.json["error"]["code"] == "limit_exceeded"
+    good = {"customer": {"member_number": member}, "points": 200, "channel": "api"}
+    for patch, status, code in (
+        ({"points": 0}, 422, "invalid_points"),
+        ({"points": True}, 422, "invalid_points"),
+        ({"points": "200"}, 422, "invalid_points"),
+        ({"points": 2**63}, 422, "invalid_number"),
+        ({"channel": "pos"}, 422, "invalid_channel"),
+        ({"reference": "x" * 201}, 422, "invalid_reference"),
+        ({"reference": "a\x00b"}, 422, "invalid_text"),
+        ({"customer": {"member_number": "1" * 21}}, 422, "invalid_customer"),
+        ({"customer": {"email": "a@b.c", "member_number": member}}, 422, "invalid_customer"),
+        ({"customer": "ann"}, 422, "invalid_customer"),
+        ({"customer": {"email": "nobody@example.com"}}, 404, "unknown_customer"),
+        ({"customer": {"external_id": "shopify:x:customer:1"}}, 404, "unknown_customer"),
+        ({"customer": {"member_number": "999999"}}, 404, "unknown_customer"),
+    ):
+        answer = call(client, "POST", BASE, {**good, **patch}, integration)
+        assert answer.status_code == status, (patch, answer.json)
+        assert answer.json["error"]["code"] == code, (patch, answer.json)
+    malformed = client.post(
+        BASE, data=b"{not json", headers={**integration, "Idempotency-Key": "m-1"}
+    )
+    assert malformed.status_code == 400
+    unkeyed = client.post(BASE, json=good, headers=integration)
+    assert unkeyed.status_code == 400
+    assert unkeyed.json["error"]["code"] == "idempotency_key_required"
+    for url in (f"{BASE}/12345", f"{BASE}/{2**64}"):
+        assert client.get(url, headers=integration).status_code == 404
+    by_email = call(
+        client, "POST", BASE, {**good, "customer": {"email": "CUST-1@example.com"}}, integration
+    )
+    assert by_email.status_code == 201, by_email.json
+
+
+def test_who_may_call_it(
+    client: FlaskClient,
+    integration: dict[str, str],
+    cashier: dict[str, str],
+    card_code: str,
+) -> None:
+    member = number(card_code)
+    made = reserve(client, integration, member).json["redemption"]
+    calls: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("POST", BASE, {"customer": {"member_number": member}, "points": 200, "channel": "api"}),
+        ("GET", f"{BASE}/{made['id']}", None),
+        ("POST", f"{BASE}/{made['id']}/capture", {}),
+        ("POST", f"{BASE}/{made['id']}/release", {}),
+    ]
+    for method, url, body in calls:
+        assert call(client, method, url, body, {}).status_code == 401, url
+        refused = call(client, method, url, body, cashier)
+        assert refused.status_code == 403, (url, refused.json)
+        assert refused.json["error"]["code"] == "forbidden"
+        other = call(client, method, url.replace("/demo/", "/other/"), body, integration)
+        assert other.status_code == 404, url
+
+
+def test_an_integration_account_reads_customers_and_nothing_else(
+    client: FlaskClient, integration: dict[str, str], card_code: str
+) -> None:
+    member = number(card_code)
+    allowed = {
+        f"/api/v1/programs/demo/customers?q={member}",
+        f"/api/v1/programs/demo/cards/{member}",
+    }
+    for method, url, body in admin_calls(member):
+        answer = call(client, method, url, body, integration)
+        expected = 200 if url in allowed else 403
+        assert answer.status_code == expected, (url, answer.json)
+    till = [("scan", {"code": card_code}), ("earn", {"code": card_code, "amount": "1.00"})]
+    for path, body in [*till, ("redeem", {"code": card_code, "points": 10})]:
+        answer = call(client, "POST", f"/api/v1/cashier/{path}", body, integration)
+        assert answer.status_code == 403, (path, answer.json)
