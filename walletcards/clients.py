@@ -20,7 +20,9 @@ from walletcards.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from walletcards.apple.apns import CertificateAuth, Outcome, TokenAuth
+    from walletcards.loyalty.models import Program
     from walletcards.settings import Settings
+    from walletcards.shops.admin import ShopAdmin
 
 
 class ApnsPush(Protocol):
@@ -72,6 +74,20 @@ class EventPoster(Protocol):
     def close(self) -> None: ...
 
 
+class ShopAdmins(Protocol):
+    """The shops' own admin APIs (Shopify Admin GraphQL, WooCommerce REST v3): the client of
+    a programme's shop, by its ``[shopify]`` / ``[woocommerce]`` table, or None when the file
+    configures none. The client raises ``ShopRefused`` or ``ShopUnavailable``; so does
+    ``for_program`` when an ``env:`` credential is unset here (walletcards/shops/)."""
+
+    def for_program(self, program: Program, platform: str | None = None) -> ShopAdmin | None:
+        """``platform``: "shopify" or "woocommerce"; None: the one configured (Shopify
+        first when both are)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class Clients:
     """One client per outside system, shared by the web app and the worker of a process."""
@@ -81,6 +97,7 @@ class Clients:
     google: GoogleWallet
     mailer: Mailer
     events: EventPoster
+    shops: ShopAdmins
     _done: KeyedCache[Hashable, object] = field(
         default_factory=KeyedCache, init=False, repr=False, compare=False
     )
@@ -91,7 +108,7 @@ class Clients:
         self._done.get(key, call)
 
     def close(self) -> None:
-        for client in (self.apns, self.google, self.mailer, self.events):
+        for client in (self.apns, self.google, self.mailer, self.events, self.shops):
             client.close()
 
     def __enter__(self) -> Clients:
@@ -107,11 +124,14 @@ def build_clients(settings: Settings, clock: Clock | None = None) -> Clients:
     from walletcards.google.client import GoogleWalletApi
     from walletcards.outbound.mail import SmtpMailer, UnconfiguredMailer
     from walletcards.outbound.sender import EventSender
+    from walletcards.shops.clients import ShopClients
 
+    clock = clock or SystemClock()
     return Clients(
-        clock=clock or SystemClock(),
+        clock=clock,
         apns=ApnsPusher(settings.apns_url, settings.apns_ca_file),
         google=GoogleWalletApi(settings.google_api_url),
         mailer=SmtpMailer(settings.smtp_url) if settings.smtp_url else UnconfiguredMailer(),
         events=EventSender(dev=settings.dev),
+        shops=ShopClients(settings, clock),
     )

@@ -57,6 +57,10 @@ class Settings:
     apns_url: str = "https://api.push.apple.com"
     apns_ca_file: str | None = None
     google_api_url: str = "https://walletobjects.googleapis.com"
+    # the shops' admin APIs: None, each programme's own shop (https://<shop domain>, the
+    # [woocommerce] site_url); set, every programme's calls go there (loopback tests)
+    shopify_api_url: str | None = None
+    woocommerce_api_url: str | None = None
     smtp_url: Secret | None = None  # smtp://user:pass@host:587 (STARTTLS) or smtps://
     # where sign-in attempts are counted (redis://host:6379 shares them across processes);
     # None: memory://, each process on its own. A Secret: the URL may carry a password.
@@ -117,6 +121,8 @@ class Settings:
             apns_url=(values.get("apns_url") or cls.apns_url).rstrip("/"),
             apns_ca_file=values.get("apns_ca_file") or None,
             google_api_url=(values.get("google_api_url") or cls.google_api_url).rstrip("/"),
+            shopify_api_url=(values.get("shopify_api_url") or "").rstrip("/") or None,
+            woocommerce_api_url=(values.get("woocommerce_api_url") or "").rstrip("/") or None,
             smtp_url=Secret(values["smtp_url"]) if values.get("smtp_url") else None,
             ratelimit_storage_url=(
                 Secret(values["ratelimit_storage_url"])

@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from walletcards.apple.apns import CertificateAuth, Outcome, TokenAuth
 from walletcards.clients import Clients
-from walletcards.clock import Clock
+from walletcards.clock import Clock, SystemClock
+from walletcards.loyalty.models import Program
+from walletcards.shops.admin import ShopAdmin
+from walletcards.shops.memory import MemoryShop
 
 if TYPE_CHECKING:
-    from walletcards.clients import ApnsPush, EventPoster, GoogleWallet, Mailer
+    from walletcards.clients import ApnsPush, EventPoster, GoogleWallet, Mailer, ShopAdmins
 
 
 @dataclass
@@ -110,25 +113,52 @@ class MemoryEvents:
 
 
 @dataclass
+class MemoryShops:
+    """In-memory shops by (programme slug, platform): ``add`` one to give a programme a shop
+    admin (whatever its file says); a programme without one has none (``for_program`` None)."""
+
+    clock: Clock
+    shops: dict[tuple[str, str], MemoryShop] = field(default_factory=dict)
+
+    def add(self, slug: str, platform: str = "shopify") -> MemoryShop:
+        shop = MemoryShop(clock=self.clock)
+        self.shops[(slug, platform)] = shop
+        return shop
+
+    def for_program(self, program: Program, platform: str | None = None) -> ShopAdmin | None:
+        for (slug, kind), shop in self.shops.items():
+            if slug == program.slug and platform in (None, kind):
+                return shop
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
 class MemoryClients:
-    """The four in-memory systems and the :class:`Clients` that holds them."""
+    """The in-memory systems and the :class:`Clients` that holds them."""
 
     apns: MemoryApns
     google: MemoryGoogle
     mailer: MemoryMailer
     events: MemoryEvents
+    shops: MemoryShops
     clients: Clients
 
 
 def memory_clients(clock: Clock) -> MemoryClients:
     apns, google, mailer, events = MemoryApns(), MemoryGoogle(), MemoryMailer(), MemoryEvents()
-    return MemoryClients(apns, google, mailer, events, Clients(clock, apns, google, mailer, events))
+    shops = MemoryShops(clock)
+    clients = Clients(clock, apns, google, mailer, events, shops)
+    return MemoryClients(apns, google, mailer, events, shops, clients)
 
 
 if TYPE_CHECKING:  # each in-memory system is what its Protocol says (mypy checks it)
-    _CHECKS: tuple[ApnsPush, GoogleWallet, Mailer, EventPoster] = (
+    _CHECKS: tuple[ApnsPush, GoogleWallet, Mailer, EventPoster, ShopAdmins] = (
         MemoryApns(),
         MemoryGoogle(),
         MemoryMailer(),
         MemoryEvents(),
+        MemoryShops(SystemClock()),
     )

@@ -36,7 +36,7 @@ def event(topic: str, payload: dict[str, Any]) -> OrderEvent:
         "x-shopify-shop-domain": SHOP,
         "x-shopify-webhook-id": "reconcile-1",
     }
-    delivery = intake.parse(headers, payload, "USD", SHOP)
+    delivery = intake.read(headers, payload, "USD", SHOP)
     assert len(delivery.events) == 1, delivery.ignored_reason
     return delivery.events[0]
 

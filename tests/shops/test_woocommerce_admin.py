@@ -141,7 +141,7 @@ def test_orders_since_are_what_the_webhook_would_have_said(
         "x-wc-webhook-source": f"https://{SITE}/",
         "x-wc-webhook-delivery-id": "reconcile-1",
     }
-    delivery = intake.parse(headers, page.orders[0], "USD", SITE)
+    delivery = intake.read(headers, page.orders[0], "USD", SITE)
     assert [e.kind for e in delivery.events] == ["paid"]
 
 

@@ -1,6 +1,7 @@
 """Programme settings over the API: the same document as the TOML file, as JSON.
 
-Literal secrets (webhook secrets, an events secret, the key password) are never sent out: they
+Literal secrets (webhook secrets, an events secret, the key password, the shops' admin
+tokens and keys) are never sent out: they
 read as ``HIDDEN``, and a document sent back with ``HIDDEN`` in the same place keeps the stored
 value, so an owner can edit the earning rate without retyping every secret. ``env:NAME``
 references are not secrets and are shown as they are.
@@ -15,7 +16,7 @@ NAME_LENGTH = 200  # Program.name
 
 
 def _is_secret(key: str) -> bool:
-    return key.endswith(("secret", "password"))
+    return key.endswith(("secret", "password", "token")) or key == "consumer_key"
 
 
 def masked(document: Any) -> Any:

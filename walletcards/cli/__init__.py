@@ -18,6 +18,7 @@ from walletcards.cli import (
     operations,
     program,
     serve,
+    shop,
     staff,
 )
 
@@ -42,5 +43,6 @@ for command in (
     demo.demo,
     serve.serve,
     operations.doctor,
+    shop.shop,
 ):
     main.add_command(command)

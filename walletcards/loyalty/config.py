@@ -2,10 +2,10 @@
 
 The pinned tables (`[webhooks]`, see config_webhooks.py, `[apple]`, `[google]`) follow
 docs/architecture.md and are typed once here (with `[email]` and `[[events]]`, see
-config_tables.py); the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`,
-`[every_nth]`, `[birthday]`, `[limits]`, `[tiers]`) are read by
-:mod:`walletcards.loyalty.config_rules` and documented in README.md with
-examples/demo.toml.
+config_tables.py, and the shops' admin APIs `[shopify]`, `[woocommerce]`, config_shops.py);
+the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`, `[every_nth]`, `[birthday]`,
+`[limits]`, `[tiers]`) are read by :mod:`walletcards.loyalty.config_rules` and documented in
+README.md with examples/demo.toml.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
+from walletcards.loyalty.config_shops import (
+    ShopifyTable,
+    WooCommerceTable,
+    read_shopify,
+    read_woocommerce,
+)
 from walletcards.loyalty.config_tables import (
     AppleTable,
     EmailTable,
@@ -76,6 +82,8 @@ class ProgramConfig:
     events: tuple[EventEndpoint, ...] = ()
     webhooks: WebhooksTable = field(default_factory=WebhooksTable)
     references: tuple[tuple[str, ProgramSecret], ...] = ()  # every env: reference, by field
+    shopify: ShopifyTable | None = None  # the shops' admin APIs (config_shops.py)
+    woocommerce: WooCommerceTable | None = None
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -125,6 +133,8 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     google = read_google(top.raw("google"), problems)
     email = read_email(top.raw("email"), problems)
     events = read_events(top.raw("events"), problems)
+    shopify = read_shopify(top.raw("shopify"), webhooks, problems)
+    woocommerce = read_woocommerce(top.raw("woocommerce"), webhooks, problems)
     rules = parse_rules(top, currency, problems)
     rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
     top.finish()
@@ -146,6 +156,8 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         events,
         webhooks,
         tuple(env_references(document)),
+        shopify,
+        woocommerce,
     )
 
 

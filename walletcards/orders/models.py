@@ -30,6 +30,20 @@ class InboxDelivery(Model):
     order_ref: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime]
     body: Mapped[str] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(String(20))  # applied|duplicate|ignored|unattributed
+    # applied|duplicate|ignored|unattributed, or reconciled (read back from the shop)
+    outcome: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ShopWatermark(Model):
+    """How far the reconciliation job has read a programme's shop (orders/reconcile.py): the
+    latest update time of an order read back, and when it last looked (and why it failed)."""
+
+    __tablename__ = "shop_watermarks"
+
+    program_id: Mapped[int] = mapped_column(BigId, ForeignKey("programs.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)  # shopify | woocommerce
+    updated_after: Mapped[datetime | None]  # None: never read (the first run looks back a day)
+    checked_at: Mapped[datetime]
+    error: Mapped[str | None] = mapped_column(Text)  # the last run's failure; None: it worked

@@ -7,7 +7,9 @@ same moment changes nothing the second time.
 - warnings: mark points expiring within the programme's ``warn_days`` (once per lot), which
   puts "120 points expire on 12 Dec" on the card (with a changeMessage on the pass);
 - birthdays: the yearly bonus; tiers: review windowed tiers as orders leave their window;
-- early reversals: forget refunds/cancellations of orders that never arrived (90 days).
+- early reversals: forget refunds/cancellations of orders that never arrived (90 days);
+- orders reconciled: orders the shops hold whose webhook never arrived, read back through the
+  shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, text, update
@@ -27,7 +30,11 @@ from walletcards.loyalty.models import Card, Customer, EarlyReversal, Lot, Progr
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
+from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
+
+if TYPE_CHECKING:
+    from walletcards.clients import Clients
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x77616C6C65  # "walle": the jobs' cluster-wide advisory lock
@@ -51,8 +58,12 @@ def _cluster_lock(database: Database) -> Iterator[bool]:
                 conn.commit()
 
 
-def run_due(database: Database, now: datetime) -> dict[str, int]:
-    """Everything due at ``now``; returns counts per job (empty when another process runs them)."""
+def run_due(
+    database: Database, now: datetime, clients: Clients | None = None, public_url: str = ""
+) -> dict[str, int]:
+    """Everything due at ``now``; returns counts per job (empty when another process runs them).
+    ``clients``: the outside systems, for the jobs that call them (reconciliation; without
+    them it is left out), ``public_url`` for the card links its answers record."""
     with _cluster_lock(database) as mine:
         if not mine:
             return {}
@@ -63,6 +74,8 @@ def run_due(database: Database, now: datetime) -> dict[str, int]:
             "tiers": _requalify(database, now),
             "early_reversals_forgotten": _forget_early_reversals(database, now),
         }
+        if clients is not None:
+            counts["orders_reconciled"] = reconcile_orders(database, clients.shops, public_url, now)
     if any(counts.values()):
         log.info("jobs at %s: %s", now.isoformat(), counts)
     return counts

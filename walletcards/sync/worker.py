@@ -109,7 +109,8 @@ class Worker:
             while not stop.is_set():
                 if time.monotonic() >= next_jobs:
                     try:
-                        activity.jobs.update(run_due(self.database, self.clock.now()))
+                        now, url = self.clock.now(), self.settings.public_url
+                        activity.jobs.update(run_due(self.database, now, self.clients, url))
                         activity.job_runs += 1
                     except Exception:
                         activity.errors += 1
