@@ -107,3 +107,18 @@ def test_a_cycle_is_found_and_named() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert find_cycle(graph) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+MAX_LINES = 400  # the house splits a module before it gets here (docs/architecture.md)
+
+
+@pytest.mark.once
+def test_no_module_is_over_four_hundred_lines() -> None:
+    """Modules stay small enough to read in one sitting: < 300 lines by habit, never 400."""
+    sizes = {
+        str(path.relative_to(PACKAGE.parent)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "tests").rglob("*.py")]
+    }
+    assert sizes["walletcards/loyalty/models.py"] > 100  # the walk reads real files
+    over = {name: lines for name, lines in sizes.items() if lines > MAX_LINES}
+    assert not over, f"split these modules: {over}"
