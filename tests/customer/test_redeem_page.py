@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from tests.conftest import MakeCard, MakeProgram, demo_document, reload_card
 from tests.loyalty.test_ledger import give
@@ -61,7 +62,9 @@ def form_of(text: str) -> str:
     return html.unescape(found.group(1))
 
 
-def reserve(client: FlaskClient, card: Card, points: object, form: str | None = None) -> object:
+def reserve(
+    client: FlaskClient, card: Card, points: object, form: str | None = None
+) -> TestResponse:
     data = {"points": str(points)}
     data["form"] = form if form is not None else form_of(page(client, card))
     return client.post(f"/c/{card.public_token}/redemptions", data=data)
@@ -104,10 +107,8 @@ def test_steps_are_buttons_with_their_value(
     assert 'name="points" value="500">500 points = $5.00</button>' in text
     assert 'value="2000" disabled>' in text  # more than the balance
     answer = reserve(client, made, 700)
-    assert answer.status_code == 422  # type: ignore[attr-defined]
-    assert "Choose one of the amounts offered: 500, 1,000, 2,000." in answer.get_data(  # type: ignore[attr-defined]
-        as_text=True
-    )
+    assert answer.status_code == 422
+    assert "Choose one of the amounts offered: 500, 1,000, 2,000." in answer.get_data(as_text=True)
     assert state(database, made) == (1200, [])
 
 
@@ -115,8 +116,8 @@ def test_reserve_shows_the_code_and_the_open_list_and_cancel_gives_points_back(
     client: FlaskClient, card: Card, database: Database
 ) -> None:
     answer = reserve(client, card, 500)
-    text = answer.get_data(as_text=True)  # type: ignore[attr-defined]
-    assert answer.status_code == 200  # type: ignore[attr-defined]
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200
     code = re.search(r'id="new-code">(DEMO-[A-Z0-9]{10})<', text)
     assert code is not None
     assert 'href="https://shop.demo-coffee.example"' in text and "Shop now" in text
@@ -140,13 +141,13 @@ def test_a_replayed_form_gets_the_same_code_and_reserves_once(
     client: FlaskClient, card: Card, database: Database
 ) -> None:
     form = form_of(page(client, card))
-    first = reserve(client, card, 300, form).get_data(as_text=True)  # type: ignore[attr-defined]
-    again = reserve(client, card, 300, form).get_data(as_text=True)  # type: ignore[attr-defined]
+    first = reserve(client, card, 300, form).get_data(as_text=True)
+    again = reserve(client, card, 300, form).get_data(as_text=True)
     codes = {re.search(r'id="new-code">([^<]+)<', t).group(1) for t in (first, again)}  # type: ignore[union-attr]
     assert len(codes) == 1
     assert state(database, card) == (1200, [("reserved", 300)])
     other = reserve(client, card, 400, form)  # the same nonce with other points: refused
-    assert other.status_code == 409  # type: ignore[attr-defined]
+    assert other.status_code == 409
     assert state(database, card) == (1200, [("reserved", 300)])
 
 
@@ -166,8 +167,8 @@ def test_refusals_show_on_the_page_and_change_nothing(
     client: FlaskClient, card: Card, database: Database, points: str, status: int, says: str
 ) -> None:
     answer = reserve(client, card, points)
-    assert answer.status_code == status  # type: ignore[attr-defined]
-    assert says in answer.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert answer.status_code == status
+    assert says in answer.get_data(as_text=True)
     assert state(database, card) == (1500, [])
 
 
@@ -200,7 +201,7 @@ def test_an_expired_form_token_is_refused(
 
     later = time.time() + 13 * 3600
     monkeypatch.setattr(time, "time", lambda: later)
-    assert reserve(client, card, 500, form).status_code == 403  # type: ignore[attr-defined]
+    assert reserve(client, card, 500, form).status_code == 403
     assert state(database, card) == (1500, [])
 
 
@@ -255,3 +256,14 @@ def test_posts_are_rate_limited_per_address(client: FlaskClient, funded: MakeCar
 def test_unknown_card_posts_are_404(client: FlaskClient) -> None:
     assert client.post("/c/nosuchcard/redemptions", data={"points": "1"}).status_code == 404
     assert client.post("/c/a%00b/redemptions/1/release").status_code == 404
+
+
+def test_the_section_speaks_the_customers_language(
+    client: FlaskClient, shop: Program, make_card: MakeCard, database: Database, clock: FixedClock
+) -> None:
+    made = make_card(shop, email="ivan@example.com", locale="ru")
+    give(database, made, clock, 1500, "g-ru")
+    text = page(client, made)
+    assert "Потратить баллы онлайн" in text and "Получить код" in text
+    refused = reserve(client, made, 50)
+    assert "Для кода нужно не менее 100 баллов." in refused.get_data(as_text=True)
