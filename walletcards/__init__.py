@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
     from walletcards.cashier.views import bp as cashier_bp
+    from walletcards.customer.redeem import bp as card_redeem_bp
+    from walletcards.customer.redeem import limit_card_posts
     from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(customer_bp)
+    app.register_blueprint(card_redeem_bp)
     app.register_blueprint(passkit_bp)
     app.register_blueprint(cashier_api_bp)
     app.register_blueprint(cashier_bp)
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(redemptions_bp)
     app.register_blueprint(openapi_bp)
     _limit_logins(app, settings)
+    limit_card_posts(app)  # the card page's posts: per card token and per client address
     _check_start_up(app)
     return app
 

@@ -17,6 +17,7 @@ from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import ledger
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
+from walletcards.loyalty.reservations import open_for_card
 from walletcards.loyalty.rules import next_tier, orders_to_nth_reward
 from walletcards.loyalty.tiers import tier_outlook
 from walletcards.money import from_minor, points_value_minor
@@ -45,6 +46,8 @@ class CardFace:
     # units, and that amount formatted for the card's language; None without a point_value
     value_minor: int | None = None
     value: str | None = None
+    # the open online-redemption codes, one line each ("DEMO-…: $5.00 until Apr 14")
+    codes: tuple[str, ...] = ()
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
@@ -135,6 +138,16 @@ def card_face(
         if rules.point_value is None
         else points_value_minor(balance.available, rules.point_value, program.currency)
     )
+    zone = ZoneInfo(rules.timezone)
+    codes = tuple(
+        texts.open_code(
+            lang,
+            r.code or "",
+            _money(lang, program, r.value_minor),
+            r.expires_at.astimezone(zone).date(),
+        )
+        for r in open_for_card(session, card)
+    )
     return CardFace(
         locale=lang,
         program_name=config.name_in(lang),
@@ -153,6 +166,7 @@ def card_face(
         languages=config.languages,
         value_minor=value_minor,
         value=None if value_minor is None else _money(lang, program, value_minor),
+        codes=codes,
     )
 
 

@@ -66,6 +66,26 @@ def page(summary: str, tag: str, media: str = "text/html") -> dict[str, Any]:
     }
 
 
+def card_form(summary: str) -> dict[str, Any]:
+    """A card page form post (walletcards.customer.redeem): the page again, text/html."""
+    html: dict[str, Any] = {"content": {"text/html": {}}}
+    return {
+        "summary": summary,
+        "tags": ["card"],
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "required": ["form"],
+            "properties": {"form": {"type": "string"}, "points": {"type": "string"}}}}}},
+        "responses": {
+            "200": {"description": "the page with the code or the notice", **html},
+            **{str(code): {"description": why, **html} for code, why in (
+                (400, "points not a whole number"), (403, "form token missing or expired"),
+                (404, "no such card or code"), (409, "points changed meanwhile, code used"),
+                (422, "refused by the programme's rules or the balance"),
+                (429, "too many posts for this card or address; Retry-After"))},
+        },
+    }  # fmt: skip
+
+
 def _param(name: str) -> dict[str, Any]:
     kind = "integer" if name.endswith("_id") else "string"
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
@@ -113,6 +133,10 @@ def document() -> dict[str, Any]:
             )
         },
         "/c/{token}": {"get": page("The customer's card page", "card")},
+        "/c/{token}/redemptions": {"post": card_form("Reserve points for a code (the card page)")},
+        "/c/{token}/redemptions/{redemption_id}/release": {
+            "post": card_form("Cancel an open code: its points come back (the card page)")
+        },
         "/c/{token}/qr.svg": {"get": page("The card's QR code", "card", "image/svg+xml")},
         "/c/{token}/card.pkpass": {
             "get": page("The Apple Wallet pass", "card", "application/vnd.apple.pkpass")

@@ -20,6 +20,7 @@ LABEL_KEYS = (
     "label.next_tier",
     "label.card_page",
     "label.value",
+    "label.codes",
 )
 NONE = "—"  # an empty value, the same in every language
 
@@ -37,6 +38,8 @@ def labels(lang: str) -> dict[str, str]:
         "label.card_page": t.gettext("Your card online"),
         # what the balance is worth in money ([redemption] point_value)
         "label.value": t.gettext("Worth"),
+        # the open online-redemption codes (the pass's back, the Google object)
+        "label.codes": t.gettext("Discount codes"),
     }
 
 
@@ -51,6 +54,14 @@ def points(lang: str, n: int) -> str:
 
 def money(lang: str, amount: Decimal, currency: str) -> str:
     return language(lang).money(amount, currency)
+
+
+def open_code(lang: str, code: str, amount: str, until: date) -> str:
+    """An open redemption code on the card: "DEMO-7KQ2M9XH4T: $5.00 until Apr 14"."""
+    t = language(lang)
+    return t.gettext(
+        "%(code)s: %(amount)s until %(day)s", code=code, amount=amount, day=t.day(until)
+    )
 
 
 def points_worth(lang: str, n: int, amount: str) -> str:

@@ -108,6 +108,8 @@ class PassDesign:
             info.backFields.append(member)
         if face.next_tier:
             info.backFields.append(_field("next_tier", face.next_tier, "label.next_tier"))
+        if face.codes:  # open online-redemption codes, with their value and expiry
+            info.backFields.append(_field("codes", "\n".join(face.codes), "label.codes"))
         info.backFields.append(_field("card_page", card_url, "label.card_page"))
         model = Pass(
             info,

@@ -17,6 +17,7 @@ from walletcards import texts, web
 from walletcards.apple.passes import AppleNotConfigured, render_pass
 from walletcards.apple.pkpass import MEDIA_TYPE
 from walletcards.cardface import card_face
+from walletcards.customer.redeem_form import redeem_section
 from walletcards.errors import ApiError
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Lot, Program
@@ -28,7 +29,7 @@ PUBLIC_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # cards.public_token is 64 wi
 COLOURS = {"background_color": "--bg", "foreground_color": "--fg", "label_color": "--accent"}
 
 
-def _card(session: Session, token: str) -> tuple[Card, Program]:
+def card_of(session: Session, token: str) -> tuple[Card, Program]:
     """The card of a URL token; the same 404 for unknown and malformed tokens. A token that is
     not of our shape (``secrets.token_urlsafe``: letters, digits, ``-``, ``_``) costs no query
     (a NUL would make PostgreSQL fail the statement); a well-formed one, one indexed look-up."""
@@ -64,12 +65,22 @@ def pending_note(
 
 @bp.get("/c/<token>")
 def card_page(token: str) -> Response:
+    return card_response(token)
+
+
+def card_response(
+    token: str, status: int = 200, *, message: str | None = None, made: str | None = None
+) -> Response:
+    """The card page answering ``status``: ``message`` says what a post did or why it was
+    refused, ``made`` is the code just reserved (shown first, with its shop link)."""
     database, settings, clients = web.database(), web.settings(), web.clients()
     with database.transaction() as session:
-        card, program = _card(session, token)
+        card, program = card_of(session, token)
         now = clients.clock.now()
-        face = card_face(session, program, card, now, settings.secret_key.reveal())
+        secret = settings.secret_key.reveal()
+        face = card_face(session, program, card, now, secret)
         pending = pending_note(session, program, card, face.locale, now)
+        redeem = redeem_section(session, program, card, face.locale, now, secret)
         config = program_config(program)
     links = card_links(settings.public_url, card.public_token, config.google is not None)
     apple = config.apple
@@ -82,6 +93,9 @@ def card_page(token: str) -> Response:
         **template_texts(face.locale),
         slug=program.slug,
         pending_note=pending,
+        redeem=redeem,
+        message=message,
+        made=made,
         # the pass's colours (checked as #rrggbb or rgb(r, g, b) when the file was applied),
         # so the programme's logo, drawn for its pass, shows on the page as in the wallet
         colours={
@@ -90,7 +104,7 @@ def card_page(token: str) -> Response:
             if apple and key in apple.colours
         },
     )
-    response = Response(html, mimetype="text/html")
+    response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -99,7 +113,7 @@ def card_page(token: str) -> Response:
 def qr_svg(token: str) -> Response:
     database, settings = web.database(), web.settings()
     with database.transaction() as session:
-        card, program = _card(session, token)
+        card, program = card_of(session, token)
         from walletcards.codes import card_code
 
         code = card_code(settings.secret_key.reveal(), program.slug, card.member_number)
@@ -117,7 +131,7 @@ def qr_svg(token: str) -> Response:
 def apple_pass(token: str) -> Response:
     database, settings, clients = web.database(), web.settings(), web.clients()
     with database.transaction() as session:
-        card, program = _card(session, token)
+        card, program = card_of(session, token)
         try:
             chunks = render_pass(
                 session,
@@ -152,7 +166,7 @@ def google_save(token: str) -> Response:
     database, settings, clients = web.database(), web.settings(), web.clients()
     now = clients.clock.now()
     with database.transaction() as session:  # reads only; no network I/O in here
-        card, program = _card(session, token)
+        card, program = card_of(session, token)
         if google_table(program) is None:
             raise ApiError(404, "not_found", "this programme issues no Google Wallet card")
         update = plan_update(session, program, card, settings, now)

@@ -119,6 +119,7 @@ def loyalty_object(
         ("next_tier", face.next_tier),
         ("reward", face.reward_progress),
         ("expiring", face.expiring),
+        ("codes", "\n".join(face.codes)),  # open online-redemption codes
     ):
         if text:
             name = f"label.{key}"
