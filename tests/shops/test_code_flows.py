@@ -129,9 +129,7 @@ def integration(database: Database, program: Program) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_staff(database, 'shop@example.com', 'integration')}"}
 
 
-def reserve(
-    client: FlaskClient, headers: dict[str, str], channel: str, points: int = 200
-) -> Any:
+def reserve(client: FlaskClient, headers: dict[str, str], channel: str, points: int = 200) -> Any:
     body = {"customer": {"email": "ann.lee@example.com"}, "points": points, "channel": channel}
     return client.post(BASE, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
 
@@ -234,6 +232,7 @@ def test_woocommerce_coupon_captured_with_the_order(
     before = available(database)
     made = reserve(client, integration, "woocommerce")
     assert made.status_code == 201, made.json
+    assert available(database) == before - 200
     code = made.json["redemption"]["code"]
     (coupon,) = fake_woo.coupons.values()
     assert (coupon["code"].upper(), coupon["amount"], coupon["email_restrictions"]) == (
