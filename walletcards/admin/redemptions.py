@@ -3,7 +3,10 @@
 order or releases it. For integration accounts and managers; writes need an Idempotency-Key.
 
 The reservation commits first; what follows it outside the transaction (the code in the shop
-for channels "shopify" and "woocommerce") is :func:`reservations.after_reserve`.
+for channels "shopify" and "woocommerce") is :func:`reservations.after_reserve`: when the shop
+refuses the code, the reservation is released and the answer is 502 ``shop_refused`` (stored
+under the Idempotency-Key instead of the 201). A release deletes the code from the shop after
+its commit.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from walletcards import web
 from walletcards.admin.inputs import BIGINT, check_request
+from walletcards.cashier.models import TillRequest
 from walletcards.errors import ApiError
 from walletcards.loyalty import reservations
 from walletcards.loyalty.cards import card_by_member_number
@@ -23,6 +27,7 @@ from walletcards.loyalty.ledger import settled_balance
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.money import money_json
+from walletcards.shops.codes import ShopCodeRefused, delete_shop_code
 from walletcards.staff.models import INTEGRATION, Staff
 
 bp = Blueprint("redemptions_api", __name__, url_prefix="/api/v1/programs/<slug>/redemptions")
@@ -116,7 +121,7 @@ def _found(session: Session, program: Program, redemption_id: int) -> Redemption
 
 @bp.post("")
 def create(slug: str) -> tuple[Response, int]:
-    made: list[tuple[Program, int, str]] = []
+    made: list[tuple[Program, int, str, int, str]] = []
 
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
@@ -139,12 +144,23 @@ def create(slug: str) -> tuple[Response, int]:
             key=f"api:{staff.id}:{key}",
             now=web.clock().now(),
         )
-        made.append((program, redemption.id, redemption.channel))
+        made.append((program, redemption.id, redemption.channel, staff.id, key))
         return _answer(session, program, redemption)
 
     answer = web.idempotent_write("redemptions.create", run, status=201, integration=True)
-    for program, redemption_id, channel in made:  # committed: now the shop, outside it
-        reservations.after_reserve(web.clients(), program, redemption_id, channel)
+    for program, redemption_id, channel, staff_id, key in made:  # committed: now the shop
+        try:
+            reservations.after_reserve(web.clients(), program, redemption_id, channel)
+        except ShopCodeRefused as refused:  # released: a retry with the key answers the same
+            with web.database().transaction() as session:
+                stored = session.execute(
+                    select(TillRequest).where(
+                        TillRequest.staff_id == staff_id, TillRequest.idempotency_key == key
+                    )
+                ).scalar_one()
+                stored.status = refused.status
+                stored.response = {"error": {"code": refused.code, "message": refused.message}}
+            raise
     return answer
 
 
@@ -188,6 +204,11 @@ def release(slug: str, redemption_id: int) -> tuple[Response, int]:
             actor=staff.actor,
             now=web.clock().now(),
         )
+        released.append(program)
         return _answer(session, program, redemption)
 
-    return web.idempotent_write(f"redemptions.release:{redemption_id}", run, integration=True)
+    released: list[Program] = []
+    answer = web.idempotent_write(f"redemptions.release:{redemption_id}", run, integration=True)
+    for program in released:  # committed: the code goes from the shop (the job retries it)
+        delete_shop_code(web.clients(), program, redemption_id)
+    return answer

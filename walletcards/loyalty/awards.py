@@ -10,13 +10,14 @@ Each function locks the card, checks every limit before writing anything, and ra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import early, ledger, refunds, unlocks
+from walletcards.loyalty import early, ledger, redemption_orders, refunds, unlocks
 from walletcards.loyalty.cards import card_changed, issue_card
 from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
@@ -77,11 +78,14 @@ def apply_paid(
     customer: CustomerDetails,
     now: datetime,
     seen_at: datetime | None = None,
+    codes: Sequence[str] = (),
 ) -> Outcome:
     """A shop's paid order, once: "duplicate" if it was applied before; "ignored" if it was
     cancelled or wholly refunded before it arrived (:mod:`~walletcards.loyalty.early`);
     "unattributed" without a customer to credit. Otherwise the customer (details as of
-    ``seen_at``) gets a card and the order's points, less the reversals kept for it.
+    ``seen_at``) gets a card and the order's points, less the reversals kept for it. The
+    reservations whose ``codes`` it carries are captured (released if it was voided):
+    :mod:`~walletcards.loyalty.redemption_orders`.
 
     Serialised with the order's reversals (:func:`early.lock_order`), so the order is looked up
     once, before anything is written."""
@@ -90,7 +94,11 @@ def apply_paid(
     if existing is not None:
         return Outcome("duplicate", session.get(Card, existing.card_id))
     kept = early.kept(session, program.id, facts.source, facts.external_id)
-    if early.voided(kept, facts.total_minor):
+    voided = early.voided(kept, facts.total_minor)
+    redemption_orders.capture_codes(
+        session, program, facts.source, facts.external_id, codes, now, voided=voided
+    )
+    if voided:
         return Outcome("ignored", None, "the order was cancelled or refunded before it was paid")
     if not customer.identifiable:
         return Outcome("unattributed", None, "the order names no customer and no email: no points")

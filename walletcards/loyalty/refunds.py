@@ -1,11 +1,9 @@
 """Refunds and cancellations of paid orders: reversed pro rata and exactly once.
 
-:func:`apply_refund` and :func:`apply_cancel` take a shop's refund or cancellation end to end
-(re-exported by :mod:`~walletcards.loyalty.awards`, which owns orders): the amounts of each
-refund, a reversal kept when its order is not known yet (:mod:`~walletcards.loyalty.early`),
-else the reversal entries and the tier. :func:`reverse_order` is the one-reversal entry point
-for callers that name the amounts themselves.
-"""
+:func:`apply_refund` / :func:`apply_cancel` take a refund or cancellation end to end (re-exported
+by :mod:`~walletcards.loyalty.awards`): each refund's amounts, a reversal kept while its order is
+unknown (:mod:`~walletcards.loyalty.early`), else the reversal entries, the tier and the points
+its codes spent (``redemption_orders``); :func:`reverse_order`: one reversal, amounts given."""
 
 from __future__ import annotations
 
@@ -27,6 +25,7 @@ from walletcards.loyalty.order_book import (
     order_key,
 )
 from walletcards.loyalty.programs import program_rules
+from walletcards.loyalty.redemption_orders import order_reversed
 from walletcards.loyalty.rules import (
     RefundInfo,
     counts,
@@ -104,6 +103,7 @@ def _apply(
             )
             for key, total, eligible, is_cancel in reversals
         ]
+        order_reversed(session, program, source, external_id, "cancelled" if cancel else "", now)
         # nothing to apply yet ("ignored"), but nothing is lost either
         return Outcome("ignored" if any(kept) else "duplicate", None, NOT_SEEN)
     card, order = locked
@@ -125,6 +125,7 @@ def _apply(
             now=now,
         )
         created = created or result.created
+    order_reversed(session, program, source, external_id, order.status, now)  # codes spent
     return Outcome("applied" if created else "duplicate", card)
 
 

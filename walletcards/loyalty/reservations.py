@@ -10,7 +10,9 @@ pushed and the outbox's ``points.changed`` written as for any entry):
   points were drawn at reserve);
 - ``release`` posts an ``unreserve`` entry giving the drawn points back as new lots, one per
   draw, expiring exactly when the lots they came from do (points whose lot expired meanwhile
-  expire at once). Debt standing by then is netted first, as for any credit.
+  expire at once). Debt standing by then is netted first, as for any credit. A captured
+  reservation is released only when its order is cancelled or wholly refunded: an
+  ``uncapture`` entry gives the spent points back the same way.
 
 Every function takes a session and never commits; each write locks the card first, so every
 writer of one card, reservations included, queues on that row.
@@ -36,18 +38,21 @@ from walletcards.loyalty.entries import (
     new_entry,
 )
 from walletcards.loyalty.lots import draw, open_lots, plan_draw, settle_time
-from walletcards.loyalty.models import Card, Lot, LotDraw, Program
+from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.redemption_models import CHANNELS, RELEASE_CAUSES, Redemption
+from walletcards.loyalty.reservation_lots import give_back
 from walletcards.money import points_value_minor
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
+    from walletcards.db import Database
 
 # unambiguous when read aloud or typed: no 0/O, 1/I/L
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 MAX_CODE = 64
+ORDER_CAUSES = ("order_cancelled", "order_refunded")  # may release a captured redemption
 
 
 class RedemptionClosed(LedgerError):
@@ -197,53 +202,17 @@ def release(
 ) -> Redemption:
     """Give the reserved points back, once, as lots expiring no later than those they came
     from; idempotent. ``cause``: "customer", "api", "expired", "shop_refused",
-    "order_cancelled" or "order_refunded". A captured reservation cannot be released."""
+    "order_cancelled" or "order_refunded". A captured reservation is released only by its
+    order's cancellation or full refund (an ``uncapture`` entry gives the spent points back)."""
     if cause not in RELEASE_CAUSES:
         raise LimitExceeded(f"cause must be one of {', '.join(RELEASE_CAUSES)}")
     card = _locked(session, redemption)
     if redemption.status == "released":
         return redemption
-    if redemption.status == "captured":
+    if redemption.status == "captured" and cause not in ORDER_CAUSES:
         raise RedemptionClosed(f"redemption {redemption.id} was captured")
-    drawn = session.execute(
-        select(LotDraw.points, Lot.available_at, Lot.expires_at, Lot.order_id)
-        .join(Lot, Lot.id == LotDraw.lot_id)
-        .where(LotDraw.entry_id == redemption.reserve_entry_id)
-        .order_by(LotDraw.id)
-    ).all()
-    entry = new_entry(
-        card,
-        kind="unreserve",
-        points=redemption.points,
-        key=f"redemption:{redemption.id}:release",
-        inputs_hash=input_hash({"op": "release", "redemption": redemption.id}),
-        cause=f"release:{cause}",
-        now=now,
-        actor=actor,
-    )
-    session.add(entry)
-    lots = [
-        Lot(
-            program_id=card.program_id,
-            card_id=card.id,
-            entry=entry,
-            order_id=order_id,
-            points=points,
-            remaining=points,
-            released=True,
-            available_at=min(available_at, now),
-            expires_at=expires_at,
-        )
-        for points, available_at, expires_at, order_id in drawn
-    ]
-    session.add_all(lots)
-    entry.available_delta = sum(lot.points for lot in lots)
-    if card.debt > 0:  # netted against the points coming back, as for any credit
-        plan = plan_draw(lots, min(card.debt, entry.available_delta))
-        draw(session, entry, plan)
-        entry.debt_delta = -sum(take for _, take in plan)
-    apply_entry(session, card, entry, now)
-    session.flush()
+    kind = "uncapture" if redemption.status == "captured" else "unreserve"
+    entry = give_back(session, card, redemption, kind=kind, cause=cause, actor=actor, now=now)
     settle_time(session, card, now)  # points whose lot expired meanwhile expire now
     redemption.status = "released"
     redemption.release_entry_id = entry.id
@@ -286,9 +255,20 @@ def due_to_expire(session: Session, now: datetime, limit: int) -> list[Redemptio
     )
 
 
-def after_reserve(clients: Clients, program: Program, redemption_id: int, channel: str) -> None:
-    """What follows a committed reservation, outside any transaction: the code is created in
-    the shop for channels "shopify" and "woocommerce" (``walletcards.shops.codes``, wired where
-    that module lands); channels "api" and "card" need nothing more here."""
-    if channel not in ("shopify", "woocommerce"):
+def after_reserve(
+    clients: Clients,
+    program: Program,
+    redemption_id: int,
+    channel: str,
+    database: Database | None = None,
+) -> None:
+    """What follows a committed reservation, outside any transaction: its code is created in the
+    shop (:func:`walletcards.shops.codes.create_shop_code`) for channels "shopify" and
+    "woocommerce", and for "card" when the programme has a shop; channel "api" needs nothing.
+    Raises ``ShopCodeRefused`` (a 502 ApiError) after releasing the reservation when the shop
+    refuses the code. ``database``: the Flask app's unless given."""
+    from walletcards.shops import codes  # it imports this module
+
+    if codes.platform_for(program, channel) is None:
         return
+    codes.create_shop_code(clients, program, redemption_id, database=database)

@@ -161,8 +161,9 @@ def verify(session: Session, program_slug: str | None = None) -> list[Mismatch]:
 
 def verify_reservations(session: Session, program_id: int | None) -> list[Mismatch]:
     """Reservations against the ledger: each redemption's entries match its points and status
-    (its ``reserve`` entry drew exactly its points), and per card the points reserved by
-    entries (reserve - capture - release) are the points of its open reservations."""
+    (its ``reserve`` entry drew exactly its points; a release after a capture is an
+    ``uncapture``), and per card the points reserved by entries (reserve - capture - unreserve)
+    are the points of its open reservations."""
     found: list[Mismatch] = []
     draws = (
         select(LotDraw.entry_id, func.sum(LotDraw.points).label("drawn"))
@@ -186,7 +187,13 @@ def verify_reservations(session: Session, program_id: int | None) -> list[Mismat
         and_(
             Redemption.status == "released",
             func.coalesce(released.points, -1) == Redemption.points,
-            Redemption.capture_entry_id.is_(None),
+            or_(
+                and_(Redemption.capture_entry_id.is_(None), released.kind == "unreserve"),
+                and_(  # captured, then its order cancelled or refunded: the spend given back
+                    func.coalesce(captured.points, -1) == Redemption.points,
+                    released.kind == "uncapture",
+                ),
+            ),
         ),
     )
     rows = session.execute(

@@ -58,6 +58,7 @@ class OrderEvent:
     customer: CustomerInfo
     facts: OrderFacts | None = None  # for paid
     refunds: tuple[RefundInfo, ...] = ()  # for refund, and refunds nested in a cancellation
+    codes: tuple[str, ...] = ()  # for paid: its discount codes, upper-case (payload.MAX_CODES)
     test: bool = False
     occurred_at: datetime | None = None
 

@@ -138,7 +138,7 @@ def _event(
             info.external_id, info.email, info.phone, info.name, info.birthday, info.locale
         )
         return awards.apply_paid(
-            session, program, event.facts, customer, ctx.now, delivery.triggered_at
+            session, program, event.facts, customer, ctx.now, delivery.triggered_at, event.codes
         )
     apply = awards.apply_cancel if event.kind == "cancel" else awards.apply_refund
     return apply(session, program, event.source, event.order_id, event.refunds, ctx.now)

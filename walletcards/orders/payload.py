@@ -26,6 +26,8 @@ MAX_NAME = 200
 MAX_TEXT = 255  # anything else we read (sku, brand, status, currency, locale ...)
 MAX_ITEMS = 5000  # lines or refunds in one body
 MAX_QUANTITY = 1_000_000
+MAX_CODES = 20  # discount codes read from one paid order
+MAX_CODE = 100  # characters of one (a reservation's code is at most 64)
 # One amount, and one order's total, in minor units: far above any order, far below BIGINT
 # (2**63) even summed over MAX_ITEMS lines.
 MAX_MINOR = 10**15
@@ -193,3 +195,31 @@ def email(value: str | None, field: str) -> str | None:
 
 def person_name(first: str | None, last: str | None, field: str) -> str | None:
     return clean(f"{first or ''} {last or ''}".strip(), field, MAX_NAME) or None
+
+
+def shop_codes(data: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
+    """The ``code`` of each object of ``data[key]`` (a shop's discount codes or coupon lines),
+    upper-case; codes that cannot be a reservation's (not a string, empty, over MAX_CODE) are
+    skipped rather than refused, and only the first MAX_CODES count: a shop's order is never
+    refused for its own discounts."""
+    found = [
+        value.strip().upper()
+        for entry in items(data, key, path)
+        if isinstance(value := entry.get("code"), str) and 0 < len(value.strip()) <= MAX_CODE
+    ]
+    return tuple(clean(code, f"{path}{key}") for code in dict.fromkeys(found))[:MAX_CODES]
+
+
+def code_list(value: Any, field: str) -> tuple[str, ...]:
+    """Our own format's list of codes: at most MAX_CODES strings of 1 to MAX_CODE characters,
+    upper-case; anything else is refused (422)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_CODES:
+        raise PayloadError(field, f"must be a list of at most {MAX_CODES} codes")
+    codes = []
+    for i, code in enumerate(value):
+        if not isinstance(code, str) or not code.strip():
+            raise PayloadError(f"{field}[{i}]", "must be a non-empty string")
+        codes.append(clean(code.strip(), f"{field}[{i}]", MAX_CODE).upper())
+    return tuple(dict.fromkeys(codes))

@@ -29,6 +29,7 @@ from walletcards.orders.payload import (
     ident,
     items,
     parse_json,
+    shop_codes,
     text,
     timestamp,
 )
@@ -124,6 +125,7 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sho
             customer_of(payload, source),
             facts=order_facts(payload, source, _currency(payload, currency)),
             test=test,
+            codes=shop_codes(payload, "discount_codes", ""),
         )
         return _with(base, event)
     if topic == "orders/cancelled":

@@ -29,6 +29,7 @@ from walletcards.orders.payload import (
     MAX_TOPIC,
     birthday,
     bounded,
+    code_list,
     email,
     ident,
     items,
@@ -139,7 +140,8 @@ def read(payload: dict[str, Any], currency: str) -> Delivery:
             minor(order.get("shipping", "0"), currency, "order.shipping"),
             minor(order.get("tax", "0"), currency, "order.tax"),
         )
-        event = OrderEvent("paid", NAME, order_id, customer, facts=facts)
+        codes = code_list(order.get("redemption_codes"), "order.redemption_codes")
+        event = OrderEvent("paid", NAME, order_id, customer, facts=facts, codes=codes)
     elif kind == "order.refunded":
         refund = obj(payload, "refund", "")
         key = f"{NAME}:refund:{ident(refund, 'id', 'refund.')}"

@@ -46,6 +46,7 @@ from walletcards.orders.payload import (
     obj,
     parse_json,
     person_name,
+    shop_codes,
     text,
     timestamp,
 )
@@ -196,9 +197,9 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sit
     events: list[OrderEvent] = []
     paid = payload.get("date_paid_gmt") or payload.get("date_paid")
     if status in PAID_STATUSES and paid:
-        events.append(
-            OrderEvent("paid", source, order_id, customer, facts=_facts(payload, source, currency))
-        )
+        facts = _facts(payload, source, currency)
+        codes = shop_codes(payload, "coupon_lines", "")
+        events.append(OrderEvent("paid", source, order_id, customer, facts=facts, codes=codes))
     refunds = []
     for i, refund in enumerate(items(payload, "refunds", "")):
         amount = -minor(refund.get("total", "0"), currency, f"refunds[{i}].total", negative=True)

@@ -9,7 +9,9 @@ same moment changes nothing the second time.
 - birthdays: the yearly bonus; tiers: review windowed tiers as orders leave their window;
 - early reversals: forget refunds/cancellations of orders that never arrived (90 days);
 - orders reconciled: orders the shops hold whose webhook never arrived, read back through the
-  shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop).
+  shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop);
+- reservations: codes unused at their expiry released; with the clients, codes synced with the
+  shops both ways (shops/code_jobs.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
+from walletcards.shops import code_jobs
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
@@ -74,8 +77,10 @@ def run_due(
             "tiers": _requalify(database, now),
             "early_reversals_forgotten": _forget_early_reversals(database, now),
         }
+        counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
         if clients is not None:
             counts["orders_reconciled"] = reconcile_orders(database, clients.shops, public_url, now)
+            counts["shop_codes"] = code_jobs.sync_codes(database, clients, now)
     if any(counts.values()):
         log.info("jobs at %s: %s", now.isoformat(), counts)
     return counts
