@@ -23,7 +23,10 @@ from tests.cashier.conftest import (  # noqa: F401  (fixtures)
     program,
 )
 from tests.cashier.test_api import card_code  # noqa: F401
+from tests.conftest import reload_card
+from tests.customer.test_redeem_page import reserve as reserve_on_page
 from tests.fakes.memory import MemoryClients, memory_clients
+from tests.loyalty.test_ledger import give
 from tests.orders.conftest import PUBLIC_URL
 from walletcards import create_app
 from walletcards.clock import FixedClock
@@ -186,3 +189,28 @@ def test_card_channel_uses_the_configured_shop(
     assert codes.customer_ref(shop, "shopify", "shopify:demo.myshopify.com:customer:42") == "42"
     assert codes.customer_ref(shop, "shopify", "orders:customer:42") is None
     assert codes.customer_ref(shop, "shopify", None) is None
+
+
+def test_the_card_page_says_so_when_the_shop_refuses_the_code(
+    client: FlaskClient,
+    make_program: Any,
+    make_card: Any,
+    database: Database,
+    clock: FixedClock,
+    memory: MemoryClients,
+) -> None:
+    shop_programme = make_program(
+        webhooks={"shopify_shop_domain": "demo.myshopify.com", "shopify_secret": "x" * 20},
+        shopify={"admin_token": "shpat_x"},
+    )
+    card = make_card(shop_programme, email="bo@example.com")
+    give(database, card, clock, 1500, "g")
+    memory.shops.add("demo", "shopify").refuse_next("create_code", "Code must be unique", "TAKEN")
+    answer = reserve_on_page(client, card, 500)
+    assert answer.status_code == 502
+    assert "could not make your code" in answer.get_data(as_text=True)
+    with database.transaction() as session:
+        assert reload_card(session, card.id).available == 1500
+        found = session.execute(select(Redemption.status, Redemption.released_cause)).one()
+        assert tuple(found) == ("released", "shop_refused")
+        assert verify(session) == []

@@ -3,10 +3,10 @@
 order or releases it. For integration accounts and managers; writes need an Idempotency-Key.
 
 The reservation commits first; what follows it outside the transaction (the code in the shop
-for channels "shopify" and "woocommerce") is :func:`reservations.after_reserve`: when the shop
-refuses the code, the reservation is released and the answer is 502 ``shop_refused`` (stored
-under the Idempotency-Key instead of the 201). A release deletes the code from the shop after
-its commit.
+for channels "shopify" and "woocommerce") is :func:`walletcards.shops.codes.after_reserve`:
+when the shop refuses the code, the reservation is released and the answer is 502
+``shop_refused`` (stored under the Idempotency-Key instead of the 201). A release deletes the
+code from the shop after its commit.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from walletcards.loyalty.ledger import settled_balance
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.money import money_json
-from walletcards.shops.codes import ShopCodeRefused, delete_shop_code
+from walletcards.shops.codes import ShopCodeRefused, after_reserve, delete_shop_code
 from walletcards.staff.models import INTEGRATION, Staff
 
 bp = Blueprint("redemptions_api", __name__, url_prefix="/api/v1/programs/<slug>/redemptions")
@@ -150,7 +150,7 @@ def create(slug: str) -> tuple[Response, int]:
     answer = web.idempotent_write("redemptions.create", run, status=201, integration=True)
     for program, redemption_id, channel, staff_id, key in made:  # committed: now the shop
         try:
-            reservations.after_reserve(web.clients(), program, redemption_id, channel)
+            after_reserve(web.clients(), program, redemption_id, channel, web.database())
         except ShopCodeRefused as refused:  # released: a retry with the key answers the same
             with web.database().transaction() as session:
                 stored = session.execute(
@@ -210,5 +210,5 @@ def release(slug: str, redemption_id: int) -> tuple[Response, int]:
     released: list[Program] = []
     answer = web.idempotent_write(f"redemptions.release:{redemption_id}", run, integration=True)
     for program in released:  # committed: the code goes from the shop (the job retries it)
-        delete_shop_code(web.clients(), program, redemption_id)
+        delete_shop_code(web.clients(), program, redemption_id, database=web.database())
     return answer

@@ -26,6 +26,7 @@ from walletcards.loyalty import reservations
 from walletcards.loyalty.entries import LedgerError
 from walletcards.loyalty.models import Customer
 from walletcards.loyalty.programs import program_config, program_rules
+from walletcards.shops.codes import ShopCodeRefused, after_reserve, delete_shop_code
 from walletcards.texts import language_of
 
 bp = Blueprint("customer_redeem", __name__)
@@ -115,7 +116,11 @@ def reserve(token: str) -> Response:
         current_app.logger.info("card page reservation refused: %s", exc)
         message = t.gettext("Your points changed meanwhile. Please try again.")
         return card_response(token, 409, message=message)
-    reservations.after_reserve(web.clients(), program, made_id, channel)  # committed: the shop
+    try:  # committed: now the shop (its code, when the programme has one)
+        after_reserve(web.clients(), program, made_id, channel, web.database())
+    except ShopCodeRefused:  # released again: the points are back on the card
+        message = t.gettext("The shop could not make your code. Please try again later.")
+        return card_response(token, 502, message=message)
     return card_response(token, 200, made=code)
 
 
@@ -126,7 +131,7 @@ def release(token: str, redemption_id: int) -> Response:
     t = language(_lang(token))
     try:
         with web.database().transaction() as session:
-            card, _program = card_of(session, token)
+            card, program = card_of(session, token)
             found = code_of(session, card, redemption_id)
             if found is None:
                 raise _Refused(404, t.gettext("There is no such code."))
@@ -138,6 +143,8 @@ def release(token: str, redemption_id: int) -> Response:
             back = found.points
     except _Refused as refused:
         return card_response(token, refused.status, message=refused.message)
+    # committed: the code goes from the shop (the scheduled job retries it if the shop is down)
+    delete_shop_code(web.clients(), program, redemption_id, database=web.database())
     message = t.ngettext(
         "Code cancelled: %(num)s point is back on your card.",
         "Code cancelled: %(num)s points are back on your card.",

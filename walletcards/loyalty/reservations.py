@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,10 +42,6 @@ from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.redemption_models import CHANNELS, RELEASE_CAUSES, Redemption
 from walletcards.loyalty.reservation_lots import give_back
 from walletcards.money import points_value_minor
-
-if TYPE_CHECKING:
-    from walletcards.clients import Clients
-    from walletcards.db import Database
 
 # unambiguous when read aloud or typed: no 0/O, 1/I/L
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -253,22 +248,3 @@ def due_to_expire(session: Session, now: datetime, limit: int) -> list[Redemptio
             .limit(limit)
         ).scalars()
     )
-
-
-def after_reserve(
-    clients: Clients,
-    program: Program,
-    redemption_id: int,
-    channel: str,
-    database: Database | None = None,
-) -> None:
-    """What follows a committed reservation, outside any transaction: its code is created in the
-    shop (:func:`walletcards.shops.codes.create_shop_code`) for channels "shopify" and
-    "woocommerce", and for "card" when the programme has a shop; channel "api" needs nothing.
-    Raises ``ShopCodeRefused`` (a 502 ApiError) after releasing the reservation when the shop
-    refuses the code. ``database``: the Flask app's unless given."""
-    from walletcards.shops import codes  # it imports this module
-
-    if codes.platform_for(program, channel) is None:
-        return
-    codes.create_shop_code(clients, program, redemption_id, database=database)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from walletcards import web
 from walletcards.errors import ApiError
 from walletcards.leases import backoff
 from walletcards.loyalty import reservations
@@ -95,10 +94,6 @@ def customer_ref(program: Program, platform: str, external_id: str | None) -> st
     return found if found != external_id and found else None
 
 
-def _database(database: Database | None) -> Database:
-    return database if database is not None else web.database()
-
-
 def _admin(clients: Clients, program: Program, platform: str) -> ShopAdmin:
     admin = clients.shops.for_program(program, platform)
     if admin is None:
@@ -121,14 +116,14 @@ def create_shop_code(
     program: Program,
     redemption_id: int,
     *,
-    database: Database | None = None,
+    database: Database,
     sleep: Sleep | None = None,
 ) -> str | None:
     """Create the reservation's code in the programme's shop, once; the shop's id of the code,
     or None when no shop is involved (channel "api", a "card" without a shop) or the
     reservation is no longer open. Raises :class:`ShopCodeRefused` after releasing it when the
-    shop refuses. ``database``: the app's when called in a request."""
-    db = _database(database)
+    shop refuses."""
+    db = database
     with db.transaction() as session:
         found = session.get(Redemption, redemption_id)
         if found is None or found.status != "reserved" or found.shop_state in ("live", "deleted"):
@@ -192,13 +187,13 @@ def delete_shop_code(
     program: Program,
     redemption_id: int,
     *,
-    database: Database | None = None,
+    database: Database,
     sleep: Sleep | None = None,
 ) -> bool:
     """Delete the code of a released reservation from the shop, once; True when it was deleted
     now. Still unavailable after the retries: the code stays "live" (the scheduled job tries
     again); refused: "failed" (an unknown code counts as deleted)."""
-    db = _database(database)
+    db = database
     with db.transaction() as session:
         found = session.get(Redemption, redemption_id)
         if found is None or found.status != "released" or found.shop_state != "live":
@@ -219,3 +214,14 @@ def delete_shop_code(
         assert found is not None
         found.shop_state = state
     return state == "deleted"
+
+
+def after_reserve(
+    clients: Clients, program: Program, redemption_id: int, channel: str, database: Database
+) -> None:
+    """What follows a committed reservation, outside any transaction: its code is created in the
+    shop for channels "shopify" and "woocommerce", and for "card" when the programme has a
+    shop; channel "api" needs nothing. Raises ``ShopCodeRefused`` (a 502) after releasing the
+    reservation when the shop refuses the code."""
+    if platform_for(program, channel) is not None:
+        create_shop_code(clients, program, redemption_id, database=database)
