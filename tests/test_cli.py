@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.conftest import DEMO
+from tests.kit.clone import DEMO
 from walletcards.cli import main
 from walletcards.clock import FixedClock
 from walletcards.db import Database

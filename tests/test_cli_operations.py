@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from tests.conftest import MakeCard
+from tests.kit.programs import MakeCard
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program

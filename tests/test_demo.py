@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import ROOT
+from tests.kit.clone import ROOT
 from walletcards.cli import main
 from walletcards.db import Database
 

@@ -8,8 +8,9 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from tests.apple.conftest import KEY_PASSWORD, PTID, TEAM
-from tests.conftest import DEMO, ROOT, MakeProgram
+from tests.kit.apple import KEY_PASSWORD, PTID, TEAM
+from tests.kit.clone import DEMO, ROOT
+from tests.kit.programs import MakeProgram
 from walletcards import create_app
 from walletcards.apple.certificates import (
     CertificateError,

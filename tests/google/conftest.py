@@ -9,20 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
-from tests.conftest import MakeProgram
 from tests.fakes.google import DISCOVERY, FakeGoogle, LoopbackOnly
 from tests.fakes.service_account import make_service_account
-from tests.orders.conftest import ORDERS_SECRET
-from walletcards import create_app
+from tests.kit.programs import MakeProgram
+from tests.kit.web import MakeSettings
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.google.sync import GoogleClients
 from walletcards.loyalty.models import Program
-from walletcards.settings import Secret, Settings
+from walletcards.settings import Settings
 from walletcards.sync.pusher import Pusher
 from walletcards.sync.worker import Worker
 
@@ -65,14 +63,8 @@ def transport() -> LoopbackOnly:
 
 
 @pytest.fixture
-def settings(database: Database, fake_google: FakeGoogle, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database.url,
-        public_url="https://cards.example.com",
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-        google_api_url=fake_google.url,
-    )
+def settings(make_settings: MakeSettings, fake_google: FakeGoogle) -> Settings:
+    return make_settings(google_api_url=fake_google.url)
 
 
 @pytest.fixture
@@ -81,15 +73,8 @@ def google_clients(settings: Settings, transport: LoopbackOnly) -> GoogleClients
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, google_clients: GoogleClients) -> Iterator[Flask]:
-    app = create_app(settings, Clients(clock=clock, google=google_clients))
-    yield app
-    app.extensions["walletcards.db"].dispose()
-
-
-@pytest.fixture
-def client(app: Flask, program: Program) -> FlaskClient:
-    return app.test_client()
+def clients(clock: FixedClock, google_clients: GoogleClients) -> Clients:
+    return Clients(clock=clock, google=google_clients)
 
 
 @pytest.fixture

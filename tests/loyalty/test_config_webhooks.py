@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.conftest import DEMO, demo_document
+from tests.kit.clone import DEMO
+from tests.kit.programs import demo_document
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.config import ProgramConfigError, load_program_file, parse_program

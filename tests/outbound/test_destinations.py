@@ -17,10 +17,11 @@ from flask import Flask, Response, request
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from tests.apple.helpers import paid_order
-from tests.conftest import DEMO, MakeProgram
 from tests.fakes.tls import loopback_server_cert
-from tests.orders.conftest import ORDERS_SECRET
+from tests.kit.clone import DEMO
+from tests.kit.passes import paid_order
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET
 from tests.outbound.conftest import EVENTS_SECRET, Receiver
 from walletcards.cli import main
 from walletcards.clock import FixedClock
@@ -218,7 +219,11 @@ def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, ssl.SSLContext, lis
     server_names: list[str] = []
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    context.sni_callback = lambda _sock, name, _ctx: server_names.append(str(name)) or None
+
+    def note_name(_sock: Any, name: str | None, _ctx: Any) -> None:
+        server_names.append(str(name))
+
+    context.sni_callback = note_name
     app = Flask("tls-receiver")
     box = Receiver("")
 
