@@ -27,6 +27,7 @@ DEV_ENV = {
 }
 
 
+@pytest.mark.committing  # `walletcards demo` migrates on a connection of its own
 def test_demo_issues_a_card_and_writes_a_signed_pass(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

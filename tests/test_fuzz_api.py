@@ -43,6 +43,7 @@ POSTGRES = os.environ.get("WALLETCARDS_TEST_DATABASE_URL", "").startswith("postg
 EXAMPLES = 40 if POSTGRES else 10
 OWNER = ("/api/v1/programs/", "/admin/")
 PASSWORD = "a long enough password"
+pytestmark = pytest.mark.committing
 
 
 @dataclass
@@ -54,11 +55,14 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """One app for the module (the database is emptied after every test, not the app)."""
+def fuzz_app(
+    migrated_database: Database, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """One app for the module (the database is emptied after every test, not the app): the
+    tests commit for real (``committing``), as this app's connections are not the test's."""
     app = create_app(
         Settings(
-            database_url=database.url,
+            database_url=migrated_database.url,
             public_url="https://cards.example.com",
             secret_key=Secret("test-secret-key-0123456789"),
             instance_path=tmp_path_factory.mktemp("fuzz"),

@@ -22,6 +22,9 @@ from walletcards.db import Database
 from walletcards.settings import Secret, Settings
 
 SECRET_KEY = "test-secret-key-0123456789"
+# readiness reads on connections of its own: they must see the programmes (and on SQLite
+# cannot wait behind an open test transaction)
+pytestmark = pytest.mark.committing
 
 
 def apple_table_until(

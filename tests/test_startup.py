@@ -148,6 +148,7 @@ def test_start_up_names_the_unset_password_variable_of_an_encrypted_key(
     assert "k3y-password" not in caplog.text
 
 
+@pytest.mark.committing  # the worker is a process of its own
 def test_a_worker_logs_the_problems_when_it_starts(
     database: Database, make_program: MakeProgram, tmp_path: Path
 ) -> None:

@@ -1,5 +1,7 @@
-"""One migrated database per test session (a SQLite file or a fresh PostgreSQL database),
-emptied after every test that used it, and a frozen clock."""
+"""One migrated database per test session (a SQLite file or a fresh PostgreSQL database) and
+a frozen clock. A test runs inside one transaction rolled back at its end (every unit of work
+in a savepoint of it); a test that needs real commits, because other connections, threads or
+processes must see its rows, is marked ``committing`` and finds every table emptied after it."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from walletcards import migrate
@@ -59,7 +62,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database(database_url: str) -> Iterator[Database]:
+def migrated_database(database_url: str) -> Iterator[Database]:
+    """The session's database, migrated once; tests use ``database``."""
     db = Database(database_url)
     migrate.upgrade(db)
     yield db
@@ -78,11 +82,47 @@ def empty_tables(db: Database) -> None:
                 conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
 
 
-@pytest.fixture(autouse=True)
-def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "database" in request.fixturenames:
-        empty_tables(request.getfixturevalue("database"))
+COMMITTING_MARKERS = ("committing", "postgres")
+OWN_CONNECTIONS = {"live_server"}  # fixtures serving the app to threads of their own
+
+
+def commits(request: pytest.FixtureRequest) -> bool:
+    """Whether the test needs real commits: it is marked so (PostgreSQL concurrency tests are)
+    or it serves the app to other threads, which cannot share the test's one connection."""
+    node = request.node
+    marked = any(node.get_closest_marker(name) for name in COMMITTING_MARKERS)
+    return marked or not OWN_CONNECTIONS.isdisjoint(request.fixturenames)
+
+
+def join_every_database(monkeypatch: pytest.MonkeyPatch, url: str, outer: Connection) -> None:
+    """Make every ``Database`` opened on ``url`` meanwhile (the app's, a CLI command's, a
+    worker's) run its units of work in savepoints of the transaction on ``outer``."""
+    made = Database.__init__
+
+    def joining(
+        self: Database, to: str, *, connection: Connection | None = None, **engine: Any
+    ) -> None:
+        if to == url and connection is None and not engine:  # (with pool sizes: its own)
+            connection = outer
+        made(self, to, connection=connection, **engine)
+
+    monkeypatch.setattr(Database, "__init__", joining)
+
+
+@pytest.fixture
+def database(migrated_database: Database, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The test database: a test's writes are rolled back at its end (see the module's doc)."""
+    if commits(request):
+        yield migrated_database
+        empty_tables(migrated_database)
+        return
+    with migrated_database.engine.connect() as connection, pytest.MonkeyPatch.context() as patch:
+        outer = connection.begin()
+        join_every_database(patch, migrated_database.url, connection)
+        try:
+            yield Database(migrated_database.url)
+        finally:
+            outer.rollback()
 
 
 @pytest.fixture
