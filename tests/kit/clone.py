@@ -1,4 +1,5 @@
-"""Where the clone is, and the guard that a test run reads nothing beside it."""
+"""Where the clone is, and the guards that a test run reads nothing beside it and writes
+nothing into its certs/ (where `walletcards certs dev` puts a developer's own chain)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ def escapes_clone(path: str) -> bool:
     return not any(part.startswith(".") for part in Path(beside).parts)
 
 
+CERTS = os.path.join(ROOT, "certs", "")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
 _outside_reads: list[str] = []
+_certs_written: list[str] = []
 
 
 def _record_outside_reads(event: str, args: tuple[Any, ...]) -> None:
@@ -58,11 +62,17 @@ def _record_outside_reads(event: str, args: tuple[Any, ...]) -> None:
         path = os.fsdecode(args[0])
         if path and escapes_clone(path):
             _outside_reads.append(path)
+        mode, flags = args[1] if isinstance(args[1], str) else "", args[2]
+        writes = set(mode) & set("wax+") or (isinstance(flags, int) and flags & _WRITE_FLAGS)
+        if path and writes and os.path.abspath(path).startswith(CERTS):
+            _certs_written.append(path)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _reads_stay_inside_the_clone() -> Iterator[None]:
-    """Every file the suite opens in this process is inside the clone (or the system's)."""
+    """Every file the suite opens in this process is inside the clone (or the system's), and
+    none in the clone's certs/ is opened for writing."""
     sys.addaudithook(_record_outside_reads)
     yield
     assert not _outside_reads, f"the tests opened files outside the clone: {_outside_reads}"
+    assert not _certs_written, f"the tests wrote into the clone's certs/: {_certs_written}"

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.fakes.tls import loopback_server_cert
-from tests.kit.clone import DEMO
 from tests.kit.passes import paid_order
-from tests.kit.programs import MakeProgram
+from tests.kit.programs import MakeProgram, demo_file
 from tests.kit.webhooks import ORDERS_SECRET
 from tests.outbound.conftest import EVENTS_SECRET, Receiver
 from walletcards.cli import main
@@ -94,7 +93,7 @@ def test_development_allows_http_and_loopback_but_not_odd_address_forms() -> Non
 
 
 def apply(database: Database, tmp_path: Path, url: str, dev: bool) -> Any:
-    text = DEMO.read_text().replace("certs/dev/", str(DEMO.parent.parent / "certs/dev") + "/")
+    text = demo_file().read_text()
     text += f'\n[[events]]\nurl = "{url}"\nsecret = "{EVENTS_SECRET}"\n'
     path = tmp_path / "programme.toml"
     path.write_text(text)
