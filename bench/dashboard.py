@@ -132,7 +132,9 @@ def plans(database: Database, statements: list[tuple[str, Any]]) -> list[dict[st
         cursor = raw.cursor()
         for statement, parameters in statements:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
-            document = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            assert row is not None
+            document = row[0]
             tree = document[0] if isinstance(document, list) else json.loads(document)[0]
             out.append({"sql": statement, "plan": tree["Plan"], "ms": tree["Execution Time"]})
         raw.rollback()

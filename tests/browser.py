@@ -4,31 +4,15 @@ Screenshots go to test-artifacts/ for a human to look at."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from flask import Flask
-from playwright.sync_api import Browser, Page, Playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize
 
-from tests.conftest import ROOT
+from tests.kit.clone import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = ROOT / "test-artifacts"
-PHONE = {"width": 390, "height": 844}  # an iPhone 12-15's CSS viewport
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+PHONE: ViewportSize = {"width": 390, "height": 844}  # an iPhone 12-15's CSS viewport
 
 
 def chromium(playwright: Playwright, *args: str) -> Browser:

@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.kit.web import json_of
 from walletcards import create_app
 from walletcards.db import Database
 from walletcards.settings import Secret, Settings
@@ -47,7 +48,7 @@ def test_unknown_route_answers_json_error_shape(client: FlaskClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response.json == {
-        "error": {"code": "not_found", "message": response.json["error"]["message"]}
+        "error": {"code": "not_found", "message": json_of(response)["error"]["message"]}
     }
 
 

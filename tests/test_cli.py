@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.conftest import DEMO
+from tests.kit.programs import demo_file
 from walletcards.cli import main
 from walletcards.clock import FixedClock
 from walletcards.db import Database
@@ -37,7 +37,7 @@ def test_ledger_verify_is_clean_on_demo_data_and_flags_tampering(
 ) -> None:
     env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
     runner = CliRunner()
-    assert runner.invoke(main, ["program", "apply", str(DEMO)], env=env).exit_code == 0
+    assert runner.invoke(main, ["program", "apply", str(demo_file())], env=env).exit_code == 0
     with database.transaction() as session:
         program = get_program(session, "demo")
         cards = [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
-from tests.conftest import MakeCard
+from tests.kit.programs import MakeCard
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
@@ -26,6 +27,7 @@ def mark_pushed(database: Database) -> None:
             card.pushed_version = card.version
 
 
+@pytest.mark.committing  # the doctor pings on a connection of its own
 def test_doctor_passes_on_a_healthy_service(database: Database, program: Program) -> None:
     result = CliRunner().invoke(main, ["doctor"], env=env_for(database))
     assert result.exit_code == 0, result.output
@@ -42,6 +44,7 @@ def test_doctor_passes_on_a_healthy_service(database: Database, program: Program
     assert lines[-1] == "doctor: all checks passed"
 
 
+@pytest.mark.committing
 def test_doctor_flags_a_stalled_worker_and_held_card_emails(
     database: Database, program: Program, make_card: MakeCard
 ) -> None:

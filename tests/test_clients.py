@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bench.data import cards_with_devices
-from tests.conftest import MakeCard, MakeProgram
 from tests.fakes.memory import MemoryClients, memory_clients
+from tests.kit.programs import MakeCard, MakeProgram
 from walletcards.apple.apns import ApnsPusher, CertificateAuth, Outcome
 from walletcards.apple.models import AppleRegistration
 from walletcards.cache import KeyedCache

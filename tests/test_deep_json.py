@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
-from tests.cashier.conftest import make_staff
-from tests.orders.conftest import (  # noqa: F401  (fixtures: a programme whose secrets are set)
-    app,
-    client,
-    post_orders,
-    post_shopify,
-    post_woo,
-    program,
-)
+from tests.kit.staff import make_staff
+from tests.kit.webhooks import post_orders, post_shopify, post_woo
 from walletcards.clock import FixedClock
 from walletcards.db import Database
+from walletcards.loyalty.models import Program
 
 DEEP = b"[" * 200_000
+
+
+@pytest.fixture
+def program(webhook_program: Program) -> Program:
+    """The programme that knows every shop's webhook secret."""
+    return webhook_program
 
 
 def shaped(response: Any) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import ROOT
+from tests.kit.clone import ROOT
+from tests.kit.programs import demo_tree
 from walletcards.cli import main
 from walletcards.db import Database
 
@@ -27,10 +28,11 @@ DEV_ENV = {
 }
 
 
+@pytest.mark.committing  # `walletcards demo` migrates on a connection of its own
 def test_demo_issues_a_card_and_writes_a_signed_pass(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(demo_tree())  # examples/demo.toml and certs/dev/, not the clone's
     env = {
         "WALLETCARDS_DEV": "1",
         "WALLETCARDS_DATABASE_URL": database.url,
@@ -68,7 +70,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "walletcards.cli", *args],
-        cwd=ROOT,  # examples/demo.toml names certs/dev/ relative to the clone
+        cwd=demo_tree(),  # examples/demo.toml names certs/dev/ relative to the folder
         env=env,
         capture_output=True,
         text=True,
@@ -85,7 +87,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         assert _cli(env, *step).returncode == 0
     server = subprocess.Popen(
         [sys.executable, "-m", "walletcards.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
+        cwd=demo_tree(),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

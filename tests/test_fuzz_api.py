@@ -17,6 +17,7 @@ import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import schemathesis
@@ -25,8 +26,9 @@ from flask.sessions import SecureCookieSessionInterface
 from hypothesis import HealthCheck, settings
 from passlib.hash import argon2
 
-from tests.conftest import T0, MakeCard, MakeProgram
-from tests.orders.conftest import ORDERS_SECRET
+from tests.kit.database import T0
+from tests.kit.programs import MakeCard, MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards import create_app
 from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
@@ -41,6 +43,7 @@ POSTGRES = os.environ.get("WALLETCARDS_TEST_DATABASE_URL", "").startswith("postg
 EXAMPLES = 40 if POSTGRES else 10
 OWNER = ("/api/v1/programs/", "/admin/")
 PASSWORD = "a long enough password"
+pytestmark = pytest.mark.committing
 
 
 @dataclass
@@ -52,10 +55,13 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """One app for the module (the database is emptied after every test, not the app)."""
+def fuzz_app(
+    migrated_database: Database, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """One app for the module (the database is emptied after every test, not the app): the
+    tests commit for real (``committing``), as this app's connections are not the test's."""
     settings = Settings(
-        database_url=database.url,
+        database_url=migrated_database.url,
         public_url="https://cards.example.com",
         secret_key=Secret("test-secret-key-0123456789"),
         instance_path=tmp_path_factory.mktemp("fuzz"),
@@ -101,10 +107,10 @@ def target(
 # What Hypothesis's text almost never draws but an attacker sends: NUL (PostgreSQL refuses it),
 # an unpaired surrogate (valid JSON, not UTF-8), text longer than any column, huge numbers
 HOSTILE_TEXT = ("a\x00b", "x" * 600)
-HOSTILE_JSON = (*HOSTILE_TEXT, "\ud800", 2**64, -(2**63) - 1, [[[[[[]]]]]])
+HOSTILE_JSON: tuple[Any, ...] = (*HOSTILE_TEXT, "\ud800", 2**64, -(2**63) - 1, [[[[[[]]]]]])
 
 
-def aim(case: schemathesis.Case, target: Target) -> dict[str, dict[str, str]]:
+def aim(case: schemathesis.Case[Any], target: Target) -> dict[str, dict[str, str]]:
     """For the owner's endpoints: the real slug and card in most cases, signed in, and one
     case in three with a hostile value in place of a generated one. Every choice comes from
     the generated case, so Hypothesis can replay and shrink a failure. Returns what to add
@@ -124,7 +130,7 @@ def aim(case: schemathesis.Case, target: Target) -> dict[str, dict[str, str]]:
     return {"headers": {"Authorization": f"Bearer {target.token}"}} if salt % 7 else {}
 
 
-def spoil(case: schemathesis.Case, salt: int) -> None:
+def spoil(case: schemathesis.Case[Any], salt: int) -> None:
     """Puts a hostile value in the body, else the query, else the last path parameter."""
     if isinstance(case.body, dict):
         keys = sorted(case.body) or ["reason"]
@@ -142,9 +148,10 @@ def spoil(case: schemathesis.Case, salt: int) -> None:
     max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 def test_no_endpoint_answers_5xx_and_errors_have_the_documented_shape(
-    case: schemathesis.Case, target: Target
+    case: schemathesis.Case[Any], target: Target
 ) -> None:
-    response = case.call(app=target.app, **aim(case, target))
+    extra = aim(case, target)
+    response = case.call(app=target.app, headers=extra.get("headers"), cookies=extra.get("cookies"))
     assert response.status_code < 500, (case.method, case.formatted_path, response.text[:300])
     if 400 <= response.status_code < 500 and response.headers.get("Content-Type", [""])[
         0

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import ROOT
+from tests.kit.clone import ROOT
 from walletcards import migrate
 from walletcards.db import Database
 from walletcards.gunicorn_config import remove_stale
@@ -102,7 +102,7 @@ def test_two_gunicorn_workers_report_one_sum_that_survives_a_worker_restart(
 
         # concurrent batches until both workers have answered some (which one accepts is
         # the kernel's choice: on a loaded machine one may take a whole batch)
-        sent, writers = 0, set()
+        sent, writers = 0, set[str]()
         deadline = time.monotonic() + 60
         with ThreadPoolExecutor(8) as pool:
             while len(writers) < 2:

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.apple.conftest import KEY_PASSWORD, PTID, TEAM
-from tests.conftest import T0, MakeProgram
+from tests.kit.apple import KEY_PASSWORD, PTID, TEAM
+from tests.kit.database import T0
+from tests.kit.programs import MakeProgram
 from walletcards import create_app, migrate
 from walletcards.apple.certificates import make_dev_chain, write_dev_chain
 from walletcards.clients import build_clients
@@ -21,6 +22,9 @@ from walletcards.db import Database
 from walletcards.settings import Secret, Settings
 
 SECRET_KEY = "test-secret-key-0123456789"
+# readiness reads on connections of its own: they must see the programmes (and on SQLite
+# cannot wait behind an open test transaction)
+pytestmark = pytest.mark.committing
 
 
 def apple_table_until(

@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from tests.conftest import ROOT
+from tests.kit.clone import ROOT
 from walletcards.i18n import CATALOGUES, LANGUAGES, SOURCE, choose, language
 
 TRANSLATED = [code for code in LANGUAGES if code != SOURCE]
@@ -30,12 +30,12 @@ def catalogue(lang: str) -> Catalog:
 
 
 def ids(catalog: Catalog) -> set[str]:
-    return {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog if m.id}
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
 
 
 def extracted() -> set[str]:
     with open(ROOT / "babel.cfg") as fh:
-        method_map, options_map = parse_mapping_cfg(fh)
+        method_map, options_map = parse_mapping_cfg(fh)  # type: ignore[no-untyped-call]
     found = set()
     for _, _, message, _, _ in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS

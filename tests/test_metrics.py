@@ -13,20 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.apple.helpers import paid_order, token_of
 from tests.fakes.apns import FakeApns
-from tests.orders.conftest import post_orders
-from tests.sync.conftest import (  # noqa: F401  (fixtures)
-    apns,
-    apple_table,
-    chain_dir,
-    clients,
-    dev_chain,
-    program,
-    settings,
-    tls_files,
-    worker,
-)
+from tests.kit.passes import paid_order, token_of
+from tests.kit.webhooks import post_orders
 from tests.sync.test_push import register
 from walletcards import create_app
 from walletcards.clients import build_clients
@@ -39,6 +28,17 @@ from walletcards.sync.worker import Worker
 
 TOKEN = "metrics-token-0123456789abcdef"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+@pytest.fixture
+def program(apple_program: Program) -> Program:
+    """The Apple kit's programme (passes, the signed-JSON webhook)."""
+    return apple_program
+
+
+@pytest.fixture
+def settings(apns_settings: Settings) -> Settings:
+    return apns_settings
 
 
 def scrape(client: FlaskClient, token: str = TOKEN) -> Samples:

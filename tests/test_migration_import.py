@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, column, select, table
 
-from tests.conftest import T0, scratch_database
+from tests.kit.database import T0, scratch_database
 from walletcards import migrate
 from walletcards.db import Database, Model
 from walletcards.loyalty.models import Customer, Program
@@ -30,7 +30,7 @@ def own_database(database_url: str, tmp_path: Path) -> Iterator[Database]:
 
 def insert(conn: Connection, model: type[Model], **values: Any) -> None:
     """Insert only the columns given (the table as it was before the migration)."""
-    columns = model.__table__.c  # type: ignore[attr-defined]
+    columns = model.__table__.c
     before = table(model.__tablename__, *(column(key, columns[key].type) for key in values))
     conn.execute(before.insert().values(**values))
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, column, select, table
 from sqlalchemy.orm import Session
 
-from tests.conftest import T0, scratch_database
+from tests.kit.database import T0, scratch_database
 from walletcards import migrate
 from walletcards.db import Database, Model
 from walletcards.loyalty.cards import card_values
@@ -33,7 +33,7 @@ def empty_database(database_url: str, tmp_path: Path) -> Iterator[Database]:
 
 def insert(conn: Connection, model: type[Model], **values: Any) -> None:
     """Insert only the columns given (the table as it was before the migration)."""
-    columns = model.__table__.c  # type: ignore[attr-defined]
+    columns = model.__table__.c
     legacy = table(model.__tablename__, *(column(key, columns[key].type) for key in values))
     conn.execute(legacy.insert().values(**values))
 

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from walletcards.db import Database, Model
 
 
-def test_migrated_schema_matches_the_models(database: Database) -> None:
-    with database.engine.connect() as conn:
+def test_migrated_schema_matches_the_models(migrated_database: Database) -> None:
+    with migrated_database.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Model.metadata) == []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.kit.clone import ROOT
 
 # Runs inside the fresh virtualenv: the installed package, never the clone.
 SERVE_FROM_WHEEL = """

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.apple.conftest import apple_table, chain_dir, client, dev_chain  # noqa: F401
-from tests.cashier.conftest import make_staff
 from tests.cashier.test_api import login
-from tests.conftest import MakeProgram
-from tests.orders.conftest import ORDERS_SECRET, app  # noqa: F401
+from tests.kit.programs import MakeProgram
+from tests.kit.staff import make_staff
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
 

@@ -10,7 +10,7 @@ import sys
 import click
 import pytest
 
-from tests.conftest import ROOT
+from tests.kit.clone import ROOT
 from walletcards.cli import main
 
 WORD = re.compile(r"[a-z][a-z-]*")

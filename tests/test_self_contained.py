@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, escapes_clone
+from tests.kit.clone import ROOT, escapes_clone
 
 SCANNED = ("walletcards", "tests", "tools", "bench", ".ci")
 TEXT = {".py", ".toml", ".sh", ".cfg", ".ini", ".mako", ".html", ".js", ".css", ".md", ""}

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.conftest import ROOT, T0, MakeProgram
+from tests.kit.clone import ROOT
+from tests.kit.database import T0
+from tests.kit.programs import MakeProgram
 from walletcards import create_app
 from walletcards.apple.certificates import make_dev_chain, write_dev_chain
 from walletcards.clients import build_clients
@@ -146,6 +148,7 @@ def test_start_up_names_the_unset_password_variable_of_an_encrypted_key(
     assert "k3y-password" not in caplog.text
 
 
+@pytest.mark.committing  # the worker is a process of its own
 def test_a_worker_logs_the_problems_when_it_starts(
     database: Database, make_program: MakeProgram, tmp_path: Path
 ) -> None:
@@ -166,7 +169,12 @@ def test_a_worker_logs_the_problems_when_it_starts(
         assert worker.stderr is not None
         stderr = worker.stderr
         lines: queue.Queue[str] = queue.Queue()
-        reader = threading.Thread(target=lambda: [lines.put(line) for line in stderr])
+
+        def read() -> None:
+            for line in stderr:
+                lines.put(line)
+
+        reader = threading.Thread(target=read)
         reader.start()
         try:
             first = lines.get(timeout=60)  # the check runs before the worker's first step

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MakeCard, MakeProgram
+from tests.kit.programs import MakeCard, MakeProgram
 from walletcards import texts
 from walletcards.apple.pkpass import PassDesign, PassStyle
 from walletcards.cardface import CardFace, card_face

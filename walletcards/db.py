@@ -14,7 +14,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -94,12 +104,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """An engine plus a session factory; one per process (app, CLI command or worker)."""
+    """An engine plus a session factory; one per process (app, CLI command or worker).
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    Tests may pass ``connection``, one already in a transaction: every unit of work then runs
+    in a savepoint of it (what a commit does is released, the test rolls the whole back) and
+    the engine is the connection's, which the test owns and disposes of."""
+
+    def __init__(
+        self, url: str, *, connection: Connection | None = None, **engine_kwargs: Any
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._joined = connection is not None
+        if connection is None:
+            self.engine = make_engine(url, **engine_kwargs)
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        else:
+            self.engine = connection.engine
+            self._sessions = sessionmaker(
+                connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
         _install_commit_effects(self._sessions)
 
     @property
@@ -121,7 +144,8 @@ class Database:
         return True
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        if not self._joined:
+            self.engine.dispose()
 
     def __enter__(self) -> Database:
         return self

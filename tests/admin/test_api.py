@@ -7,22 +7,20 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.cashier.conftest import (  # noqa: F401  (fixtures)
-    apple_table,
-    cashier,
-    chain_dir,
-    client,
-    dev_chain,
-    manager,
-    program,
-)
-from tests.cashier.test_api import card_code  # noqa: F401
-from tests.orders.conftest import app  # noqa: F401
+from tests.kit.web import json_of
+from walletcards.loyalty.models import Program
 
 BASE = "/api/v1/programs/demo"
+
+
+@pytest.fixture
+def program(apple_program: Program) -> Program:
+    """The Apple kit's programme (passes, the signed-JSON webhook)."""
+    return apple_program
 
 
 def number(code: str) -> str:
@@ -66,7 +64,7 @@ def test_a_manager_finds_the_card_sees_its_ledger_and_adjusts_with_a_reason(
 ) -> None:
     member = number(card_code)
     found = client.get(f"{BASE}/customers?q=cust-1@example.com", headers=manager)
-    assert found.status_code == 200 and found.json["customers"][0]["member_number"] == member
+    assert found.status_code == 200 and json_of(found)["customers"][0]["member_number"] == member
     key = {"Idempotency-Key": "fix-1"}
     adjusted = client.post(
         f"{BASE}/cards/{member}/adjustments",
@@ -79,8 +77,8 @@ def test_a_manager_finds_the_card_sees_its_ledger_and_adjusts_with_a_reason(
         json={"points": -50, "reason": "double-counted receipt"},
     )
     assert adjusted.status_code == 200 and adjusted.json == again.json
-    assert adjusted.json["balance"]["available"] == 500
-    card = client.get(f"{BASE}/cards/{member}", headers=manager).json
+    assert json_of(adjusted)["balance"]["available"] == 500
+    card = json_of(client.get(f"{BASE}/cards/{member}", headers=manager))
     latest = card["entries"][0]
     assert (latest["points"], latest["actor"], latest["memo"]) == (
         50,
@@ -100,7 +98,7 @@ def test_a_manager_finds_the_card_sees_its_ledger_and_adjusts_with_a_reason(
 
 
 def test_every_route_is_in_the_openapi_document(app: Flask) -> None:
-    document = app.test_client().get("/api/v1/openapi.json").json
+    document = json_of(app.test_client().get("/api/v1/openapi.json"))
     documented = {
         (path, method.upper()) for path, item in document["paths"].items() for method in item
     }
@@ -109,6 +107,7 @@ def test_every_route_is_in_the_openapi_document(app: Flask) -> None:
         if rule.endpoint == "static":
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        assert rule.methods is not None
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routes.add((path.replace("/webhooks/{slug}/", "/webhooks/{program}/"), method))
     missing = routes - documented

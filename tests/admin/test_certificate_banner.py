@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.admin.test_metrics import login
-from tests.cashier.conftest import make_staff
-from tests.conftest import T0, MakeProgram
-from tests.orders.conftest import app, client  # noqa: F401  (fixtures)
+from tests.kit.database import T0
+from tests.kit.programs import MakeProgram
+from tests.kit.staff import make_staff
 from tests.test_health import apple_table_until
 from walletcards.db import Database
 

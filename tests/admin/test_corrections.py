@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.admin.test_api import BASE, call, number
-from tests.cashier.conftest import (  # noqa: F401  (fixtures)
-    apple_table,
-    cashier,
-    chain_dir,
-    client,
-    dev_chain,
-    manager,
-    program,
-)
-from tests.cashier.test_api import card_code, write  # noqa: F401
-from tests.orders.conftest import app  # noqa: F401
+from tests.cashier.test_api import write
+from tests.kit.web import json_of
 from walletcards.db import Database
-from walletcards.loyalty.models import Card, LedgerEntry, Lot
+from walletcards.loyalty.models import Card, LedgerEntry, Lot, Program
+
+
+@pytest.fixture
+def program(apple_program: Program) -> Program:
+    """The Apple kit's programme (passes, the signed-JSON webhook)."""
+    return apple_program
 
 
 def entries(client: FlaskClient, member: str, manager: dict[str, str]) -> list[dict[str, Any]]:
-    card = client.get(f"{BASE}/cards/{member}", headers=manager).json
+    card = json_of(client.get(f"{BASE}/cards/{member}", headers=manager))
     found: list[dict[str, Any]] = card["entries"]
     return found
 

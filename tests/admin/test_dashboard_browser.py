@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from playwright.sync_api import expect, sync_playwright
 
-from tests.admin.test_metrics import NOW, RANGE, seeded  # noqa: F401  (fixture)
-from tests.browser import chromium, live_server, overflow, phone, screenshot
-from tests.cashier.conftest import manager  # noqa: F401  (fixture)
-from tests.orders.conftest import app  # noqa: F401  (fixture)
+from tests.admin.seed import NOW, RANGE
+from tests.browser import chromium, overflow, phone, screenshot
 from walletcards.clock import FixedClock
 from walletcards.loyalty.models import Card
-
-__all__ = ["live_server"]  # a fixture
 
 
 def test_the_dashboard_fits_a_phone_and_its_tables_scroll_inside_their_panels(

@@ -12,10 +12,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from tests.admin.test_metrics import NOW, RANGE, login, seeded  # noqa: F401  (fixture)
-from tests.cashier.conftest import manager  # noqa: F401  (fixture)
-from tests.conftest import MakeProgram
-from tests.orders.conftest import app, client  # noqa: F401  (fixtures)
+from tests.admin.seed import NOW, RANGE
+from tests.admin.test_metrics import login
+from tests.kit.programs import MakeProgram
 from walletcards.admin.dashboard import money_text
 from walletcards.clock import FixedClock
 from walletcards.db import Database

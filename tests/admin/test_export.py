@@ -9,10 +9,9 @@ import io
 import pytest
 from flask.testing import FlaskClient
 
-from tests.admin.test_metrics import NOW, RANGE, login, order
-from tests.cashier.conftest import manager  # noqa: F401  (fixtures)
-from tests.conftest import MakeCard
-from tests.orders.conftest import app, client  # noqa: F401  (fixtures)
+from tests.admin.seed import NOW, RANGE, order
+from tests.admin.test_metrics import login
+from tests.kit.programs import MakeCard
 from walletcards.admin.dashboard import csv_text, defused
 from walletcards.clock import FixedClock
 from walletcards.db import Database

@@ -14,14 +14,12 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from tests.admin.test_import import csv_file, run
-from tests.conftest import MakeProgram, demo_document
-from tests.orders.conftest import (  # noqa: F401  (fixtures)
+from tests.kit.programs import MakeProgram, demo_document
+from tests.kit.webhooks import (
     ORDERS_SECRET,
     SHOP,
     SHOPIFY_SECRET,
     WOO_SECRET,
-    app,
-    client,
     fixture,
     post_orders,
     post_shopify,
@@ -182,7 +180,7 @@ def test_language_is_checked_against_the_programmes_languages(
     code, output = run(database, path)
     assert code == 0 and "rejected: row 3: language 'de' is not one of the programme's" in output
     with database.transaction() as session:
-        locales = dict(session.execute(select(Customer.name, Customer.locale)).all())
+        locales = dict(session.execute(select(Customer.name, Customer.locale)).tuples().all())
     assert locales == {"Ann": "ru", "Carl": None}
 
 
@@ -202,7 +200,7 @@ def test_discount_levels_map_to_tiers_that_orders_and_refunds_respect(
     output = tiered_import(database, tmp_path)
     assert "tiers: gold 1, silver 1" in output
     with database.transaction() as session:
-        tiers = dict(session.execute(select(Card.available, Card.tier_code)).all())
+        tiers = dict(session.execute(select(Card.available, Card.tier_code)).tuples().all())
     assert tiers == {1000: "gold", 500: "silver", 0: None}
     ordered = send_orders(client, clock)  # crm-77's first order: history says Bronze
     assert ordered.json is not None

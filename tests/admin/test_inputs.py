@@ -14,21 +14,17 @@ from sqlalchemy import func, select
 
 from tests.admin.test_api import BASE, call, number
 from tests.admin.test_corrections import adjust
-from tests.cashier.conftest import (  # noqa: F401  (fixtures)
-    apple_table,
-    cashier,
-    chain_dir,
-    client,
-    dev_chain,
-    manager,
-    program,
-)
-from tests.cashier.test_api import card_code  # noqa: F401
 from tests.cashier.test_api import login as till_login
-from tests.orders.conftest import app  # noqa: F401
+from tests.kit.web import json_of
 from walletcards.cashier.models import TillRequest
 from walletcards.db import Database
 from walletcards.loyalty.models import LedgerEntry, Program
+
+
+@pytest.fixture
+def program(apple_program: Program) -> Program:
+    """The Apple kit's programme (passes, the signed-JSON webhook)."""
+    return apple_program
 
 
 def written(database: Database) -> tuple[int, int, str]:
@@ -78,7 +74,7 @@ def test_nul_characters_anywhere_are_refused_and_nothing_is_written(
         ("POST", f"{BASE}/cards/{member}/resend-email", {"why": "\x00"}),
     ]:
         refused(call(client, method, url, body, manager), 422, "invalid_text")
-    config = client.get(f"{BASE}/settings", headers=manager).json["config"]
+    config = json_of(client.get(f"{BASE}/settings", headers=manager))["config"]
     for path in (["name"], ["tiers", "levels", 0, "name"], ["webhooks", "orders_secret"]):
         document = copy.deepcopy(config)
         target = document
@@ -109,15 +105,15 @@ def test_text_longer_than_its_column_is_422(
     member = number(card_code)
     before = written(database)
     refused(client.get(f"{BASE}/customers?q={'a' * 321}", headers=manager), 422, "invalid_query")
-    config = client.get(f"{BASE}/settings", headers=manager).json["config"]
+    config = json_of(client.get(f"{BASE}/settings", headers=manager))["config"]
     long_name = {**config, "name": "N" * 201}
     answer = client.put(f"{BASE}/settings", json={"config": long_name}, headers=manager)
     refused(answer, 422, "invalid_settings")
-    assert "name" in answer.json["error"]["message"]
+    assert "name" in json_of(answer)["error"]["message"]
     long_url = {**config, "events": [{"url": "https://crm.example/" + "x" * 500, "secret": "s"}]}
     answer = client.put(f"{BASE}/settings", json={"config": long_url}, headers=manager)
     refused(answer, 422, "invalid_settings")
-    assert "events[0].url: at most 500" in answer.json["error"]["message"]
+    assert "events[0].url: at most 500" in json_of(answer)["error"]["message"]
     for reason in ("r" * 501, " "):
         body = {"points": 5, "reason": reason}
         answer = call(client, "POST", f"{BASE}/cards/{member}/adjustments", body, manager)
@@ -149,7 +145,7 @@ def test_settings_with_numbers_beyond_bounds_or_nested_too_deep_are_422(
     client: FlaskClient, database: Database, manager: dict[str, str]
 ) -> None:
     before = written(database)
-    config = client.get(f"{BASE}/settings", headers=manager).json["config"]
+    config = json_of(client.get(f"{BASE}/settings", headers=manager))["config"]
     text = json.dumps({"config": config})
     infinite = text.replace('"points": 300', '"points": 1e999', 1)
     assert infinite != text
@@ -159,7 +155,7 @@ def test_settings_with_numbers_beyond_bounds_or_nested_too_deep_are_422(
     types = {**config, "events": [{"url": "https://crm.example", "secret": "s", "types": [{}]}]}
     answer = client.put(f"{BASE}/settings", json={"config": types}, headers=manager)
     refused(answer, 422, "invalid_settings")
-    assert "events[0].types" in answer.json["error"]["message"]
+    assert "events[0].types" in json_of(answer)["error"]["message"]
     assert written(database) == before
 
 

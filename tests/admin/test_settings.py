@@ -6,20 +6,13 @@ import copy
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.admin.test_api import BASE
-from tests.apple.conftest import ORDERS_SECRET
-from tests.cashier.conftest import (  # noqa: F401  (fixtures)
-    apple_table,
-    chain_dir,
-    client,
-    dev_chain,
-    manager,
-    program,
-)
-from tests.orders.conftest import app  # noqa: F401
+from tests.kit.web import json_of
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards import create_app
 from walletcards.db import Database
 from walletcards.loyalty.models import Program
@@ -28,12 +21,17 @@ from walletcards.loyalty.programs import program_rules
 URL = f"{BASE}/settings"
 
 
+@pytest.fixture
+def program(apple_program: Program) -> Program:
+    """The Apple kit's programme (passes, the signed-JSON webhook)."""
+    return apple_program
+
+
 def read(client: FlaskClient, manager: dict[str, str]) -> dict[str, Any]:
     answer = client.get(URL, headers=manager)
     assert answer.status_code == 200
-    assert answer.headers["ETag"] == f'"{answer.json["version"]}"'
-    body: dict[str, Any] = answer.json
-    return body
+    assert answer.headers["ETag"] == f'"{json_of(answer)["version"]}"'
+    return json_of(answer)
 
 
 def put(client: FlaskClient, config: Any, manager: dict[str, str], **headers: str) -> Any:
@@ -82,7 +80,7 @@ def test_invalid_settings_are_refused_with_the_field_and_change_nothing(
     config = read(client, manager)["config"]
 
     def edited(change: Any) -> dict[str, Any]:
-        document = copy.deepcopy(config)
+        document: dict[str, Any] = copy.deepcopy(config)
         change(document)
         return document
 
@@ -100,9 +98,10 @@ def test_invalid_settings_are_refused_with_the_field_and_change_nothing(
         assert answer.status_code == 422, (field, answer.json)
         assert answer.json["error"]["code"] == "invalid_settings"
         assert field in answer.json["error"]["message"], (field, answer.json)
-    for body in (None, [], "toml", {"config": "x"}):
+    bodies: tuple[Any, ...] = (None, [], "toml", {"config": "x"})
+    for body in bodies:
         bad = client.put(URL, json=body, headers=manager)
-        assert bad.status_code in (400, 422) and set(bad.json["error"]) == {"code", "message"}
+        assert bad.status_code in (400, 422) and set(json_of(bad)["error"]) == {"code", "message"}
     assert stored(database).config_hash == before
 
 

@@ -8,8 +8,9 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from tests.apple.conftest import KEY_PASSWORD, PTID, TEAM
-from tests.conftest import DEMO, ROOT, MakeProgram
+from tests.kit.apple import KEY_PASSWORD, PTID, TEAM
+from tests.kit.clone import ROOT
+from tests.kit.programs import MakeProgram, demo_file
 from walletcards import create_app
 from walletcards.apple.certificates import (
     CertificateError,
@@ -103,7 +104,7 @@ def test_signature_carries_the_wwdr_certificate(dev_chain: DevChain) -> None:
 def test_program_apply_refuses_a_mismatched_certificate(database: Database, tmp_path: Path) -> None:
     env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
     wrong = tmp_path / "demo.toml"
-    wrong.write_text(DEMO.read_text().replace("ABCDE12345", "ZZZZZ99999"))
+    wrong.write_text(demo_file().read_text().replace("ABCDE12345", "ZZZZZ99999"))
     result = CliRunner().invoke(main, ["program", "apply", str(wrong)], env=env)
     assert result.exit_code == 1
     assert "team" in result.output and "nothing changed" in result.output

@@ -5,23 +5,20 @@ import io
 import json
 import subprocess
 import zipfile
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from tests.apple.conftest import PTID, TEAM
-from tests.apple.helpers import fields, paid_order, pass_json, token_of, unpack
-from tests.conftest import MakeProgram
-from tests.orders.conftest import ORDERS_SECRET, PUBLIC_URL, post_orders
+from tests.kit.apple import PTID, TEAM
+from tests.kit.passes import fields, paid_order, pass_json, release_holds, token_of, unpack
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET, PUBLIC_URL, post_orders
 from walletcards.apple.certificates import DevChain
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty import ledger
-from walletcards.loyalty.models import Card
 
 
 def download(client: FlaskClient, token: str) -> bytes:
@@ -29,7 +26,7 @@ def download(client: FlaskClient, token: str) -> bytes:
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.apple.pkpass"
     assert response.headers["Content-Disposition"] == 'attachment; filename="demo-card.pkpass"'
-    return response.data
+    return response.get_data()
 
 
 @pytest.fixture
@@ -168,13 +165,6 @@ def test_the_serial_and_token_never_change_between_versions(
     assert first["serialNumber"] == second["serialNumber"]
     assert first["authenticationToken"] == second["authenticationToken"]
     assert fields(first)["pending"]["value"] != fields(second)["pending"]["value"]
-
-
-def release_holds(database: Database, now: datetime) -> None:
-    """What the scheduled job does for idle cards: release ended holds, write expiries."""
-    with database.transaction() as session:
-        for card_id in session.execute(select(Card.id)).scalars().all():
-            ledger.settle_time(session, ledger.lock_card(session, card_id), now)
 
 
 def test_card_states_new_pending_refund_tier_up_expiring_in_english(

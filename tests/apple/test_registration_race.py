@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.apple.conftest import PUSH
-from tests.apple.helpers import auth, registration_url
+from tests.kit.apple import PUSH
+from tests.kit.passes import auth, registration_url
 from walletcards.apple.models import AppleRegistration
 from walletcards.db import Database
 

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.apple.conftest import DEVICE, PTID, PUSH
-from tests.apple.helpers import auth, fields, paid_order, pass_json, registration_url, unpack
+from tests.kit.apple import DEVICE, PTID, PUSH
+from tests.kit.passes import auth, fields, paid_order, pass_json, registration_url, unpack
 from walletcards.apple.models import AppleRegistration
 from walletcards.clock import FixedClock
 from walletcards.db import Database

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from tests.apple.conftest import DEVICE, PTID, PUSH
-from tests.apple.helpers import auth, registration_url, statements
+from tests.kit.apple import DEVICE, PTID, PUSH
+from tests.kit.passes import auth, registration_url, statements
 from walletcards.apple.models import AppleRegistration
 from walletcards.db import Database
 

@@ -4,30 +4,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.apple.helpers import paid_order
+from tests.kit.web import json_of
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, LedgerEntry
 from walletcards.loyalty.verify import verify
-
-
-@pytest.fixture
-def card_code(client: FlaskClient, clock: FixedClock, database: Database) -> str:
-    """A customer with 550 points, released (15 days later), and their card's QR message."""
-    paid_order(client, clock, "A-1", "50.00", customer="cust-1")
-    clock.advance(timedelta(days=15))
-    from tests.apple.test_pkpass import release_holds
-
-    release_holds(database, clock.now())
-    with database.transaction() as session:
-        card = session.execute(select(Card)).scalar_one()
-    from walletcards.codes import card_code as make_code
-
-    return make_code("test-secret-key-0123456789", "demo", card.member_number)
 
 
 def write(
@@ -49,7 +33,7 @@ def test_scan_a_genuine_code_shows_the_customer(
 ) -> None:
     response = client.post("/api/v1/cashier/scan", json={"code": card_code}, headers=cashier)
     assert response.status_code == 200, response.json
-    answer = response.json
+    answer = json_of(response)
     assert answer["customer"] == {"name": "Ann Lee", "member_number": card_code.split("-")[0]}
     assert answer["tier"] == "Bronze" and answer["balance"] == {"available": 550, "pending": 0}
 
@@ -65,7 +49,7 @@ def test_forged_and_altered_codes_are_refused(
     altered = client.post("/api/v1/cashier/scan", json={"code": f"{other}-{tag}"}, headers=cashier)
     for response in (forged, altered):
         assert response.status_code == 422
-        assert response.json["error"]["code"] == "forged_code"
+        assert json_of(response)["error"]["code"] == "forged_code"
 
 
 def test_member_number_phone_and_email_find_the_card(
@@ -79,7 +63,7 @@ def test_member_number_phone_and_email_find_the_card(
     for code in (number, "cust-1@example.com", "+7 900 123-45-67"):
         response = client.post("/api/v1/cashier/scan", json={"code": code}, headers=cashier)
         assert response.status_code == 200, (code, response.json)
-        assert response.json["customer"]["member_number"] == number
+        assert json_of(response)["customer"]["member_number"] == number
     unknown = client.post(
         "/api/v1/cashier/scan", json={"code": "nobody@example.com"}, headers=cashier
     )
@@ -95,7 +79,7 @@ def test_a_phone_number_typed_with_dashes_is_a_phone_not_a_forged_code(
         session.execute(select(Customer)).scalar_one().phone = "900-123-4567"
     response = client.post("/api/v1/cashier/scan", json={"code": "900-123-4567"}, headers=cashier)
     assert response.status_code == 200, response.json
-    assert response.json["customer"]["member_number"] == card_code.split("-")[0]
+    assert json_of(response)["customer"]["member_number"] == card_code.split("-")[0]
 
 
 def test_earn_records_a_purchase_by_the_programmes_rules(
@@ -176,7 +160,9 @@ def test_no_or_bad_auth_and_bad_input_are_refused(
     no_key = client.post(
         "/api/v1/cashier/redeem", json={"code": card_code, "points": 1}, headers=cashier
     )
-    assert no_key.status_code == 400 and no_key.json["error"]["code"] == "idempotency_key_required"
+    assert (
+        no_key.status_code == 400 and json_of(no_key)["error"]["code"] == "idempotency_key_required"
+    )
     malformed = client.post(
         "/api/v1/cashier/scan", data=b"{nope", headers=cashier, content_type="application/json"
     )
@@ -215,7 +201,7 @@ def test_page_session_needs_its_csrf_token_and_idles_out(
     csrf = session_csrf(client)
     assert csrf
     without = client.post("/api/v1/cashier/scan", json={"code": card_code})
-    assert without.status_code == 403 and without.json["error"]["code"] == "csrf"
+    assert without.status_code == 403 and json_of(without)["error"]["code"] == "csrf"
     with_token = client.post(
         "/api/v1/cashier/scan", json={"code": card_code}, headers={"X-CSRF-Token": csrf}
     )
@@ -267,7 +253,7 @@ def test_a_google_rotating_code_is_accepted_only_while_fresh(
     ok = client.post("/api/v1/cashier/scan", json={"code": fresh}, headers=cashier)
     assert ok.status_code == 200
     old = client.post("/api/v1/cashier/scan", json={"code": stale}, headers=cashier)
-    assert old.status_code == 422 and old.json["error"]["code"] == "forged_code"
+    assert old.status_code == 422 and json_of(old)["error"]["code"] == "forged_code"
 
 
 def test_revoked_tokens_stop_working(

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.cashier.test_api import card_code, write  # noqa: F401  (fixture)
+from tests.cashier.test_api import write
 from walletcards.cashier.models import TillRequest
 from walletcards.db import Database
 from walletcards.loyalty.models import LedgerEntry, Order
@@ -19,11 +19,12 @@ ENDPOINTS = ("scan", "earn", "redeem")
 
 
 def good_body(path: str, code: str) -> dict[str, Any]:
-    return {
+    bodies: dict[str, dict[str, Any]] = {
         "scan": {"code": code},
         "earn": {"code": code, "amount": "12.50", "reference": "R-9"},
         "redeem": {"code": code, "points": 10, "reference": "R-9"},
-    }[path]
+    }
+    return bodies[path]
 
 
 def post_raw(client: FlaskClient, path: str, raw: bytes, headers: dict[str, str]) -> Any:

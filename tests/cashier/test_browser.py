@@ -9,18 +9,20 @@ import qrcode
 from PIL import Image
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
-from tests.browser import chromium, live_server, on_screen, overflow, phone, screenshot
-from tests.cashier.conftest import make_staff
-from tests.cashier.test_api import card_code  # noqa: F401  (fixture)
+from tests.browser import chromium, on_screen, overflow, phone, screenshot
+from tests.kit.staff import make_staff
 from walletcards.db import Database
-
-__all__ = ["live_server"]  # a fixture
 
 
 def qr_video(code: str, path: Path, frames: int = 15) -> Path:
     """A Y4M (YUV 4:2:0) clip of the QR code on white, what Chromium's fake camera plays."""
     width, height = 640, 480
-    qr = qrcode.make(code, border=4).get_image().convert("RGB").resize((360, 360), Image.NEAREST)
+    qr = (
+        qrcode.make(code, border=4)
+        .get_image()
+        .convert("RGB")
+        .resize((360, 360), Image.Resampling.NEAREST)
+    )
     frame = Image.new("RGB", (width, height), "white")
     frame.paste(qr, ((width - 360) // 2, (height - 360) // 2))
     y, cb, cr = frame.convert("YCbCr").split()

@@ -11,9 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.apple.helpers import paid_order
-from tests.cashier.conftest import make_staff
-from tests.cashier.test_api import card_code  # noqa: F401  (fixture)
+from tests.kit.passes import paid_order
+from tests.kit.staff import make_staff
 from tests.loyalty.test_concurrency import race
 from walletcards.cashier.models import TillRequest
 from walletcards.clock import FixedClock

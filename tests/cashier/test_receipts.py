@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.cashier.test_api import card_code, write  # noqa: F401  (fixture)
+from tests.cashier.test_api import write
 from walletcards.db import Database
 from walletcards.loyalty.models import LedgerEntry, Order
 from walletcards.loyalty.verify import verify

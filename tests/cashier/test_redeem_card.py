@@ -13,8 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.cashier.test_api import card_code, write  # noqa: F401  (fixture)
-from tests.conftest import demo_document
+from tests.cashier.test_api import write
+from tests.kit.programs import demo_document
+from tests.kit.web import json_of
 from walletcards.clock import FixedClock
 from walletcards.codes import totp, totp_key
 from walletcards.db import Database
@@ -106,7 +107,7 @@ def test_a_lower_cased_tag_is_not_the_card(
     one_lower = f"{tag[:letter]}{tag[letter].lower()}{tag[letter + 1 :]}"
     for variant in (f"{number}-{tag.lower()}", f"{number}-{one_lower}"):
         scan = client.post("/api/v1/cashier/scan", json={"code": variant}, headers=cashier)
-        assert scan.status_code == 422 and scan.json["error"]["code"] == "forged_code"
+        assert scan.status_code == 422 and json_of(scan)["error"]["code"] == "forged_code"
         spend = write(client, "redeem", {"code": variant, "points": 10}, cashier)
         assert spend.status_code == 422 and spend.json["error"]["code"] == "forged_code"
     assert redeemed(database) == 0

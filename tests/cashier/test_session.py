@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.cashier.test_api import card_code, login, session_csrf  # noqa: F401  (fixture)
-from tests.conftest import MakeProgram
+from tests.cashier.test_api import login, session_csrf
+from tests.kit.programs import MakeProgram
+from tests.kit.web import json_of
 from walletcards.cli import main
 from walletcards.clock import FixedClock
 from walletcards.db import Database
@@ -180,9 +181,9 @@ def test_odd_csrf_tokens_are_refused_cleanly(
     for token in ("é", "\x00", "ab\r\ncd"):
         form = {"csrf_token": token, "program": "demo", "email": "x@example.com", "password": "y"}
         answer = client.post("/cashier/login", data=form)
-        assert answer.status_code == 400 and answer.json["error"]["code"] == "csrf"
+        assert answer.status_code == 400 and json_of(answer)["error"]["code"] == "csrf"
     login(client)
     odd = client.post(
         "/api/v1/cashier/scan", json={"code": card_code}, headers={"X-CSRF-Token": "é"}
     )
-    assert odd.status_code == 403 and odd.json["error"]["code"] == "csrf"
+    assert odd.status_code == 403 and json_of(odd)["error"]["code"] == "csrf"

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.cashier.test_session import staff_cli
-from tests.orders.conftest import PUBLIC_URL
+from tests.kit.webhooks import PUBLIC_URL
 from walletcards import create_app
 from walletcards.clients import build_clients
 from walletcards.clock import FixedClock

@@ -1,10 +1,12 @@
 """The card page tests use the Apple kit: a programme with a pass certificate."""
 
-from tests.apple.conftest import (  # noqa: F401  (fixtures)
-    app,
-    apple_table,
-    chain_dir,
-    client,
-    dev_chain,
-    program,
-)
+from __future__ import annotations
+
+import pytest
+
+from walletcards.loyalty.models import Program
+
+
+@pytest.fixture
+def program(apple_program: Program) -> Program:
+    return apple_program

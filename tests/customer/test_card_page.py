@@ -6,10 +6,9 @@ from datetime import timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.apple.helpers import paid_order, statements, token_of
-from tests.apple.test_pkpass import release_holds
-from tests.conftest import MakeCard, MakeProgram
-from tests.orders.conftest import ORDERS_SECRET
+from tests.kit.passes import paid_order, release_holds, statements, token_of
+from tests.kit.programs import MakeCard, MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 

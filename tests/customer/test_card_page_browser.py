@@ -6,13 +6,11 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from playwright.sync_api import expect, sync_playwright
 
-from tests.apple.helpers import paid_order, token_of
-from tests.browser import chromium, live_server, on_screen, overflow, phone, screenshot
-from tests.conftest import MakeProgram
-from tests.orders.conftest import ORDERS_SECRET
+from tests.browser import chromium, on_screen, overflow, phone, screenshot
+from tests.kit.passes import paid_order, token_of
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards.clock import FixedClock
-
-__all__ = ["live_server"]  # a fixture
 
 
 def test_the_card_page_fits_a_phone_with_its_logo_and_both_wallet_badges(

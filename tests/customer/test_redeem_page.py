@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from tests.conftest import MakeCard, MakeProgram, demo_document, reload_card
+from tests.kit.programs import MakeCard, MakeProgram, demo_document, reload_card
 from tests.loyalty.test_ledger import give
 from walletcards.clock import FixedClock
 from walletcards.db import Database

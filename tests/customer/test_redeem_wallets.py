@@ -7,8 +7,9 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.apple.helpers import fields, paid_order, pass_json, token_of, unpack
-from tests.google.conftest import DISCOVERY, ISSUER
+from tests.fakes.google import DISCOVERY
+from tests.google.conftest import ISSUER
+from tests.kit.passes import fields, paid_order, pass_json, token_of, unpack
 from tests.loyalty.test_ledger import give
 from walletcards.cardface import card_face
 from walletcards.clock import FixedClock

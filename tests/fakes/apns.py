@@ -77,7 +77,7 @@ class FakeApns:
             asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=context)
         )
         self._server = server
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = int(server.sockets[0].getsockname()[1])
         ready.set()
         self._loop.run_forever()
 
@@ -171,6 +171,7 @@ class FakeApns:
         if status == "junk":
             status = 500
         else:
+            assert isinstance(status, int)
             body = json.dumps({"reason": REASONS.get(status, "Error")}).encode()
         assert isinstance(status, int)
         response_headers = [(":status", str(status)), ("apns-id", str(uuid.uuid4()).upper())]

@@ -101,7 +101,7 @@ class FakeGoogle:
         @app.route("/walletobjects/v1/<kind>", methods=["POST"])
         @app.route("/walletobjects/v1/<kind>/<resource_id>", methods=["GET", "PATCH", "PUT"])
         def resource(kind: str, resource_id: str | None = None) -> tuple[Response, int]:
-            body = request.get_json(silent=True) if request.method != "GET" else None
+            body: Any = request.get_json(silent=True) if request.method != "GET" else None
             self.calls.append((request.method, kind, body))
             bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if bearer not in self.tokens:
@@ -165,7 +165,7 @@ class LoopbackOnly(requests.adapters.HTTPAdapter):
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
-    ) -> requests.Response:  # type: ignore[override]
+    ) -> requests.Response:
         host = urlsplit(str(request.url)).hostname or ""
         if host not in ("127.0.0.1", "localhost"):
             self.refused.append(str(request.url))

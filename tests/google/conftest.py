@@ -10,20 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
-from tests.conftest import MakeProgram
 from tests.fakes.google import DISCOVERY, FakeGoogle, LoopbackOnly
 from tests.fakes.service_account import make_service_account
-from tests.orders.conftest import ORDERS_SECRET
-from walletcards import create_app
+from tests.kit.programs import MakeProgram
+from tests.kit.web import MakeSettings
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards.clients import Clients, build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.google.client import GoogleWalletApi
 from walletcards.loyalty.models import Program
-from walletcards.settings import Secret, Settings
+from walletcards.settings import Settings
 from walletcards.sync.worker import Worker
 
 ISSUER = "3388000000012345678"
@@ -65,14 +63,8 @@ def transport() -> LoopbackOnly:
 
 
 @pytest.fixture
-def settings(database: Database, fake_google: FakeGoogle, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database.url,
-        public_url="https://cards.example.com",
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-        google_api_url=fake_google.url,
-    )
+def settings(make_settings: MakeSettings, fake_google: FakeGoogle) -> Settings:
+    return make_settings(google_api_url=fake_google.url)
 
 
 @pytest.fixture
@@ -81,18 +73,6 @@ def clients(settings: Settings, clock: FixedClock, transport: LoopbackOnly) -> I
     google = GoogleWalletApi(settings.google_api_url, adapter=transport, sleep=lambda _: None)
     with dataclasses.replace(build_clients(settings, clock), google=google) as made:
         yield made
-
-
-@pytest.fixture
-def app(settings: Settings, clients: Clients) -> Iterator[Flask]:
-    app = create_app(settings, clients)
-    yield app
-    app.extensions["walletcards.db"].dispose()
-
-
-@pytest.fixture
-def client(app: Flask, program: Program) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.apple.conftest import apple_table, chain_dir, dev_chain  # noqa: F401  (fixtures)
-from tests.apple.helpers import fields, paid_order, pass_json, token_of, unpack
-from tests.conftest import MakeProgram
-from tests.fakes.google import FakeGoogle
-from tests.google.conftest import DISCOVERY, ISSUER
-from tests.orders.conftest import ORDERS_SECRET
+from tests.fakes.google import DISCOVERY, FakeGoogle
+from tests.google.conftest import ISSUER
+from tests.kit.passes import fields, paid_order, pass_json, token_of, unpack
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards.clock import FixedClock
 from walletcards.google.schema import load, validate
 from walletcards.loyalty.models import Program

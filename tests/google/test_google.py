@@ -8,11 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.apple.helpers import paid_order, token_of
-from tests.conftest import MakeProgram
-from tests.fakes.google import FakeGoogle, LoopbackOnly
-from tests.google.conftest import DISCOVERY, ISSUER
-from tests.orders.conftest import post_orders
+from tests.fakes.google import DISCOVERY, FakeGoogle, LoopbackOnly
+from tests.google.conftest import ISSUER
+from tests.kit.passes import paid_order, token_of
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import post_orders
 from walletcards.cardface import card_face
 from walletcards.clock import FixedClock
 from walletcards.db import Database

@@ -6,8 +6,8 @@ import dataclasses
 
 from flask.testing import FlaskClient
 
-from tests.apple.helpers import paid_order
 from tests.fakes.google import FakeGoogle
+from tests.kit.passes import paid_order
 from tests.test_metrics import TOKEN, scrape, value
 from walletcards import create_app
 from walletcards.clients import Clients

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import MakeCard, MakeProgram, reload_card
+from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty import awards, ledger
@@ -71,7 +71,7 @@ def kinds(database: Database, card: Card) -> list[tuple[str, int, str]]:
     with database.transaction() as session:
         return [
             tuple(row)
-            for row in session.execute(  # type: ignore[misc]
+            for row in session.execute(
                 select(LedgerEntry.kind, LedgerEntry.points, LedgerEntry.cause)
                 .where(LedgerEntry.card_id == card.id)
                 .order_by(LedgerEntry.id)

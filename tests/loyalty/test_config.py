@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.conftest import DEMO, demo_document
+from tests.kit.clone import DEMO
+from tests.kit.programs import demo_document, demo_file
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.config import ProgramConfigError, load_program_file, parse_program
@@ -166,8 +167,8 @@ def cli_env(database: Database) -> dict[str, str]:
 
 def test_program_apply_is_idempotent(cli_env: dict[str, str], database: Database) -> None:
     runner = CliRunner()
-    first = runner.invoke(main, ["program", "apply", str(DEMO)], env=cli_env)
-    second = runner.invoke(main, ["program", "apply", str(DEMO)], env=cli_env)
+    first = runner.invoke(main, ["program", "apply", str(demo_file())], env=cli_env)
+    second = runner.invoke(main, ["program", "apply", str(demo_file())], env=cli_env)
     assert first.exit_code == 0, first.output
     assert "created" in first.output and "unchanged" in second.output
     with database.transaction() as session:
@@ -178,8 +179,10 @@ def test_program_apply_updates_changed_file(
     cli_env: dict[str, str], database: Database, tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    runner.invoke(main, ["program", "apply", str(DEMO)], env=cli_env)
-    changed = write(tmp_path, DEMO.read_text().replace('name = "Demo Coffee"', 'name = "Demo Tea"'))
+    runner.invoke(main, ["program", "apply", str(demo_file())], env=cli_env)
+    changed = write(
+        tmp_path, demo_file().read_text().replace('name = "Demo Coffee"', 'name = "Demo Tea"')
+    )
     result = runner.invoke(main, ["program", "apply", str(changed)], env=cli_env)
     assert "updated" in result.output
     with database.transaction() as session:
@@ -190,10 +193,11 @@ def test_invalid_file_changes_nothing_and_names_the_field(
     cli_env: dict[str, str], database: Database, tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    runner.invoke(main, ["program", "apply", str(DEMO)], env=cli_env)
+    runner.invoke(main, ["program", "apply", str(demo_file())], env=cli_env)
     bad = write(
         tmp_path,
-        DEMO.read_text()
+        demo_file()
+        .read_text()
         .replace('name = "Demo Coffee"', 'name = "Broken"')
         .replace("days = 14", "days = -1"),
     )
@@ -208,8 +212,8 @@ def test_changing_the_currency_of_a_programme_is_refused(
     cli_env: dict[str, str], database: Database, tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    runner.invoke(main, ["program", "apply", str(DEMO)], env=cli_env)
-    euro = write(tmp_path, DEMO.read_text().replace('currency = "USD"', 'currency = "EUR"'))
+    runner.invoke(main, ["program", "apply", str(demo_file())], env=cli_env)
+    euro = write(tmp_path, demo_file().read_text().replace('currency = "USD"', 'currency = "EUR"'))
     result = runner.invoke(main, ["program", "apply", str(euro)], env=cli_env)
     assert result.exit_code == 1 and "currency" in result.output
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MakeCard, MakeProgram, demo_document
+from tests.kit.programs import MakeCard, MakeProgram, demo_document
 from tests.loyalty.test_awards import pay
 from walletcards.clock import FixedClock
 from walletcards.db import Database

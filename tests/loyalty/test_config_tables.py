@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import demo_document
+from tests.kit.programs import demo_document
 from walletcards.loyalty.config import parse_program
 from walletcards.loyalty.config_tables import Colour, EventEndpoint, ProgramSecret
 

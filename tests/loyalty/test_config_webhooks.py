@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.conftest import DEMO, demo_document
+from tests.kit.clone import DEMO
+from tests.kit.programs import demo_document, demo_file
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.config import ProgramConfigError, load_program_file, parse_program
@@ -99,10 +100,12 @@ def test_site_urls_are_normalised(value: str, canonical: str) -> None:
 def test_program_apply_refuses_a_file_with_a_secret_but_no_pinned_shop(
     tmp_path: Path, database: Database
 ) -> None:
-    text = DEMO.read_text().replace(
-        'shopify_shop_domain = "demo-coffee-roasters.myshopify.com"', ""
+    text = (
+        demo_file()
+        .read_text()
+        .replace('shopify_shop_domain = "demo-coffee-roasters.myshopify.com"', "")
     )
-    assert text != DEMO.read_text()
+    assert text != demo_file().read_text()
     path = tmp_path / "unpinned.toml"
     path.write_text(text)
     env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}

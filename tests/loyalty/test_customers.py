@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import MakeCard
+from typing import Any
+
+from tests.kit.programs import MakeCard
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
@@ -10,7 +12,7 @@ from walletcards.loyalty.models import Program
 
 
 def find(
-    database: Database, program: Program, clock: FixedClock, **details: str
+    database: Database, program: Program, clock: FixedClock, **details: Any
 ) -> tuple[int, bool]:
     with database.transaction() as session:
         customer, created = find_or_create_customer(

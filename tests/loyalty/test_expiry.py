@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.conftest import MakeCard, MakeProgram, reload_card
+from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from tests.loyalty.test_awards import pay, refund, state
 from walletcards.clock import FixedClock
 from walletcards.db import Database

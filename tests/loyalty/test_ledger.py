@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import reload_card
+from tests.kit.programs import reload_card
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty import ledger

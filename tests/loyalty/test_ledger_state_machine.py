@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
-from tests.conftest import MakeCard, reload_card
+from tests.kit.programs import MakeCard, reload_card
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty import awards, ledger

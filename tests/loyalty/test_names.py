@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MakeCard, MakeProgram, demo_document
+from tests.kit.programs import MakeCard, MakeProgram, demo_document
 from walletcards.cardface import card_face
 from walletcards.clock import FixedClock
 from walletcards.db import Database

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import MakeProgram, demo_document, reload_card
+from tests.kit.programs import MakeProgram, demo_document, reload_card
 from tests.loyalty.test_ledger import DAY, give, spend, take_back
 from walletcards.clock import FixedClock
 from walletcards.db import Database
@@ -162,7 +162,7 @@ def test_release_gives_the_same_lots_back_expiring_no_later(
             .order_by(Lot.id)
         ).all()
     start = clock.now() - DAY
-    assert back == [(100, start + 10 * DAY), (50, start + 90 * DAY)]
+    assert [tuple(row) for row in back] == [(100, start + 10 * DAY), (50, start + 90 * DAY)]
     clean(database)
     with pytest.raises(reservations.RedemptionClosed):
         capture(database, made.id, clock)

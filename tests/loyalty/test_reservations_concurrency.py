@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import reload_card
+from tests.kit.programs import reload_card
 from tests.loyalty.test_concurrency import WRITERS, race
 from tests.loyalty.test_ledger import give
 from walletcards.clock import FixedClock

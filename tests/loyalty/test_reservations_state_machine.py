@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import MakeCard, reload_card
+from tests.kit.programs import MakeCard, reload_card
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty import awards, ledger, reservations

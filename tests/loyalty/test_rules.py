@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import demo_document
+from tests.kit.programs import demo_document
 from walletcards.loyalty.config import parse_program
 from walletcards.loyalty.periods import Span, add_months
 from walletcards.loyalty.rules import (

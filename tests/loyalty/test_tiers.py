@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.conftest import MakeCard, MakeProgram, reload_card
+from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from tests.loyalty.test_awards import pay, state
 from walletcards.cardface import CardFace, card_face
 from walletcards.clock import FixedClock

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.conftest import MakeCard, MakeProgram, reload_card
+from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from tests.loyalty.test_awards import kinds, pay, refund, state
 from walletcards.clock import FixedClock
 from walletcards.db import Database

@@ -12,8 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import MakeProgram
-from tests.orders.conftest import (
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import (
     ORDERS_SECRET,
     SHOPIFY_SECRET,
     WOO_SECRET,

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.kit.webhooks import post_orders
 from tests.loyalty.test_concurrency import race
-from tests.orders.conftest import post_orders
 from tests.orders.test_signed_json import now, paid
 from walletcards.clock import FixedClock
 from walletcards.db import Database

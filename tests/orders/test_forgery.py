@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from tests.conftest import MakeProgram, demo_document
-from tests.orders.conftest import (
+from tests.kit.programs import MakeProgram, demo_document
+from tests.kit.webhooks import (
     SHOP,
     SHOPIFY_SECRET,
     WOO_SECRET,

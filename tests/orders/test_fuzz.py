@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from tests.orders.conftest import fixture, post_orders, post_shopify, post_woo, written
+from tests.kit.webhooks import fixture, post_orders, post_shopify, post_woo, written
 from tests.orders.test_signed_json import paid as signed_paid
 from walletcards.clock import FixedClock
 from walletcards.db import Database

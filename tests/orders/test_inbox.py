@@ -6,8 +6,8 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.conftest import MakeProgram
-from tests.orders.conftest import SHOP, SHOPIFY_SECRET, fixture, post_shopify
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import SHOP, SHOPIFY_SECRET, fixture, post_shopify
 from walletcards.cli import main
 from walletcards.db import Database
 from walletcards.loyalty.models import LedgerEntry

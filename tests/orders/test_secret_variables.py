@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import MakeProgram
-from tests.orders.conftest import ORDERS_SECRET, counts, post_orders
+from tests.kit.programs import MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET, counts, post_orders
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 

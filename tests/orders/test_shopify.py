@@ -5,14 +5,8 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.orders.conftest import (
-    PUBLIC_URL,
-    SHOP,
-    SHOPIFY_OLD_SECRET,
-    counts,
-    fixture,
-    post_shopify,
-)
+from tests.kit.web import json_of
+from tests.kit.webhooks import PUBLIC_URL, SHOP, SHOPIFY_OLD_SECRET, counts, fixture, post_shopify
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty import ledger
@@ -30,7 +24,7 @@ def entries(database: Database) -> list[tuple[str, int]]:
     with database.transaction() as session:
         return [
             tuple(r)
-            for r in session.execute(  # type: ignore[misc]
+            for r in session.execute(
                 select(LedgerEntry.kind, LedgerEntry.points).order_by(LedgerEntry.id)
             )
         ]
@@ -232,7 +226,7 @@ def test_bad_signatures_are_refused_and_change_nothing(
 
 
 def post_sig(body: bytes) -> str:
-    from tests.orders.conftest import SHOPIFY_SECRET
+    from tests.kit.webhooks import SHOPIFY_SECRET
     from walletcards.orders.signatures import base64_hmac
 
     return base64_hmac(SHOPIFY_SECRET, body)
@@ -250,14 +244,15 @@ def test_malformed_oversized_and_misaddressed_deliveries_get_clear_errors(
     huge = post_shopify(client, "orders/paid", b"[" + b" " * (1024 * 1024) + b"]")
     nowhere = post_shopify(client, "orders/paid", PAID, slug="no-such-programme")
     no_header = post_shopify(client, "orders/paid", PAID, headers={"X-Shopify-Webhook-Id": ""})
-    assert (not_json.status_code, not_json.json["error"]["code"]) == (400, "malformed_json")  # type: ignore[index]
-    assert (no_id.status_code, no_id.json["error"]["message"]) == (422, "id: is required")  # type: ignore[index]
-    assert bad_money.status_code == 422 and "total_tax" in bad_money.json["error"]["message"]  # type: ignore[index]
+    assert (not_json.status_code, json_of(not_json)["error"]["code"]) == (400, "malformed_json")
+    assert (no_id.status_code, json_of(no_id)["error"]["message"]) == (422, "id: is required")
+    assert bad_money.status_code == 422 and "total_tax" in json_of(bad_money)["error"]["message"]
     assert (
-        other_currency.status_code == 422 and "currency" in other_currency.json["error"]["message"]
-    )  # type: ignore[index]
+        other_currency.status_code == 422
+        and "currency" in json_of(other_currency)["error"]["message"]
+    )
     assert huge.status_code == 413 and huge.json is not None and "error" in huge.json
-    assert nowhere.status_code == 404 and nowhere.json["error"]["code"] == "unknown_program"  # type: ignore[index]
+    assert nowhere.status_code == 404 and json_of(nowhere)["error"]["code"] == "unknown_program"
     assert no_header.status_code == 422
     assert counts(database) == (0, 0)
 

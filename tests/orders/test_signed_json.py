@@ -5,13 +5,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.orders.conftest import (
-    ORDERS_OLD_SECRET,
-    ORDERS_SECRET,
-    counts,
-    error_shaped,
-    post_orders,
-)
+from tests.kit.webhooks import ORDERS_OLD_SECRET, ORDERS_SECRET, counts, error_shaped, post_orders
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Customer

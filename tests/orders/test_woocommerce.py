@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.orders.conftest import counts, error_shaped, fixture, post_woo
+from tests.kit.webhooks import counts, error_shaped, fixture, post_woo
 from walletcards.db import Database
 from walletcards.loyalty.models import Customer, Order
 from walletcards.loyalty.verify import verify

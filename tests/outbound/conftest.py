@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +15,9 @@ from aiosmtpd.controller import Controller
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-from tests.conftest import MakeProgram
-from tests.orders.conftest import ORDERS_SECRET
-from walletcards import create_app
-from walletcards.clients import Clients, build_clients
-from walletcards.clock import FixedClock
-from walletcards.db import Database
+from tests.kit.programs import MakeProgram
+from tests.kit.web import MakeSettings
+from tests.kit.webhooks import ORDERS_SECRET
 from walletcards.loyalty.models import Program
 from walletcards.settings import Secret, Settings
 
@@ -33,7 +29,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 
@@ -86,31 +82,8 @@ def program(make_program: MakeProgram, receiver: Receiver) -> Program:
 
 
 @pytest.fixture
-def settings(database: Database, smtp: tuple[Controller, Inbox], tmp_path: Path) -> Settings:
-    controller = smtp[0]
-    return Settings(
-        database_url=database.url,
-        public_url="https://cards.example.com",
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-        smtp_url=Secret(f"smtp://127.0.0.1:{controller.port}"),
+def settings(make_settings: MakeSettings, smtp: tuple[Controller, Inbox]) -> Settings:
+    return make_settings(
+        smtp_url=Secret(f"smtp://127.0.0.1:{smtp[0].port}"),
         dev=True,  # the receiver is on loopback (production refuses it: test_destinations.py)
     )
-
-
-@pytest.fixture
-def clients(settings: Settings, clock: FixedClock) -> Iterator[Clients]:
-    with build_clients(settings, clock) as made:
-        yield made
-
-
-@pytest.fixture
-def app(settings: Settings, clients: Clients) -> Iterator[Flask]:
-    app = create_app(settings, clients)
-    yield app
-    app.extensions["walletcards.db"].dispose()
-
-
-@pytest.fixture
-def client(app: Flask, program: Program) -> Any:
-    return app.test_client()

@@ -17,10 +17,10 @@ from flask import Flask, Response, request
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from tests.apple.helpers import paid_order
-from tests.conftest import DEMO, MakeProgram
 from tests.fakes.tls import loopback_server_cert
-from tests.orders.conftest import ORDERS_SECRET
+from tests.kit.passes import paid_order
+from tests.kit.programs import MakeProgram, demo_file
+from tests.kit.webhooks import ORDERS_SECRET
 from tests.outbound.conftest import EVENTS_SECRET, Receiver
 from walletcards.cli import main
 from walletcards.clock import FixedClock
@@ -93,7 +93,7 @@ def test_development_allows_http_and_loopback_but_not_odd_address_forms() -> Non
 
 
 def apply(database: Database, tmp_path: Path, url: str, dev: bool) -> Any:
-    text = DEMO.read_text().replace("certs/dev/", str(DEMO.parent.parent / "certs/dev") + "/")
+    text = demo_file().read_text()
     text += f'\n[[events]]\nurl = "{url}"\nsecret = "{EVENTS_SECRET}"\n'
     path = tmp_path / "programme.toml"
     path.write_text(text)
@@ -220,7 +220,11 @@ def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, ssl.SSLContext, lis
     server_names: list[str] = []
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    context.sni_callback = lambda _sock, name, _ctx: server_names.append(str(name)) or None
+
+    def note_name(_sock: Any, name: str | None, _ctx: Any) -> None:
+        server_names.append(str(name))
+
+    context.sni_callback = note_name
     app = Flask("tls-receiver")
     box = Receiver("")
 

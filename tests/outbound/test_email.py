@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 
-from tests.apple.helpers import paid_order
-from tests.orders.conftest import post_orders
+from tests.kit.passes import paid_order
+from tests.kit.webhooks import post_orders
 from tests.outbound.conftest import Inbox
 from walletcards.clients import Clients
 from walletcards.clock import FixedClock
@@ -33,9 +34,10 @@ def test_a_new_card_is_emailed_once_with_both_parts_the_link_and_the_qr(
     (message,) = smtp[1].messages
     assert message["To"] == "c-1@example.com" and "Demo Coffee" in message["Subject"]
     assert message["Subject"] == "Ваша карта лояльности Demo Coffee"
-    text = message.get_body(preferencelist=("plain",)).get_content()
+    text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
-    html = html_part.get_content()
+    assert text_part is not None and html_part is not None
+    text, html = text_part.get_content(), html_part.get_content()
     assert answer["card"]["url"] in text and answer["card"]["url"] in html
     assert answer["card"]["apple"] in html
     images = [part for part in message.walk() if part.get_content_type() == "image/png"]
@@ -71,23 +73,23 @@ def test_a_crash_between_sent_and_recorded_resends_at_most_once_with_the_same_me
     smtp: tuple[Any, Inbox],
     clients: Clients,
 ) -> None:
-    from walletcards.outbound import delivery, mail
+    from walletcards.outbound import mail
 
     paid_order(client, clock, "A-1")
     real_send = mail.send
     crashed = []
 
-    def send_then_crash(url: str, message: Any) -> None:
-        real_send(url, message)  # the server accepted it...
+    def send_then_crash(smtp_url: str, message: EmailMessage, timeout: float = 20.0) -> None:
+        real_send(smtp_url, message)  # the server accepted it...
         crashed.append(True)
         raise SystemExit("worker killed")  # ...and the worker dies before recording
 
-    delivery.mail.send = send_then_crash  # type: ignore[assignment]
+    mail.send = send_then_crash  # what delivery calls: mail.send
     try:
         with contextlib.suppress(SystemExit):
             deliver_emails(database, settings, clients.mailer, clock.now())
     finally:
-        delivery.mail.send = real_send  # type: ignore[assignment]
+        mail.send = real_send
     assert crashed and len(smtp[1].messages) == 1
     assert deliver_emails(database, settings, clients.mailer, clock.now()) == 0  # leased: not yet
     clock.advance(timedelta(minutes=6))  # the lease ran out

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.apple.helpers import paid_order
-from tests.orders.conftest import post_orders
+from tests.kit.passes import paid_order
+from tests.kit.webhooks import post_orders
 from tests.outbound.conftest import EVENTS_SECRET, Receiver
 from walletcards.clients import Clients
 from walletcards.clock import FixedClock

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.conftest import MakeCard, MakeProgram
+from tests.kit.programs import MakeCard, MakeProgram
 from walletcards.cardface import CardFace, card_face
 from walletcards.clock import FixedClock
 from walletcards.db import Database

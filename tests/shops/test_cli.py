@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import MakeProgram
 from tests.fakes.shopify_admin import FakeShopify
 from tests.fakes.woocommerce_admin import FakeWooCommerce
+from tests.kit.programs import MakeProgram
 from tests.shops.conftest import TOKEN, WOO_KEY, WOO_SECRET
 from walletcards.cli import main
 from walletcards.db import Database

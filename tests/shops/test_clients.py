@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import demo_document
 from tests.fakes.memory import memory_clients
+from tests.kit.programs import demo_document
 from tests.shops.conftest import NOW
 from walletcards.admin.settings import HIDDEN, masked
 from walletcards.clients import build_clients

@@ -18,11 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.cashier.conftest import make_staff
-from tests.conftest import MakeProgram
 from tests.fakes.shopify_admin import FakeShopify
 from tests.fakes.woocommerce_admin import FakeWooCommerce
-from tests.orders.conftest import (
+from tests.kit.programs import MakeProgram
+from tests.kit.staff import make_staff
+from tests.kit.web import json_of
+from tests.kit.webhooks import (
     ORDERS_SECRET,
     PUBLIC_URL,
     SHOP,
@@ -170,7 +171,7 @@ def test_shopify_code_captured_with_the_order_and_given_back_once_on_cancel(
     paid = fixture("shopify_order_paid.json")
     paid["id"] = 6000000000000000001
     paid["discount_codes"] = [{"code": code.lower(), "amount": "2.00", "type": "fixed_amount"}]
-    assert post_shopify(client, "orders/paid", paid).json["status"] == "applied"
+    assert json_of(post_shopify(client, "orders/paid", paid))["status"] == "applied"
     spent = redemption(database)
     assert (spent.status, spent.order_ref) == ("captured", f"shopify:{SHOP}:order:{paid['id']}")
     assert entries(database, "redemption") == 1  # the spend the card shows
@@ -242,7 +243,7 @@ def test_woocommerce_coupon_captured_with_the_order(
     )
     order = fixture("woocommerce_order_processing.json")
     order["coupon_lines"] = [{"id": 321, "code": code.lower(), "discount": "2.00"}]
-    assert post_woo(client, order).json["status"] == "applied"
+    assert json_of(post_woo(client, order))["status"] == "applied"
     spent = redemption(database)
     assert (spent.status, spent.order_ref) == ("captured", "woocommerce:shop.example.com:order:727")
     assert entries(database, "redemption") == 1
@@ -253,7 +254,7 @@ def test_signed_json_redemption_codes_capture(
 ) -> None:
     made = reserve(client, integration, "api")
     assert made.status_code == 201, made.json
-    body = {
+    body: dict[str, Any] = {
         "id": "evt-9",
         "type": "order.paid",
         "order": {

@@ -14,20 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.admin.test_api import number
-from tests.admin.test_redemptions_api import BASE, integration, reserve  # noqa: F401
-from tests.cashier.conftest import (  # noqa: F401  (fixtures)
-    apple_table,
-    chain_dir,
-    client,
-    dev_chain,
-    program,
-)
-from tests.cashier.test_api import card_code  # noqa: F401
-from tests.conftest import reload_card
+from tests.admin.test_redemptions_api import BASE, reserve
 from tests.customer.test_redeem_page import reserve as reserve_on_page
 from tests.fakes.memory import MemoryClients, memory_clients
+from tests.kit.programs import reload_card
+from tests.kit.webhooks import PUBLIC_URL
 from tests.loyalty.test_ledger import give
-from tests.orders.conftest import PUBLIC_URL
 from walletcards import create_app
 from walletcards.clock import FixedClock
 from walletcards.db import Database
@@ -36,6 +28,11 @@ from walletcards.loyalty.redemption_models import Redemption
 from walletcards.loyalty.verify import verify
 from walletcards.settings import Secret, Settings
 from walletcards.shops import codes
+
+
+@pytest.fixture
+def program(apple_program: Program) -> Program:
+    return apple_program
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import MakeProgram
 from tests.fakes.memory import memory_clients
 from tests.fakes.shopify_admin import FakeShopify
 from tests.fakes.woocommerce_admin import FakeWooCommerce
+from tests.kit.programs import MakeProgram
 from tests.shops.conftest import NOW, SHOP, TOKEN, WOO_KEY, WOO_SECRET
 from tests.shops.orders_data import fixture, shopify_order, shopify_refund, woo_order
 from walletcards.clock import FixedClock

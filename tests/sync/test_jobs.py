@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.apple.helpers import fields, pass_json, token_of, unpack
-from tests.conftest import MakeCard, MakeProgram
 from tests.fakes.apns import FakeApns
-from tests.orders.conftest import ORDERS_SECRET, post_orders
+from tests.kit.passes import fields, pass_json, token_of, unpack
+from tests.kit.programs import MakeCard, MakeProgram
+from tests.kit.webhooks import ORDERS_SECRET, post_orders
 from tests.sync.test_push import register
 from walletcards.cli import main
 from walletcards.clock import FixedClock

@@ -8,9 +8,9 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.apple.conftest import PTID
-from tests.apple.helpers import fields, paid_order, pass_json, token_of, unpack
 from tests.fakes.apns import FakeApns
+from tests.kit.apple import PTID
+from tests.kit.passes import fields, paid_order, pass_json, token_of, unpack
 from walletcards.apple.models import AppleRegistration
 from walletcards.clock import FixedClock
 from walletcards.db import Database
@@ -35,7 +35,7 @@ def register(
 
 def pushed_state(database: Database) -> list[tuple[int, int]]:
     with database.transaction() as session:
-        return [tuple(r) for r in session.execute(select(Card.version, Card.pushed_version))]  # type: ignore[misc]
+        return [tuple(r) for r in session.execute(select(Card.version, Card.pushed_version))]
 
 
 def test_a_webhook_change_is_pushed_to_every_device_and_the_device_gets_the_new_pass(

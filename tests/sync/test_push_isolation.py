@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bench.data import cards_with_devices
-from tests.apple.conftest import PTID
 from tests.fakes.apns import FakeApns
+from tests.kit.apple import PTID
 from walletcards.apple.apns import ApnsClient, Outcome
 from walletcards.apple.models import AppleRegistration
 from walletcards.clock import FixedClock

@@ -54,7 +54,7 @@ def token_apns(
             return False
         seen.append(jwt)
         head, body = json.loads(b64decode(header)), json.loads(b64decode(claims))
-        return head == {"alg": "ES256", "kid": "ABC123DEFG"} and body["iss"] == "TEAM123456"
+        return bool(head == {"alg": "ES256", "kid": "ABC123DEFG"} and body["iss"] == "TEAM123456")
 
     fake = FakeApns(str(tls_files[1]), str(tls_files[2]), verify_jwt=verify)
     fake.start()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from tests.conftest import MakeCard, reload_card
+from tests.kit.programs import MakeCard, reload_card
 from walletcards.clock import FixedClock
 from walletcards.db import CARDS_CHANNEL, Database, local_wakeup
 from walletcards.loyalty.cards import card_changed

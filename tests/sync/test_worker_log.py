@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from tests.apple.helpers import paid_order, token_of
-from tests.conftest import ROOT, T0, MakeProgram
 from tests.fakes.apns import FakeApns
+from tests.kit.clone import ROOT
+from tests.kit.database import T0
+from tests.kit.passes import paid_order, token_of
+from tests.kit.programs import MakeProgram
 from tests.sync.test_push import register
 from tests.test_health import apple_table_until
 from walletcards import logs, migrate
@@ -67,7 +69,7 @@ def test_the_worker_logs_its_start_a_summary_of_what_it_pushed_and_its_stop(
     assert start.startswith("walletcards ") and " worker starting: database " in start
     assert logs.safe_url(database.url) in start
     assert "programmes: demo" in start and f"APNs {settings.apns_url}" in start
-    summaries = [r.summary for r in records if hasattr(r, "summary")]  # type: ignore[attr-defined]
+    summaries = [r.summary for r in records if hasattr(r, "summary")]
     assert sum(s["devices_pushed"] for s in summaries) == 1 == len(apns.requests)
     assert sum(s["cards_pushed"] for s in summaries) == 1
     assert summaries[-1]["backlog_cards"] == 0 and summaries[0]["job_runs"] == 1

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.data import cards_with_devices
-from tests.apple.conftest import KEY_PASSWORD
-from tests.conftest import ROOT
 from tests.fakes.apns import FakeApns
+from tests.kit.apple import KEY_PASSWORD
+from tests.kit.clone import ROOT
 from walletcards.clients import build_clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database

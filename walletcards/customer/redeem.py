@@ -21,6 +21,7 @@ from flask_limiter.util import get_remote_address
 from walletcards import web
 from walletcards.customer.redeem_form import code_of, form_nonce, refusal
 from walletcards.customer.views import card_of, card_response
+from walletcards.errors import ApiError, error_response
 from walletcards.i18n import language
 from walletcards.loyalty import reservations
 from walletcards.loyalty.entries import LedgerError
@@ -156,10 +157,14 @@ def release(token: str, redemption_id: int) -> Response:
 @bp.errorhandler(RateLimitExceeded)
 def too_many(_exc: RateLimitExceeded) -> Response:
     token = str((request.view_args or {}).get("token", ""))
-    t = language(_lang(token))
-    answer = card_response(
-        token, 429, message=t.gettext("Too many attempts. Wait a minute, then try again.")
-    )
+    try:
+        t = language(_lang(token))
+        answer = card_response(
+            token, 429, message=t.gettext("Too many attempts. Wait a minute, then try again.")
+        )
+    except ApiError:  # no such card (a guesser over the limit): the plain error, still a 429
+        answer, _ = error_response(429, "rate_limited", "too many attempts; wait a minute")
+        answer.status_code = 429
     limit = current_app.extensions["walletcards.limiter"].current_limit
     wait = limit.reset_at - time.time() if limit is not None else 60
     answer.headers["Retry-After"] = str(max(1, math.ceil(wait)))

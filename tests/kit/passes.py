@@ -1,5 +1,5 @@
-"""Cards in known states, made through the real webhook, their unpacked passes, and the
-statements a request runs."""
+"""Cards in known states, made through the real webhook (holds released as the scheduled job
+does), their unpacked passes, and the statements a request runs."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import json
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from tests.apple.conftest import DEVICE, PTID
-from tests.orders.conftest import PUBLIC_URL, post_orders
+from tests.kit.apple import DEVICE, PTID
+from tests.kit.webhooks import PUBLIC_URL, post_orders
 from walletcards.clock import FixedClock
+from walletcards.db import Database
+from walletcards.loyalty import ledger
+from walletcards.loyalty.models import Card
 
 
 def paid_order(
@@ -47,6 +51,13 @@ def paid_order(
     assert response.status_code == 200, response.json
     answer: dict[str, Any] = response.json  # type: ignore[assignment]
     return answer
+
+
+def release_holds(database: Database, now: datetime) -> None:
+    """What the scheduled job does for idle cards: release ended holds, write expiries."""
+    with database.transaction() as session:
+        for card_id in session.execute(select(Card.id)).scalars().all():
+            ledger.settle_time(session, ledger.lock_card(session, card_id), now)
 
 
 def auth(token: str) -> dict[str, str]:
