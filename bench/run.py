@@ -13,6 +13,7 @@ BENCHMARKS = [
     ("bench.push", ["--devices", "500", "--commits", "20"]),
     ("bench.importer", ["--rows", "2000"]),
     ("bench.dashboard", ["--cards", "20000"]),
+    ("bench.redemptions", ["--reservations", "50"]),
 ]
 
 

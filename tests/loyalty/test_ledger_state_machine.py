@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import count
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -29,6 +30,9 @@ EVERY = 5  # the demo's [every_nth] orders
 ORDER_KINDS = {"earn", "reversal"}
 
 
+# Thousands of units of work in one test: as savepoints of one PostgreSQL transaction they
+# overflow its subtransaction cache and crawl, so this test commits for real.
+@pytest.mark.committing
 def test_ledger_invariants_hold_over_random_histories(
     database: Database, program: Program, make_card: MakeCard, clock: FixedClock
 ) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from itertools import count
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -24,6 +25,9 @@ from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.loyalty.verify import verify
 
 
+# Thousands of units of work in one test: as savepoints of one PostgreSQL transaction they
+# overflow its subtransaction cache and crawl, so this test commits for real.
+@pytest.mark.committing
 def test_reservations_keep_the_ledger_consistent(
     database: Database, program: Program, make_card: MakeCard, clock: FixedClock
 ) -> None:
