@@ -214,3 +214,25 @@ def test_sign_in_still_works_and_is_limited_while_redis_is_unreachable(
     client = make_app(ratelimit_storage_url=Secret("redis://127.0.0.1:1")).test_client()
     answers = [outcome(attempt(client, "wrong password!")) for _ in range(6)]
     assert answers == ["failed"] * 5 + ["limited"]  # counted in this process meanwhile
+
+
+@pytest.mark.parametrize("area", ["cashier", "admin"])
+def test_an_integration_account_cannot_sign_in_to_the_pages(
+    make_app: MakeApp, staff: None, database: Database, area: str
+) -> None:
+    added = staff_cli(
+        database,
+        "add",
+        "--program",
+        "demo",
+        "--role",
+        "integration",
+        "shop@example.com",
+        stdin=PASSWORD,
+    )
+    assert added.exit_code == 0, added.output
+    client = make_app().test_client()
+    signed = attempt(client, email="shop@example.com", area=area, forwarded_for=fresh_address())
+    assert outcome(signed) == "failed"
+    cashier = attempt(client, area=area, forwarded_for=fresh_address())  # the form still works
+    assert outcome(cashier) == "in"

@@ -94,15 +94,15 @@ def _dummy_hash() -> str:
 
 
 def authenticate(session: Session, slug: str, email: str, password: str) -> Staff | None:
-    """The enabled member with these credentials. An unknown or disabled account costs the
-    same argon2 verification as a wrong password: the answer's timing does not tell which
-    emails are staff."""
+    """The enabled member with these credentials who may use a browser. An unknown or disabled
+    account, or an ``integration`` one (API tokens only), costs the same argon2 verification as
+    a wrong password: the answer's timing does not tell which emails are staff."""
     staff = session.execute(
         select(Staff)
         .join(Program, Program.id == Staff.program_id)
         .where(Program.slug == slug, Staff.email == email.strip().lower())
     ).scalar_one_or_none()
-    usable = staff is not None and not staff.disabled
+    usable = staff is not None and not staff.disabled and staff.role != "integration"
     stored = staff.password_hash if staff is not None and usable else _dummy_hash()
     matches = bool(argon2.verify(password, stored))
     return staff if usable and matches else None
