@@ -106,6 +106,8 @@ def apply(
                     "locale": r.values["locale"],
                     "profile_at": now,
                     "created_at": now,
+                    "joined_via": "import",
+                    "confirmed_at": now,
                 }
                 for r in part
             ],

@@ -187,6 +187,7 @@ def _award(
     if (
         counted
         and rules.welcome
+        and rules.welcome.on == "first_order"
         and card.paid_orders == 1
         and ledger.find_entry_any(session, program.id, welcome) is None
     ):

@@ -67,7 +67,11 @@ def create_customer(
     birthday: date | None = None,
     locale: str | None = None,
     profile_at: datetime | None = None,
+    joined_via: str = "order",
+    joined_staff: str | None = None,
+    confirmed: bool = True,
 ) -> Customer:
+    """A new customer; ``confirmed=False`` only for a sign-up whose email is not confirmed yet."""
     customer = Customer(
         program_id=program.id,
         external_id=external_id,
@@ -79,6 +83,10 @@ def create_customer(
         locale=locale,
         profile_at=profile_at,
         created_at=now,
+        joined_via=joined_via,
+        joined_staff=joined_staff,
+        confirmed_at=now if confirmed else None,
+        marketing_consent=False,
     )
     session.add(customer)
     session.flush()

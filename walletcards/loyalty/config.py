@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from walletcards.i18n import LANGUAGES
+from walletcards.loyalty.config_join import JoinTable, read_join
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
@@ -84,6 +85,7 @@ class ProgramConfig:
     references: tuple[tuple[str, ProgramSecret], ...] = ()  # every env: reference, by field
     shopify: ShopifyTable | None = None  # the shops' admin APIs (config_shops.py)
     woocommerce: WooCommerceTable | None = None
+    join: JoinTable | None = None  # the sign-up page (config_join.py); None: no sign-up page
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -135,6 +137,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     events = read_events(top.raw("events"), problems)
     shopify = read_shopify(top.raw("shopify"), webhooks, problems)
     woocommerce = read_woocommerce(top.raw("woocommerce"), webhooks, problems)
+    join = read_join(top.raw("join"), problems)
     rules = parse_rules(top, currency, problems)
     rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
     top.finish()
@@ -158,6 +161,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         tuple(env_references(document)),
         shopify,
         woocommerce,
+        join,
     )
 
 

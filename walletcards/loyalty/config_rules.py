@@ -22,6 +22,7 @@ from walletcards.money import MoneyError, to_minor
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 QUALIFY_BY = ("lifetime_spend", "window_spend", "paid_orders")
 PERIODS = ("lifetime", "requalify")
+WELCOME_ON = ("first_order", "join")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class EarningRule:
 class BonusRule:
     points: int
     expires: Span | None  # None: the programme's [expiry]
+    # [welcome] only: "first_order" (default: joining alone pays nothing, so sign-ups cannot be
+    # farmed) or "join" (paid once per person when they join, after confirming their email)
+    on: str = "first_order"
 
 
 @dataclass(frozen=True)
@@ -208,8 +212,14 @@ def _bonus(data: Any, path: str, problems: list[tuple[str, str]], cap: int) -> B
     points = reader.integer("points", None, low=1, required=True)
     _under_cap(reader, "points", points, cap)
     expires = reader.span("expires_days", "expires_months")
+    on = "first_order"
+    if path == "welcome":
+        on = reader.string("on", on) or on
+        if on not in WELCOME_ON:
+            reader.fail("on", f"must be one of {', '.join(WELCOME_ON)}")
+            on = "first_order"
     reader.finish()
-    return BonusRule(points, expires) if points else None
+    return BonusRule(points, expires, on) if points else None
 
 
 def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRules | None:

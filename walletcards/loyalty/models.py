@@ -64,6 +64,17 @@ class Customer(Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     profile_at: Mapped[datetime | None]  # when the shop last told us these details
     created_at: Mapped[datetime]
+    # how the customer arrived (loyalty/members.py JOINED_VIA; None: before it was recorded)
+    # and the staff/till code a sign-up was attributed to (the poster's ?staff=)
+    joined_via: Mapped[str | None] = mapped_column(String(20))
+    joined_staff: Mapped[str | None] = mapped_column(String(63))
+    # None only for a sign-up waiting for its email to be confirmed (its card is held)
+    confirmed_at: Mapped[datetime | None]
+    # the current marketing consent; its history is in ``consents`` (member_models.py)
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    marketing_consent_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]  # personal data erased (GDPR art. 17): who and when
+    erased_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Card(Model):
