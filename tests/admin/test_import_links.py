@@ -29,7 +29,7 @@ from tests.orders.test_signed_json import paid
 from walletcards.cardface import card_face
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.periods import Span
 from walletcards.loyalty.verify import verify
 from walletcards.sync.jobs import run_due
@@ -129,6 +129,29 @@ def test_the_next_order_finds_the_imported_customer_one_card_both_balances(
     assert (card.available, card.pending, card.paid_orders) == (1200, balance["pending"], 1)
 
 
+def test_an_imported_customer_earns_no_welcome_on_their_first_order_here(
+    client: FlaskClient, database: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    path = csv_file(
+        tmp_path, "crm-77,,,Mira,1200\n", header="external_id,email,phone,name,points\n"
+    )
+    assert run(database, path, "--source", "orders")[0] == 0
+    assert send_orders(client, clock).status_code == 200
+    # a customer new to the programme does earn it, on the same kind of order
+    other = paid("evt_2", "A-2002")
+    other["customer"] = {"id": "crm-78", "email": "new@example.com"}
+    assert post_orders(client, other, at=int(clock.now().timestamp())).status_code == 200
+    with database.transaction() as session:
+        welcomed = session.execute(
+            select(Customer.external_id)
+            .join(Card, Card.customer_id == Customer.id)
+            .join(LedgerEntry, LedgerEntry.card_id == Card.id)
+            .where(LedgerEntry.cause == "welcome")
+        ).scalars()
+        assert list(welcomed) == ["orders:customer:crm-78"]
+        assert verify(session) == []
+
+
 def test_ids_are_spelt_from_the_pinned_shop_and_another_shop_is_refused(
     client: FlaskClient, database: Database, clock: FixedClock, tmp_path: Path
 ) -> None:
@@ -204,8 +227,8 @@ def test_discount_levels_map_to_tiers_that_orders_and_refunds_respect(
     assert tiers == {1000: "gold", 500: "silver", 0: None}
     ordered = send_orders(client, clock)  # crm-77's first order: history says Bronze
     assert ordered.json is not None
-    # earned at Gold's 10 points per dollar: 25.00 eligible -> 250, + 300 welcome
-    assert ordered.json["balance"] == {"available": 1000, "pending": 250 + 300}
+    # earned at Gold's 10 points per dollar: 25.00 eligible -> 250; no welcome (not new here)
+    assert ordered.json["balance"] == {"available": 1000, "pending": 250}
     cancel = {**paid("evt_c"), "type": "order.cancelled"}
     post_orders(client, cancel, at=int(clock.now().timestamp()))
     card = session_card(database, "orders:customer:crm-77")
@@ -254,7 +277,7 @@ def test_a_windowed_tier_keeps_an_imported_floor_on_the_card_and_in_the_next_ord
     assert card.tier_floor_until == Span(months=12).after(card.tier_since, "America/New_York")
     ordered = send_orders(client, clock)  # the window alone earns Bronze
     assert ordered.json is not None
-    assert ordered.json["balance"]["pending"] == 250 + 300  # at Gold's 10 points per dollar
+    assert ordered.json["balance"]["pending"] == 250  # at Gold's 10 points per dollar
     card = session_card(database, "orders:customer:crm-77")
     assert (card.tier_code, card.tier_review_at) == ("gold", card.tier_floor_until)
     with database.transaction() as session:

@@ -112,6 +112,13 @@ def apply_paid(
     return Outcome("applied", card)
 
 
+def _imported(session: Session, card: Card) -> bool:
+    """Whether the card's customer was brought across from an earlier programme (``walletcards
+    import customers``): not a new customer, so their first order here earns no welcome."""
+    customer = session.get(Customer, card.customer_id)
+    return customer is not None and customer.joined_via == "import"
+
+
 def _check_currency(program: Program, facts: OrderFacts) -> None:
     if facts.currency != program.currency:
         raise OrderRejected(
@@ -190,6 +197,7 @@ def _award(
         and rules.welcome.on == "first_order"
         and card.paid_orders == 1
         and ledger.find_entry_any(session, program.id, welcome) is None
+        and not _imported(session, card)
     ):
         life = rules.welcome.expires or rules.expiry
         credits.append(("bonus", welcome, "welcome", rules.welcome.points, life))

@@ -1,4 +1,4 @@
-"""Staff accounts: argon2 password hashes (passlib), API tokens stored as SHA-256 digests, and
+"""Staff accounts: argon2 password hashes (libpass), API tokens stored as SHA-256 digests, and
 what ends a member's access (disabling, a new password)."""
 
 from __future__ import annotations
@@ -7,19 +7,14 @@ import functools
 import hashlib
 import secrets
 import unicodedata
-import warnings
 from datetime import datetime
 
+from passlib.hash import argon2  # libpass, passlib's maintained fork
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty.models import Program
 from walletcards.staff.models import ROLES, Staff, StaffSession, StaffToken
-
-with warnings.catch_warnings():
-    # passlib 1.7.4 imports the stdlib 'crypt' module, deprecated since Python 3.11
-    warnings.filterwarnings("ignore", message="'crypt' is deprecated", category=DeprecationWarning)
-    from passlib.hash import argon2
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
