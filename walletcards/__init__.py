@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.admin.api import bp as admin_api_bp
     from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.admin.redemptions import bp as redemptions_bp
+    from walletcards.admin.segments_api import bp as segments_bp
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
     from walletcards.cashier.views import bp as cashier_bp
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(redemptions_bp)
+    app.register_blueprint(segments_bp)
     app.register_blueprint(openapi_bp)
     _limit_logins(app, settings)
     limit_card_posts(app)  # the card page's posts: per card token and per client address

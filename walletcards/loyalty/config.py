@@ -22,6 +22,7 @@ from walletcards.loyalty.config_join import JoinTable, read_join
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
+from walletcards.loyalty.config_segments import SegmentRule, read_segments
 from walletcards.loyalty.config_shops import (
     ShopifyTable,
     WooCommerceTable,
@@ -86,6 +87,7 @@ class ProgramConfig:
     shopify: ShopifyTable | None = None  # the shops' admin APIs (config_shops.py)
     woocommerce: WooCommerceTable | None = None
     join: JoinTable | None = None  # the sign-up page (config_join.py); None: no sign-up page
+    segments: tuple[SegmentRule, ...] = ()  # the owner's rule segments (config_segments.py)
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -140,6 +142,11 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     join = read_join(top.raw("join"), problems)
     rules = parse_rules(top, currency, problems)
     rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
+    segments = read_segments(top.raw("segments"), currency, problems)
+    tier_codes = {level.code for level in rules.tiers.levels} if rules.tiers else set()
+    for index, segment in enumerate(segments):
+        for unknown in sorted(segment.tiers - tier_codes):
+            problems.append((f"segments[{index}].tiers", f"no tier {unknown!r}"))
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
@@ -162,6 +169,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         shopify,
         woocommerce,
         join,
+        segments,
     )
 
 

@@ -10,6 +10,8 @@ same moment changes nothing the second time.
 - early reversals: forget refunds/cancellations of orders that never arrived (90 days);
 - orders reconciled: orders the shops hold whose webhook never arrived, read back through the
   shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop);
+- segments: once a day per programme, every card's RFM scores and each segment's size
+  (loyalty/segments.py);
 - reservations: codes unused at their expiry released; with the clients, codes synced with the
   shops both ways (shops/code_jobs.py).
 """
@@ -26,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, text, update
 
 from walletcards.db import Database
-from walletcards.loyalty import awards, ledger
+from walletcards.loyalty import awards, ledger, segments
 from walletcards.loyalty.cards import card_changed
 from walletcards.loyalty.models import Card, Customer, EarlyReversal, Lot, Program
 from walletcards.loyalty.programs import program_rules
@@ -78,12 +80,28 @@ def run_due(
             "early_reversals_forgotten": _forget_early_reversals(database, now),
         }
         counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
+        counts["segments_scored"] = _segments(database, now)
         if clients is not None:
             counts["orders_reconciled"] = reconcile_orders(database, clients.shops, public_url, now)
             counts["shop_codes"] = code_jobs.sync_codes(database, clients, now)
     if any(counts.values()):
         log.info("jobs at %s: %s", now.isoformat(), counts)
     return counts
+
+
+def _segments(database: Database, now: datetime) -> int:
+    """Once a day per programme (its local date): RFM scores and the day's segment sizes."""
+    scored = 0
+    with database.transaction() as session:
+        programs = session.execute(select(Program)).scalars().all()
+    for program in programs:
+        day = now.astimezone(ZoneInfo(program_rules(program).timezone)).date()
+        with database.transaction() as session:
+            if segments.recorded(session, program, day):
+                continue
+            scored += segments.score_rfm(session, program, now)
+            segments.record_sizes(session, program, day, now)
+    return scored
 
 
 def _settle(database: Database, now: datetime) -> int:

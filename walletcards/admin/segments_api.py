@@ -1,0 +1,105 @@
+"""The owner's segments under /api/v1/programs/<slug>/segments (managers): every segment with
+its size, its recorded daily sizes, and a segment's members as CSV (member number, name,
+email, phone, tier, balance; erased customers are never in a segment)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
+
+from walletcards import web
+from walletcards.admin.dashboard import csv_text
+from walletcards.admin.inputs import check_request
+from walletcards.errors import ApiError
+from walletcards.i18n import LANGUAGES
+from walletcards.loyalty import segments
+from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.loyalty.programs import program_config, program_rules
+from walletcards.staff.models import Staff
+
+bp = Blueprint("segments_api", __name__, url_prefix="/api/v1/programs/<slug>/segments")
+bp.before_request(check_request)
+
+CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+MAX_DAYS = 366
+
+
+def _allowed(staff: Staff, program: Program, slug: str) -> None:
+    if program.slug != slug:
+        raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
+    web.require_manager(staff)
+
+
+@bp.get("")
+def index(slug: str) -> tuple[Response, int]:
+    """``?lang=`` names the segments in that language; ``?days=`` (1 to 366, default 30) of
+    daily sizes in ``history``."""
+    lang = request.args.get("lang", "")
+    raw_days = request.args.get("days", "30")
+    if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
+        raise ApiError(400, "invalid_days", f"days: a whole number from 1 to {MAX_DAYS}")
+    with web.database().transaction() as session:
+        staff, program = web.staff_member(session)
+        _allowed(staff, program, slug)
+        now = web.clock().now()
+        config = program_config(program)
+        found = segments.segments(
+            session, program, now, lang if lang in LANGUAGES else config.locale
+        )
+        today = now.astimezone(ZoneInfo(program_rules(program).timezone)).date()
+        history = segments.size_history(session, program, today - timedelta(days=int(raw_days)))
+        return jsonify(
+            {
+                "segments": [
+                    {
+                        "code": s.code,
+                        "kind": s.kind,
+                        "name": s.name,
+                        "size": s.size,
+                        "history": [
+                            {"day": day.isoformat(), "size": size}
+                            for day, size in history.get(s.code, [])
+                        ],
+                    }
+                    for s in found
+                ]
+            }
+        ), 200
+
+
+@bp.get("/<code>/members.csv")
+def members_csv(slug: str, code: str) -> Response:
+    if not CODE.fullmatch(code):
+        raise ApiError(404, "unknown_segment", "no such segment")
+    database = web.database()
+    with database.transaction() as session:
+        staff, program = web.staff_member(session)
+        _allowed(staff, program, slug)
+        try:
+            ids = segments.members(program, code, web.clock().now())
+        except segments.UnknownSegment:
+            raise ApiError(404, "unknown_segment", f"no segment {code!r}") from None
+        rows = session.execute(
+            select(
+                Card.member_number,
+                Customer.name,
+                Customer.email,
+                Customer.phone,
+                Card.tier_code,
+                Card.available,
+                Card.pending,
+            )
+            .join(Customer, Customer.id == Card.customer_id)
+            .where(Card.id.in_(ids))
+            .order_by(Card.id)
+        ).all()
+    columns = ["member_number", "name", "email", "phone", "tier", "available", "pending"]
+    return Response(
+        csv_text(columns, (dict(zip(columns, row, strict=True)) for row in rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-{code}.csv"'},
+    )
