@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from walletcards.i18n import LANGUAGES
+from walletcards.loyalty.config_campaigns import Campaign, plain_dates, read_campaigns
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
@@ -84,6 +85,7 @@ class ProgramConfig:
     references: tuple[tuple[str, ProgramSecret], ...] = ()  # every env: reference, by field
     shopify: ShopifyTable | None = None  # the shops' admin APIs (config_shops.py)
     woocommerce: WooCommerceTable | None = None
+    campaigns: tuple[Campaign, ...] = ()  # [[campaigns]] (config_campaigns.py)
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -92,7 +94,7 @@ class ProgramConfig:
 def load_program_file(path: str | Path) -> ProgramConfig:
     try:
         with open(path, "rb") as fh:
-            document = tomllib.load(fh)
+            document = plain_dates(tomllib.load(fh))  # stored as JSON: dates as ISO text
     except OSError as exc:
         raise ProgramConfigError([(str(path), f"cannot read: {exc.strerror}")]) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -137,6 +139,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     woocommerce = read_woocommerce(top.raw("woocommerce"), webhooks, problems)
     rules = parse_rules(top, currency, problems)
     rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
+    campaigns = read_campaigns(top.raw("campaigns"), rules, languages, locale, problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
@@ -158,6 +161,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         tuple(env_references(document)),
         shopify,
         woocommerce,
+        campaigns,
     )
 
 

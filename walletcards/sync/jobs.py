@@ -11,7 +11,9 @@ same moment changes nothing the second time.
 - orders reconciled: orders the shops hold whose webhook never arrived, read back through the
   shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop);
 - reservations: codes unused at their expiry released; with the clients, codes synced with the
-  shops both ways (shops/code_jobs.py).
+  shops both ways (shops/code_jobs.py);
+- campaigns: a running gift campaign's points to each card of its audience, once; each
+  campaign's start and end put on the cards (sync/campaign_jobs.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from walletcards.loyalty.tiers import refresh_tier
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
 from walletcards.shops import code_jobs
+from walletcards.sync.campaign_jobs import announce, give_gifts
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
@@ -76,6 +79,8 @@ def run_due(
             "birthdays": _birthdays(database, now),
             "tiers": _requalify(database, now),
             "early_reversals_forgotten": _forget_early_reversals(database, now),
+            "campaign_gifts": give_gifts(database, now),
+            "campaigns_announced": announce(database, now),
         }
         counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
         if clients is not None:
