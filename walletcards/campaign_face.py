@@ -32,7 +32,7 @@ def campaign_lines(
                 t.gettext("Double points until %(day)s", day=until)
                 if campaign.multiplier == 2
                 else t.gettext(
-                    "%(times)s× points until %(day)s",
+                    "%(times)s× points until %(day)s",  # noqa: RUF001  (the sign is meant)
                     times=t.number(campaign.multiplier.normalize()),
                     day=until,
                 )

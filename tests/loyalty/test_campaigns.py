@@ -35,8 +35,8 @@ EXAMPLES = settings(
 )
 
 
-def local(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=ZONE).astimezone(UTC)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ZONE).astimezone(UTC)
 
 
 def campaign(**fields: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 - :func:`award_order`: a paid order (called by ``awards`` once its own credits are planned)
   earns the campaigns running at its ``paid_at`` in the programme's time zone. Overlapping
-  campaigns combine: of the multipliers the highest applies (the extra is base × (m − 1),
+  campaigns combine: of the multipliers the highest applies (the extra is base * (m - 1),
   rounded down, so "2" pays exactly twice the base); bonuses add up; a streak pays when the
   order completes one. Campaign points never push an order over ``[limits]``: they are cut to
   fit. Entries are ``bonus`` credits keyed and caused ``campaign:<code>:<order key>``, held
@@ -89,11 +89,18 @@ def award_order(
             extra = int((base * (campaign.multiplier - 1)).to_integral_value(ROUND_FLOOR))
             if extra > 0 and (best is None or extra > best[2]):
                 best = (campaign, window, extra)
-        elif campaign.kind == "bonus" and order.counted and campaign.points:
+        elif (
+            campaign.points
+            and order.counted
+            and (
+                campaign.kind == "bonus"
+                or (
+                    campaign.kind == "streak"
+                    and _completes_streak(session, card, order, campaign, window)
+                )
+            )
+        ):
             plans.append((campaign, window, campaign.points))
-        elif campaign.kind == "streak" and order.counted and campaign.points:
-            if _completes_streak(session, card, order, campaign, window):
-                plans.append((campaign, window, campaign.points))
     if best is not None:
         plans.insert(0, best)
     posted: list[LedgerEntry] = []
