@@ -5,7 +5,7 @@ docs/architecture.md and are typed once here (with `[email]` and `[[events]]`, s
 config_tables.py, and the shops' admin APIs `[shopify]`, `[woocommerce]`, config_shops.py);
 the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`, `[every_nth]`, `[birthday]`,
 `[limits]`, `[tiers]`) are read by :mod:`walletcards.loyalty.config_rules` and documented in
-README.md with examples/demo.toml.
+README.md with examples/demo.toml; `[[campaigns]]` by config_campaigns.py (docs/campaigns.md).
 """
 
 from __future__ import annotations
