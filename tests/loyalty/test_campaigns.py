@@ -111,6 +111,7 @@ def test_campaigns_are_read_with_their_windows_in_the_programmes_time_zone() -> 
         ({"starts": "2026-03-08", "ends": "2026-03-07"}, "campaigns[0].ends"),
         ({"starts": "02-29", "ends": "03-01", "every_year": True}, "campaigns[0].starts"),
         ({"starts": "2026-13-01", "ends": "2026-12-01"}, "campaigns[0].starts"),
+        ({"starts": "0001-01-01", "ends": "9999-12-31"}, "campaigns[0].ends"),
         ({"starts": "2026-03-08+03:00", "ends": "2026-03-09"}, "campaigns[0].starts"),
         ({"tiers": ["platinum"]}, "campaigns[0].tiers"),
         ({"segment": "Big\x00"}, "campaigns[0].segment"),

@@ -38,6 +38,7 @@ from walletcards.money import MoneyError, to_minor
 KINDS = ("multiplier", "bonus", "gift", "streak")
 MAX_CAMPAIGNS = 100
 MAX_MULTIPLIER = Decimal(100)
+YEARS = (2000, 2200)  # far from datetime's ends in every time zone
 _ONCE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$")
 _YEARLY = re.compile(r"^(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$")
 Kind = Literal["multiplier", "bonus", "gift", "streak"]
@@ -232,6 +233,9 @@ def _moment(reader: TableReader, key: str, every_year: bool) -> tuple[datetime |
         moment = datetime.fromisoformat(text.replace(" ", "T"))
     except ValueError:
         reader.fail(key, f"{value!r} is not a date")
+        return None, False
+    if not every_year and not YEARS[0] <= moment.year <= YEARS[1]:
+        reader.fail(key, f"a year from {YEARS[0]} to {YEARS[1]}")
         return None, False
     if every_year and (moment.month, moment.day) == (2, 29):
         reader.fail(key, "29 February does not come every year")
