@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     the settings (walletcards/clients.py) unless given (tests and `serve` pass their own)."""
     from walletcards import metrics_http
     from walletcards.admin.api import bp as admin_api_bp
+    from walletcards.admin.campaigns import bp as admin_campaigns_bp
     from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.admin.redemptions import bp as redemptions_bp
     from walletcards.admin.segments_api import bp as segments_bp
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(cashier_api_bp)
     app.register_blueprint(cashier_bp)
     app.register_blueprint(admin_api_bp)
+    app.register_blueprint(admin_campaigns_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(redemptions_bp)
     app.register_blueprint(segments_bp)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from walletcards import texts
+from walletcards.campaign_face import campaign_lines
 from walletcards.codes import card_code
 from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import ledger
@@ -48,6 +49,9 @@ class CardFace:
     value: str | None = None
     # the open online-redemption codes, one line each ("DEMO-…: $5.00 until Apr 14")
     codes: tuple[str, ...] = ()
+    # the running campaigns for this card, one line each ("Black Friday: Double points until
+    # Nov 30"; campaign_face.py)
+    campaigns: tuple[str, ...] = ()
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
@@ -167,6 +171,7 @@ def card_face(
         value_minor=value_minor,
         value=None if value_minor is None else _money(lang, program, value_minor),
         codes=codes,
+        campaigns=campaign_lines(session, program, card, lang, now),
     )
 
 

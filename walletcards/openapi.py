@@ -237,10 +237,12 @@ def document() -> dict[str, Any]:
         },
     }
     from walletcards.admin.openapi import admin_paths
+    from walletcards.admin.openapi_campaigns import campaign_paths
     from walletcards.admin.openapi_redemptions import redemption_paths
     from walletcards.admin.openapi_segments import segment_paths
 
     paths.update(admin_paths())
+    paths.update(campaign_paths())
     paths.update(redemption_paths())
     paths.update(segment_paths())
     for path, item in paths.items():

@@ -21,6 +21,7 @@ LABEL_KEYS = (
     "label.card_page",
     "label.value",
     "label.codes",
+    "label.campaigns",
 )
 NONE = "—"  # an empty value, the same in every language
 
@@ -40,6 +41,8 @@ def labels(lang: str) -> dict[str, str]:
         "label.value": t.gettext("Worth"),
         # the open online-redemption codes (the pass's back, the Google object)
         "label.codes": t.gettext("Discount codes"),
+        # the running campaigns ("Double points until Mar 8")
+        "label.campaigns": t.gettext("Offers"),
     }
 
 

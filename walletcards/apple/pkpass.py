@@ -108,6 +108,10 @@ class PassDesign:
             info.backFields.append(member)
         if face.next_tier:
             info.backFields.append(_field("next_tier", face.next_tier, "label.next_tier"))
+        if face.campaigns:  # the running campaigns ("Double points until Mar 8")
+            info.backFields.append(
+                _field("campaigns", "\n".join(face.campaigns), "label.campaigns", "%@")
+            )
         if face.codes:  # open online-redemption codes, with their value and expiry
             info.backFields.append(_field("codes", "\n".join(face.codes), "label.codes"))
         info.backFields.append(_field("card_page", card_url, "label.card_page"))

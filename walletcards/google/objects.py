@@ -120,6 +120,7 @@ def loyalty_object(
         ("reward", face.reward_progress),
         ("expiring", face.expiring),
         ("codes", "\n".join(face.codes)),  # open online-redemption codes
+        ("campaigns", "\n".join(face.campaigns)),  # the running campaigns
     ):
         if text:
             name = f"label.{key}"

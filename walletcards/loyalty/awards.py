@@ -1,6 +1,7 @@
 """Orders to ledger entries, end to end: a shop's paid order (:func:`apply_paid`), refund
 (:func:`apply_refund`) and cancellation (:func:`apply_cancel`), each applied exactly once, and
-the yearly birthday bonus. A paid order earns base points + welcome + every-Nth; what an order
+the yearly birthday bonus. A paid order earns base points + welcome + every-Nth (+ what the
+running campaigns pay: :mod:`walletcards.loyalty.campaigns`); what an order
 unlocks by counting, and taking it back: :mod:`walletcards.loyalty.unlocks`; refunds and
 cancellations, reversed pro rata: :mod:`walletcards.loyalty.refunds`.
 
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import early, ledger, redemption_orders, refunds, unlocks
+from walletcards.loyalty import campaigns, early, ledger, redemption_orders, refunds, unlocks
 from walletcards.loyalty.cards import card_changed, issue_card
 from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
@@ -236,8 +237,22 @@ def _award(
         entries.append(posted.entry)
     if due < 0:  # every_nth.orders was raised since: the count carries fewer rewards
         unlocks.revoke_surplus_nth(session, card, rules, key, now)
+    room = rules.max_points_per_order - sum(points for _, _, _, points, _ in credits)
+    extra = campaigns.award_order(  # the campaigns running when it was paid (cut to fit)
+        session,
+        program,
+        rules,
+        card,
+        order,
+        tier_code=tier.code if tier else None,
+        base=base,
+        room=room,
+        now=now,
+        actor=actor,
+    )
+    entries.extend(extra)
     order.base_points = base
-    order.bonus_points = sum(points for kind, _, _, points, _ in credits if kind == "bonus")
+    order.bonus_points = sum(entry.points for entry in entries if entry.kind == "bonus")
     card_changed(session, card, now)  # the order count and progress changed, points or not
     return OrderAward(order, created=True, entries=tuple(entries))
 

@@ -5,7 +5,7 @@ docs/architecture.md and are typed once here (with `[email]` and `[[events]]`, s
 config_tables.py, and the shops' admin APIs `[shopify]`, `[woocommerce]`, config_shops.py);
 the rules tables (`[earning]`, `[hold]`, `[expiry]`, `[welcome]`, `[every_nth]`, `[birthday]`,
 `[limits]`, `[tiers]`) are read by :mod:`walletcards.loyalty.config_rules` and documented in
-README.md with examples/demo.toml.
+README.md with examples/demo.toml; `[[campaigns]]` by config_campaigns.py (docs/campaigns.md).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from walletcards.i18n import LANGUAGES
+from walletcards.loyalty.config_campaigns import Campaign, plain_dates, read_campaigns
 from walletcards.loyalty.config_join import JoinTable, read_join
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
@@ -88,6 +89,7 @@ class ProgramConfig:
     woocommerce: WooCommerceTable | None = None
     join: JoinTable | None = None  # the sign-up page (config_join.py); None: no sign-up page
     segments: tuple[SegmentRule, ...] = ()  # the owner's rule segments (config_segments.py)
+    campaigns: tuple[Campaign, ...] = ()  # [[campaigns]] (config_campaigns.py)
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -96,7 +98,7 @@ class ProgramConfig:
 def load_program_file(path: str | Path) -> ProgramConfig:
     try:
         with open(path, "rb") as fh:
-            document = tomllib.load(fh)
+            document = plain_dates(tomllib.load(fh))  # stored as JSON: dates as ISO text
     except OSError as exc:
         raise ProgramConfigError([(str(path), f"cannot read: {exc.strerror}")]) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -147,6 +149,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     for index, segment in enumerate(segments):
         for unknown in sorted(segment.tiers - tier_codes):
             problems.append((f"segments[{index}].tiers", f"no tier {unknown!r}"))
+    campaigns = read_campaigns(top.raw("campaigns"), rules, languages, locale, problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
@@ -170,6 +173,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         woocommerce,
         join,
         segments,
+        campaigns,
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import early, ledger, unlocks
+from walletcards.loyalty import campaigns, early, ledger, unlocks
 from walletcards.loyalty.cards import card_changed
 from walletcards.loyalty.models import Card, EarlyReversal, LedgerEntry, Lot, Order, Program, Refund
 from walletcards.loyalty.order_book import (
@@ -213,7 +213,8 @@ def reverse(
     Base points are reversed pro rata to the eligible amount refunded so far (rounded down, so
     the total never exceeds what was earned), less what of them expired. When the order stops
     counting (cancelled, fully refunded, or refunded below the minimum) it gives back what it
-    unlocked (:func:`walletcards.loyalty.unlocks.uncount`).
+    unlocked (:func:`walletcards.loyalty.unlocks.uncount`); campaign points go back with it
+    (:func:`walletcards.loyalty.campaigns.take_back`).
     """
     _check_amounts(refunded_minor, refunded_eligible_minor)
     digest = ledger.input_hash(
@@ -278,8 +279,10 @@ def reverse(
         order.status = "refunded" if full else "partially_refunded"
     taken = points
     left = order.eligible_minor - order.refunded_eligible_minor
-    if order.status not in COUNTING or not counts(rules.earning, left):
+    counting = order.status in COUNTING and counts(rules.earning, left)
+    if not counting:
         taken += unlocks.uncount(session, card, order, rules, cause, now)
+    taken += campaigns.take_back(session, card, order, full=full, counting=counting, now=now)
     refresh_tier(session, rules, card, now, "lower")
     refund = Refund(
         program_id=program.id,

@@ -8,6 +8,7 @@ from walletcards.apple import models as apple_models  # noqa: F401
 from walletcards.cashier import models as cashier_models  # noqa: F401
 from walletcards.db import Model
 from walletcards.google import models as google_models  # noqa: F401
+from walletcards.loyalty import campaign_models as campaign_models
 from walletcards.loyalty import member_models as member_models
 from walletcards.loyalty import models  # noqa: F401  (registers the tables)
 from walletcards.loyalty import redemption_models as redemption_models

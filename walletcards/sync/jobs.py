@@ -13,7 +13,9 @@ same moment changes nothing the second time.
 - segments: once a day per programme, every card's RFM scores and each segment's size
   (loyalty/segments.py);
 - reservations: codes unused at their expiry released; with the clients, codes synced with the
-  shops both ways (shops/code_jobs.py).
+  shops both ways (shops/code_jobs.py);
+- campaigns: a running gift campaign's points to each card of its audience, once; each
+  campaign's start and end put on the cards (sync/campaign_jobs.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from walletcards.loyalty.tiers import refresh_tier
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
 from walletcards.shops import code_jobs
+from walletcards.sync.campaign_jobs import announce, give_gifts
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
@@ -78,6 +81,8 @@ def run_due(
             "birthdays": _birthdays(database, now),
             "tiers": _requalify(database, now),
             "early_reversals_forgotten": _forget_early_reversals(database, now),
+            "campaign_gifts": give_gifts(database, now),
+            "campaigns_announced": announce(database, now),
         }
         counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
         counts["segments_scored"] = _segments(database, now)
