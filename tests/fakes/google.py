@@ -22,7 +22,7 @@ import jwt as pyjwt
 import requests
 from flask import Flask, Response, jsonify, request
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackFake
 from walletcards.google.schema import load, validate
 
 STATUS = {
@@ -62,7 +62,7 @@ def envelope(code: int, message: str) -> tuple[Response, int]:
 
 
 @dataclass
-class FakeGoogle:
+class FakeGoogle(LoopbackFake):
     discovery: str
     public_key_pem: bytes  # the service account's, to check the token request's signature
     store: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
@@ -141,12 +141,7 @@ class FakeGoogle:
                 items[resource_id] = body
             return jsonify(items[resource_id]), 200
 
-        self._server = LoopbackServer(app)
-        self.url = self._server.url
-        return self.url
-
-    def stop(self) -> None:
-        self._server.stop()
+        return self.serve(app)
 
 
 class LoopbackOnly(requests.adapters.HTTPAdapter):

@@ -46,3 +46,19 @@ def serving(
         yield server
     finally:
         server.stop()
+
+
+class LoopbackFake:
+    """What the loopback fakes share: ``serve`` their app from ``start`` (over TLS when given a
+    certificate and its key), ``stop`` it after the test."""
+
+    url: str
+    _server: LoopbackServer
+
+    def serve(self, app: Flask, cert: str | None = None, key: str | None = None) -> str:
+        self._server = LoopbackServer(app, (cert, key) if cert and key else None)
+        self.url = self._server.url
+        return self.url
+
+    def stop(self) -> None:
+        self._server.stop()

@@ -33,7 +33,7 @@ from graphql import (
 from graphql.validation import NoDeprecatedCustomRule
 
 from tests.fakes import shopify_resolvers as resolvers
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackFake
 from tests.fakes.shopify_schema import is_new, schema_for
 
 VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
@@ -48,7 +48,7 @@ class Received:
 
 
 @dataclass
-class FakeShopify:
+class FakeShopify(LoopbackFake):
     token: str
     server_cert: str | None = None
     server_key: str | None = None
@@ -73,13 +73,7 @@ class FakeShopify:
         app.add_url_rule(
             "/admin/api/<version>/graphql.json", "graphql", self._graphql, methods=["POST"]
         )
-        tls = (self.server_cert, self.server_key) if self.server_cert and self.server_key else None
-        self._server = LoopbackServer(app, tls)
-        self.url = self._server.url
-        return self.url
-
-    def stop(self) -> None:
-        self._server.stop()
+        return self.serve(app, self.server_cert, self.server_key)
 
     def _refuse(self, message: str, code: str) -> tuple[Response, int]:
         self.problems.append(message)

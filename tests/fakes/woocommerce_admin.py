@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackFake
 
 COUPON_TYPES: dict[str, type] = {
     "code": str,
@@ -52,7 +52,7 @@ def gmt(value: str) -> datetime:
 
 
 @dataclass
-class FakeWooCommerce:
+class FakeWooCommerce(LoopbackFake):
     key: str
     secret: str
     server_cert: str | None = None
@@ -79,13 +79,7 @@ class FakeWooCommerce:
         app.add_url_rule(
             f"{base}/customers/<int:id>", "customer", self._customer, methods=["GET", "PUT"]
         )
-        tls = (self.server_cert, self.server_key) if self.server_cert and self.server_key else None
-        self._server = LoopbackServer(app, tls)
-        self.url = self._server.url
-        return self.url
-
-    def stop(self) -> None:
-        self._server.stop()
+        return self.serve(app, self.server_cert, self.server_key)
 
     def _gate(self) -> tuple[Response, int] | None:
         self.calls.append((request.method, request.path, dict(request.args)))
