@@ -11,7 +11,6 @@ answer 403, 429 or 500 to the next calls of a method.
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,8 +21,8 @@ from urllib.parse import urlsplit
 import jwt as pyjwt
 import requests
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
 
+from tests.fakes.loopback import LoopbackFake
 from walletcards.google.schema import load, validate
 
 STATUS = {
@@ -63,7 +62,7 @@ def envelope(code: int, message: str) -> tuple[Response, int]:
 
 
 @dataclass
-class FakeGoogle:
+class FakeGoogle(LoopbackFake):
     discovery: str
     public_key_pem: bytes  # the service account's, to check the token request's signature
     store: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
@@ -142,16 +141,7 @@ class FakeGoogle:
                 items[resource_id] = body
             return jsonify(items[resource_id]), 200
 
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(5)
-        self._server.server_close()
+        return self.serve(app)
 
 
 class LoopbackOnly(requests.adapters.HTTPAdapter):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +31,9 @@ from graphql import (
     validate,
 )
 from graphql.validation import NoDeprecatedCustomRule
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.fakes import shopify_resolvers as resolvers
+from tests.fakes.loopback import LoopbackFake
 from tests.fakes.shopify_schema import is_new, schema_for
 
 VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
@@ -49,7 +48,7 @@ class Received:
 
 
 @dataclass
-class FakeShopify:
+class FakeShopify(LoopbackFake):
     token: str
     server_cert: str | None = None
     server_key: str | None = None
@@ -74,23 +73,7 @@ class FakeShopify:
         app.add_url_rule(
             "/admin/api/<version>/graphql.json", "graphql", self._graphql, methods=["POST"]
         )
-        tls = (self.server_cert, self.server_key) if self.server_cert and self.server_key else None
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, app, threaded=True, ssl_context=tls
-        )
-        scheme = "https" if tls else "http"
-        self.url = f"{scheme}://127.0.0.1:{self._server.server_port}"
-        # a short poll: stopping the fake after each test costs 0.05 s, not 0.5 s
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(5)
-        self._server.server_close()
+        return self.serve(app, self.server_cert, self.server_key)
 
     def _refuse(self, message: str, code: str) -> tuple[Response, int]:
         self.problems.append(message)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import base64
 import itertools
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import BaseWSGIServer, make_server
+
+from tests.fakes.loopback import LoopbackFake
 
 COUPON_TYPES: dict[str, type] = {
     "code": str,
@@ -52,7 +52,7 @@ def gmt(value: str) -> datetime:
 
 
 @dataclass
-class FakeWooCommerce:
+class FakeWooCommerce(LoopbackFake):
     key: str
     secret: str
     server_cert: str | None = None
@@ -79,22 +79,7 @@ class FakeWooCommerce:
         app.add_url_rule(
             f"{base}/customers/<int:id>", "customer", self._customer, methods=["GET", "PUT"]
         )
-        tls = (self.server_cert, self.server_key) if self.server_cert and self.server_key else None
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, app, threaded=True, ssl_context=tls
-        )
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._server.server_port}"
-        # a short poll: stopping the fake after each test costs 0.05 s, not 0.5 s
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(5)
-        self._server.server_close()
+        return self.serve(app, self.server_cert, self.server_key)
 
     def _gate(self) -> tuple[Response, int] | None:
         self.calls.append((request.method, request.path, dict(request.args)))

@@ -4,7 +4,6 @@ the app, its test client and the app served on a loopback port."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
+from tests.fakes.loopback import serving
 from tests.kit.webhooks import PUBLIC_URL
 from walletcards import create_app
 from walletcards.clients import Clients, build_clients
@@ -72,13 +71,8 @@ def client(app: Flask, program: Program) -> FlaskClient:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served on a loopback port (threaded), for a real browser; yields its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+    with serving(app) as server:
+        yield server.url
 
 
 def json_of(response: TestResponse) -> dict[str, Any]:

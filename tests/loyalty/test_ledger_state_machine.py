@@ -6,23 +6,20 @@ the every-Nth rewards it carries)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from itertools import count
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import invariant, rule
 from sqlalchemy import func, select
 
-from tests.kit.programs import MakeCard, reload_card
+from tests.kit.ledger_machine import CardMachine, World, run_machine
+from tests.kit.programs import MakeCard
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty import awards, ledger
+from walletcards.loyalty import ledger
 from walletcards.loyalty.models import LedgerEntry, Lot, Order, Program
-from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.loyalty.tiers import COUNTING
 from walletcards.loyalty.unlocks import held_nth_rewards
-from walletcards.loyalty.verify import verify
 
 KINDS = {"earn", "bonus", "redeem", "reversal", "release", "expiry"}
 MINIMUM = 100  # the demo's [earning] min_order_amount, in cents
@@ -36,35 +33,20 @@ ORDER_KINDS = {"earn", "reversal"}
 def test_ledger_invariants_hold_over_random_histories(
     database: Database, program: Program, make_card: MakeCard, clock: FixedClock
 ) -> None:
-    serial = count()
+    world = World(database, program, make_card, clock)
 
-    class LedgerMachine(RuleBasedStateMachine):
+    class LedgerMachine(CardMachine):
         def __init__(self) -> None:
-            super().__init__()
-            self.card = make_card(program, email=f"m{next(serial)}@example.com")
-            self.orders: list[str] = []
-            self.keys = count()
-
-        def _write(self, fn: object) -> None:
-            try:
-                with database.transaction() as session:
-                    fn(session)  # type: ignore[operator]
-            except ledger.LedgerError:
-                pass  # refused operations must change nothing; the invariants check that
+            super().__init__(world, "m")
 
         @rule(amount=st.integers(0, 50_000) | st.integers(0, 2 * MINIMUM))
         def earn(self, amount: int) -> None:
-            order_id = f"{self.card.id}-{len(self.orders)}"
-            self.orders.append(order_id)
-            facts = OrderFacts("orders", order_id, "USD", clock.now(), (OrderLine(amount),))
-            self._write(
-                lambda s: awards.award_paid_order(s, program, self.card.id, facts, clock.now())
-            )
+            self.pay_order(amount)
 
         @rule(points=st.integers(min_value=1, max_value=3_000))
         def redeem(self, points: int) -> None:
             key = f"{self.card.id}:redeem:{next(self.keys)}"
-            self._write(
+            self.write(
                 lambda s: ledger.redeem(
                     s,
                     ledger.lock_card(s, self.card.id),
@@ -80,29 +62,11 @@ def test_ledger_invariants_hold_over_random_histories(
             amount=st.integers(1, 30_000) | st.integers(1, MINIMUM),
         )
         def partial_refund(self, pick: int, amount: int) -> None:
-            if self.orders:
-                self._refund(self.orders[pick % len(self.orders)], amount, cancel=False)
+            self.reverse_order(pick, amount, cancel=False)
 
         @rule(pick=st.integers(min_value=0, max_value=50))
         def cancel(self, pick: int) -> None:
-            if self.orders:
-                self._refund(self.orders[pick % len(self.orders)], 0, cancel=True)
-
-        def _refund(self, order_id: str, amount: int, cancel: bool) -> None:
-            key = f"{order_id}:refund:{next(self.keys)}"
-            self._write(
-                lambda s: awards.reverse_order(
-                    s,
-                    program,
-                    source="orders",
-                    external_id=order_id,
-                    key=key,
-                    refunded_minor=amount,
-                    refunded_eligible_minor=amount,
-                    cancel=cancel,
-                    now=clock.now(),
-                )
-            )
+            self.reverse_order(pick, 0, cancel=True)
 
         @rule(days=st.sampled_from([1, 7, 13, 14, 15, 29, 30, 31, 90, 181, 200]))
         def advance_time(self, days: int) -> None:
@@ -110,16 +74,12 @@ def test_ledger_invariants_hold_over_random_histories(
 
         @rule()
         def expire(self) -> None:
-            self._write(
-                lambda s: ledger.settle_time(s, ledger.lock_card(s, self.card.id), clock.now())
-            )
+            self.settle_time()
 
         @invariant()
         def balances_hold(self) -> None:
             with database.transaction() as session:
-                card = reload_card(session, self.card.id)
-                assert verify(session, program.slug) == []
-                assert min(card.available, card.pending, card.debt) >= 0
+                card = self.checked_card(session)
                 assert card.debt == 0 or card.available + card.pending == 0
                 # Conservation: what the card holds net of debt is credits minus debits.
                 by_kind = dict(
@@ -162,12 +122,4 @@ def test_ledger_invariants_hold_over_random_histories(
                 held = held_nth_rewards(session, card)
                 assert len(held) == card.paid_orders // EVERY
 
-    run_state_machine_as_test(
-        LedgerMachine,
-        settings=settings(
-            max_examples=60,
-            stateful_step_count=25,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
+    run_machine(LedgerMachine, max_examples=60)

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from itertools import count
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import invariant, rule
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.kit.ledger_machine import CardMachine, World, run_machine
 from tests.kit.programs import MakeCard, reload_card
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty import awards, ledger, reservations
+from walletcards.loyalty import reservations
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.redemption_models import Redemption
-from walletcards.loyalty.rules import OrderFacts, OrderLine
-from walletcards.loyalty.verify import verify
 
 
 # Thousands of units of work in one test: as savepoints of one PostgreSQL transaction they
@@ -31,31 +28,16 @@ from walletcards.loyalty.verify import verify
 def test_reservations_keep_the_ledger_consistent(
     database: Database, program: Program, make_card: MakeCard, clock: FixedClock
 ) -> None:
-    serial = count()
+    world = World(database, program, make_card, clock)
 
-    class ReservationMachine(RuleBasedStateMachine):
+    class ReservationMachine(CardMachine):
         def __init__(self) -> None:
-            super().__init__()
-            self.card = make_card(program, email=f"r{next(serial)}@example.com")
-            self.orders: list[str] = []
+            super().__init__(world, "r")
             self.held: list[int] = []
-            self.keys = count()
-
-        def _write(self, fn: Callable[[Session], Any]) -> None:
-            try:
-                with database.transaction() as session:
-                    fn(session)
-            except ledger.LedgerError:
-                pass  # refused: must change nothing (the invariant checks)
 
         @rule(amount=st.integers(100, 50_000))
         def earn(self, amount: int) -> None:
-            order_id = f"{self.card.id}-{len(self.orders)}"
-            self.orders.append(order_id)
-            facts = OrderFacts("orders", order_id, "USD", clock.now(), (OrderLine(amount),))
-            self._write(
-                lambda s: awards.award_paid_order(s, program, self.card.id, facts, clock.now())
-            )
+            self.pay_order(amount)
 
         @rule(points=st.integers(100, 3_000))
         def reserve(self, points: int) -> None:
@@ -76,7 +58,7 @@ def test_reservations_keep_the_ledger_consistent(
                 )
                 self.held.append(made.id)
 
-            self._write(run)
+            self.write(run)
 
         def _each(self, pick: int, action: Callable[[Session, Redemption], Any]) -> None:
             if not self.held:
@@ -88,7 +70,7 @@ def test_reservations_keep_the_ledger_consistent(
                 assert found is not None
                 action(session, found)
 
-            self._write(run)
+            self.write(run)
 
         @rule(pick=st.integers(0, 50))
         def capture(self, pick: int) -> None:
@@ -108,23 +90,7 @@ def test_reservations_keep_the_ledger_consistent(
 
         @rule(pick=st.integers(0, 50), cancel=st.booleans(), amount=st.integers(1, 30_000))
         def refund(self, pick: int, cancel: bool, amount: int) -> None:
-            if not self.orders:
-                return
-            order_id = self.orders[pick % len(self.orders)]
-            key = f"{order_id}:refund:{next(self.keys)}"
-            self._write(
-                lambda s: awards.reverse_order(
-                    s,
-                    program,
-                    source="orders",
-                    external_id=order_id,
-                    key=key,
-                    refunded_minor=amount,
-                    refunded_eligible_minor=amount,
-                    cancel=cancel,
-                    now=clock.now(),
-                )
-            )
+            self.reverse_order(pick, amount, cancel)
 
         @rule(days=st.sampled_from([1, 8, 15, 31, 181, 200]))
         def advance_time(self, days: int) -> None:
@@ -132,16 +98,12 @@ def test_reservations_keep_the_ledger_consistent(
 
         @rule()
         def expire(self) -> None:
-            self._write(
-                lambda s: ledger.settle_time(s, ledger.lock_card(s, self.card.id), clock.now())
-            )
+            self.settle_time()
 
         @invariant()
         def verify_is_clean(self) -> None:
             with database.transaction() as session:
-                card = reload_card(session, self.card.id)
-                assert verify(session, program.slug) == []
-                assert min(card.available, card.pending, card.debt) >= 0
+                card = self.checked_card(session)
                 open_points = sum(
                     session.execute(
                         select(Redemption.points).where(
@@ -151,12 +113,4 @@ def test_reservations_keep_the_ledger_consistent(
                 )
                 assert open_points >= 0
 
-    run_state_machine_as_test(
-        ReservationMachine,
-        settings=settings(
-            max_examples=30,
-            stateful_step_count=25,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
+    run_machine(ReservationMachine, max_examples=30)

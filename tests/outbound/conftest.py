@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -13,8 +12,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask, Response, request
-from werkzeug.serving import make_server
 
+from tests.fakes.loopback import serving
 from tests.kit.programs import MakeProgram
 from tests.kit.web import MakeSettings
 from tests.kit.webhooks import ORDERS_SECRET
@@ -63,14 +62,9 @@ def receiver() -> Iterator[Receiver]:
         status = box.answers.pop(0) if box.answers else 200
         return Response("ok", status=status)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    box.url = f"http://127.0.0.1:{server.server_port}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+    with serving(app) as server:
+        box.url = f"{server.url}/hook"
+        yield box
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask, Response, request
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from tests.fakes.loopback import serving
 from tests.fakes.tls import loopback_server_cert
 from tests.kit.passes import paid_order
 from tests.kit.programs import MakeProgram, demo_file
@@ -233,14 +232,9 @@ def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, ssl.SSLContext, lis
         box.calls.append(({k: v for k, v in request.headers.items()}, request.get_data()))
         return Response("ok")
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
-    box.url = f"https://crm.test:{server.server_port}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box, ssl.create_default_context(cafile=str(ca)), server_names
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+    with serving(app, context) as server:
+        box.url = f"https://crm.test:{server.port}/hook"
+        yield box, ssl.create_default_context(cafile=str(ca)), server_names
 
 
 def test_tls_to_a_pinned_address_checks_the_certificate_for_the_name_and_sends_it_as_sni(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from walletcards.cli.common import load_settings, open_database
+from walletcards.cli.common import command_transaction, load_settings
 
 if TYPE_CHECKING:
     from walletcards.loyalty.models import Program
@@ -22,12 +22,9 @@ def _shops(slug: str, platform: str | None) -> list[tuple[str, Program, str | No
     """(platform, programme, woocommerce secret) for each platform the programme configures."""
     from walletcards.loyalty.programs import UnknownProgram, get_program, program_config
 
-    try:
-        with open_database() as database, database.transaction() as session:
-            program = get_program(session, slug)
-            session.expunge(program)
-    except UnknownProgram as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_transaction(UnknownProgram) as session:
+        program = get_program(session, slug)
+        session.expunge(program)
     config = program_config(program)
     found: list[tuple[str, Program, str | None]] = []
     for name, table in (("shopify", config.shopify), ("woocommerce", config.woocommerce)):

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from walletcards.cli.common import command_transaction
 from walletcards.clock import SystemClock
 from walletcards.staff.accounts import StaffError
 from walletcards.staff.models import ROLES
@@ -28,18 +29,12 @@ def staff() -> None:
 @click.argument("email")
 def staff_add(slug: str, role: str, email: str) -> None:
     """Add a staff member; the password is read from standard input (never from argv)."""
-    from walletcards.cli.common import open_database
     from walletcards.loyalty.programs import UnknownProgram, get_program
     from walletcards.staff.accounts import add_staff
 
     password = _password()
-    try:
-        with open_database() as database, database.transaction() as session:
-            add_staff(
-                session, get_program(session, slug), email, role, password, SystemClock().now()
-            )
-    except (StaffError, UnknownProgram) as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_transaction(StaffError, UnknownProgram) as session:
+        add_staff(session, get_program(session, slug), email, role, password, SystemClock().now())
     click.echo(f"{email.strip().lower()} is now {role} of {slug}")
 
 
@@ -48,14 +43,10 @@ def staff_add(slug: str, role: str, email: str) -> None:
 @click.argument("email")
 def staff_token(slug: str | None, email: str) -> None:
     """Print a new API token for a POS integration (stored hashed; shown once)."""
-    from walletcards.cli.common import open_database
     from walletcards.staff.accounts import issue_token, one_staff
 
-    try:
-        with open_database() as database, database.transaction() as session:
-            token = issue_token(session, one_staff(session, email, slug), SystemClock().now())
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_transaction(StaffError) as session:
+        token = issue_token(session, one_staff(session, email, slug), SystemClock().now())
     click.echo(token)
 
 
@@ -64,16 +55,12 @@ def staff_token(slug: str | None, email: str) -> None:
 @click.argument("email")
 def staff_revoke(slug: str | None, email: str) -> None:
     """Revoke every API token of a staff member (a lost POS, someone leaving)."""
-    from walletcards.cli.common import open_database
     from walletcards.staff.accounts import revoke_tokens, staff_by_email
 
-    try:
-        with open_database() as database, database.transaction() as session:
-            now = SystemClock().now()
-            found = staff_by_email(session, email, slug)
-            revoked = sum(revoke_tokens(session, member, now) for member in found)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_transaction(StaffError) as session:
+        now = SystemClock().now()
+        found = staff_by_email(session, email, slug)
+        revoked = sum(revoke_tokens(session, member, now) for member in found)
     click.echo(f"revoked {revoked} token(s) of {email}")
 
 
@@ -83,16 +70,12 @@ def staff_revoke(slug: str | None, email: str) -> None:
 def staff_disable(slug: str | None, email: str) -> None:
     """Lock a staff member out (someone leaving): their open sessions end at once, sign-in and
     their API tokens are refused until `staff enable`."""
-    from walletcards.cli.common import open_database
     from walletcards.staff.accounts import set_disabled, staff_by_email
 
-    try:
-        with open_database() as database, database.transaction() as session:
-            now = SystemClock().now()
-            found = staff_by_email(session, email, slug)
-            ended = sum(set_disabled(session, member, True, now) for member in found)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_transaction(StaffError) as session:
+        now = SystemClock().now()
+        found = staff_by_email(session, email, slug)
+        ended = sum(set_disabled(session, member, True, now) for member in found)
     click.echo(f"{email} disabled in {len(found)} programme(s); {ended} session(s) ended")
 
 
@@ -101,14 +84,10 @@ def staff_disable(slug: str | None, email: str) -> None:
 @click.argument("email")
 def staff_enable(slug: str | None, email: str) -> None:
     """Let a disabled staff member sign in (and use their unrevoked API tokens) again."""
-    from walletcards.cli.common import open_database
     from walletcards.staff.accounts import one_staff, set_disabled
 
-    try:
-        with open_database() as database, database.transaction() as session:
-            set_disabled(session, one_staff(session, email, slug), False, SystemClock().now())
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_transaction(StaffError) as session:
+        set_disabled(session, one_staff(session, email, slug), False, SystemClock().now())
     click.echo(f"{email} enabled")
 
 
@@ -118,14 +97,10 @@ def staff_enable(slug: str | None, email: str) -> None:
 def staff_password(slug: str | None, email: str) -> None:
     """Set a new password, read from standard input (never from argv); every session signed
     in with the old one ends."""
-    from walletcards.cli.common import open_database
     from walletcards.staff.accounts import one_staff, set_password
 
     password = _password()
-    try:
-        with open_database() as database, database.transaction() as session:
-            member = one_staff(session, email, slug)
-            ended = set_password(session, member, password, SystemClock().now())
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with command_transaction(StaffError) as session:
+        member = one_staff(session, email, slug)
+        ended = set_password(session, member, password, SystemClock().now())
     click.echo(f"new password for {email}; {ended} session(s) ended")

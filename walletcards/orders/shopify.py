@@ -9,7 +9,7 @@ identity is built from the pin), and the topic must agree with the signed body
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -18,9 +18,8 @@ from walletcards.orders.events import (
     Delivery,
     OrderEvent,
     PayloadError,
-    UnknownShop,
-    Verified,
 )
+from walletcards.orders.hmac_source import PinnedHmacSource, check_pinned
 from walletcards.orders.identity import HOST, MAX_DOMAIN, order_source
 from walletcards.orders.payload import (
     MAX_DELIVERY_ID,
@@ -28,16 +27,15 @@ from walletcards.orders.payload import (
     header,
     ident,
     items,
-    parse_json,
     shop_codes,
     text,
     timestamp,
 )
 from walletcards.orders.shopify_body import customer_of, order_facts, refund_info
-from walletcards.orders.signatures import verify_base64_hmac
 
 NAME = "shopify"
 SIGNATURE_HEADER = "x-shopify-hmac-sha256"  # header names are matched lower-cased
+PIN_KEY = "shopify_shop_domain"
 PAID_TOPICS = ("orders/paid", "orders/create")
 # financial_status of an order Shopify reports as paid (orders/paid is sent once payment is
 # captured; its retries carry the original body, so a later refund never shows up in them)
@@ -45,27 +43,22 @@ PAID_STATUSES = ("paid", "partially_paid")
 _MYSHOPIFY = re.compile(rf"{HOST.pattern}\.myshopify\.com")
 
 
-class Shopify:
-    """The ``shopify`` source (see ``walletcards.orders.sources.Source``)."""
+class Shopify(PinnedHmacSource):
+    """The ``shopify`` source (see ``walletcards.orders.sources.Source``); Shopify sends no
+    set-up ping."""
 
     name = NAME
     secret_keys = ("shopify_secret", "shopify_previous_secret")
-    pin_key = "shopify_shop_domain"
+    pin_key = PIN_KEY
+    signature_header = SIGNATURE_HEADER
 
     def canonical_shop(self, value: str) -> str:
         return shopify_domain(value)
 
-    def ping(self, body: bytes) -> str | None:
-        return None  # Shopify sends no set-up ping
-
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: float
-    ) -> Verified:
-        verify_base64_hmac(headers.get(SIGNATURE_HEADER), body, secrets)
-        return Verified(headers, body)
-
-    def parse(self, verified: Verified, currency: str, shop: str) -> Delivery:
-        return read(verified.headers, parse_json(verified.body), currency, shop)
+    def read(
+        self, headers: Mapping[str, str], payload: dict[str, Any], currency: str, shop: str
+    ) -> Delivery:
+        return read(headers, payload, currency, shop)
 
     def replay_headers(self, kept: Delivery) -> dict[str, str]:
         return {
@@ -99,7 +92,7 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sho
             "headers",
             "X-Shopify-Topic, X-Shopify-Shop-Domain and X-Shopify-Webhook-Id are required",
         )
-    _check_shop(claimed, shop)
+    check_pinned(claimed, shop, shopify_domain, "X-Shopify-Shop-Domain", "shop", PIN_KEY)
     source = order_source(NAME, shop)
     base = Delivery(
         source=NAME,
@@ -162,18 +155,6 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sho
         )
         return _with(base, event)
     return _ignored(base, f"topic {topic!r} is not one walletcards applies")
-
-
-def _check_shop(claimed: str, shop: str) -> None:
-    try:
-        same = shopify_domain(claimed) == shop
-    except ValueError:
-        same = False
-    if not same:
-        raise UnknownShop(
-            f"X-Shopify-Shop-Domain {claimed[:80]!r} is not the shop this programme trusts "
-            "(webhooks.shopify_shop_domain)"
-        )
 
 
 def _order_status(order: dict[str, Any], topic: str) -> str | None:

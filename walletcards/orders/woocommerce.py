@@ -13,7 +13,7 @@ unsigned topic only decides between applying an order body and ignoring the deli
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,9 +25,8 @@ from walletcards.orders.events import (
     OrderEvent,
     PayloadError,
     RefundInfo,
-    UnknownShop,
-    Verified,
 )
+from walletcards.orders.hmac_source import PinnedHmacSource, check_pinned
 from walletcards.orders.identity import HOST, MAX_DOMAIN, customer_external_id, order_source
 from walletcards.orders.payload import (
     MAX_DELIVERY_ID,
@@ -44,28 +43,28 @@ from walletcards.orders.payload import (
     label,
     minor,
     obj,
-    parse_json,
     person_name,
     shop_codes,
     text,
     timestamp,
 )
-from walletcards.orders.signatures import verify_base64_hmac
 
 NAME = "woocommerce"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
+PIN_KEY = "woocommerce_site_url"
 TOPICS = ("order.created", "order.updated")
 PAID_STATUSES = ("processing", "completed")
 MAX_SITE_URL = 255  # WordPress's Site Address; also inbox_deliveries.shop
 _DEFAULT_PORTS = (80, 443)
 
 
-class WooCommerce:
+class WooCommerce(PinnedHmacSource):
     """The ``woocommerce`` source (see ``walletcards.orders.sources.Source``)."""
 
     name = NAME
     secret_keys = ("woocommerce_secret", "woocommerce_previous_secret")
-    pin_key = "woocommerce_site_url"
+    pin_key = PIN_KEY
+    signature_header = SIGNATURE_HEADER
 
     def canonical_shop(self, value: str) -> str:
         return site_url(value)
@@ -73,14 +72,10 @@ class WooCommerce:
     def ping(self, body: bytes) -> str | None:
         return "WooCommerce webhook ping" if is_ping(body) else None
 
-    def verify(
-        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: float
-    ) -> Verified:
-        verify_base64_hmac(headers.get(SIGNATURE_HEADER), body, secrets)
-        return Verified(headers, body)
-
-    def parse(self, verified: Verified, currency: str, shop: str) -> Delivery:
-        return read(verified.headers, parse_json(verified.body), currency, shop)
+    def read(
+        self, headers: Mapping[str, str], payload: dict[str, Any], currency: str, shop: str
+    ) -> Delivery:
+        return read(headers, payload, currency, shop)
 
     def replay_headers(self, kept: Delivery) -> dict[str, str]:
         return {
@@ -174,7 +169,7 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sit
     delivery_id = header(headers, "x-wc-webhook-delivery-id", MAX_DELIVERY_ID)
     if not topic or not origin or not delivery_id:
         raise PayloadError("headers", "X-WC-Webhook-Topic, -Source and -Delivery-ID are required")
-    _check_site(origin, site)
+    check_pinned(origin, site, site_url, "X-WC-Webhook-Source", "site", PIN_KEY)
     source = order_source(NAME, site)
     base = Delivery(
         source=NAME,
@@ -223,15 +218,3 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sit
     if not events:
         return replace(base, ignored_reason=f"order status {status!r} is neither paid nor reversed")
     return replace(base, events=tuple(events))
-
-
-def _check_site(claimed: str, site: str) -> None:
-    try:
-        same = site_url(claimed) == site
-    except ValueError:
-        same = False
-    if not same:
-        raise UnknownShop(
-            f"X-WC-Webhook-Source {claimed[:80]!r} is not the site this programme trusts "
-            "(webhooks.woocommerce_site_url)"
-        )
