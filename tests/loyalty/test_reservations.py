@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty import ledger, reservations
 from walletcards.loyalty.config import ProgramConfigError, parse_program
+from walletcards.loyalty.config_redemption import RedemptionRules
 from walletcards.loyalty.models import Card, LedgerEntry, Lot, Program
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.loyalty.verify import verify
@@ -244,3 +246,35 @@ def test_the_programme_file_names_bad_redemption_fields() -> None:
     text = str(raised.value)
     for name in ("min_points", "steps", "code_days", "code_prefix", "shop_url", "max_share"):
         assert f"redemption.{name}" in text
+
+
+def test_max_share_gives_the_least_order_a_code_may_pay_towards() -> None:
+    share = RedemptionRules(max_share=Decimal("33.3"))
+    assert share.minimum_order_minor(100) == 301  # 100 / 0.333 = 300.3…: rounded up
+    assert RedemptionRules(max_share=Decimal("50")).minimum_order_minor(200) == 400
+    assert RedemptionRules(max_share=Decimal("100")).minimum_order_minor(7) == 7
+    assert RedemptionRules().minimum_order_minor(200) is None
+    assert share.share_exceeded(100, 300) and not share.share_exceeded(100, 301)
+    assert not RedemptionRules().share_exceeded(100, 1)
+
+
+def test_a_capture_over_max_share_writes_nothing(
+    database: Database, program: Program, card: Card, clock: FixedClock
+) -> None:
+    give(database, card, clock, 500, "g")
+    made = hold(database, program, card, clock, 300, "k-share")  # $3.00; the demo's 50 %
+    with database.transaction() as session:
+        found = session.get(Redemption, made.id)
+        assert found is not None
+        with pytest.raises(reservations.ShareExceeded):
+            reservations.capture(
+                session, found, order_ref="o-1", actor="staff:1", now=clock.now(), order_minor=599
+            )
+    with database.transaction() as session:
+        found = session.get(Redemption, made.id)
+        assert found is not None and found.status == "reserved"
+        reservations.capture(
+            session, found, order_ref="o-1", actor="staff:1", now=clock.now(), order_minor=600
+        )
+        assert found.status == "captured"
+    clean(database)

@@ -75,6 +75,23 @@ def test_a_code_without_a_customer_is_open_to_all_buyers(
         assert sent["customerSelection"] == {"all": True}
 
 
+def test_a_minimum_is_sent_as_the_codes_minimum_subtotal(
+    shopify: ShopifyAdmin, fake_shopify: FakeShopify
+) -> None:
+    """``minimumRequirement.subtotal.greaterThanOrEqualToSubtotal`` (DiscountMinimumSubtotal-
+    Input, a Decimal: sent as a string) is valid in the 2025-01 schema and the overlay alike."""
+    made = shopify.create_code(
+        "PTS-MIN", Decimal("5"), "USD", CUSTOMER, None, WEEK, minimum=Decimal("10")
+    )
+    sent = fake_shopify.codes[made.id]
+    assert sent["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": "10.00"}}
+    without = shopify.create_code("PTS-NOMIN", Decimal("5"), "USD", CUSTOMER, None, WEEK)
+    assert "minimumRequirement" not in fake_shopify.codes[without.id]
+    for bad in (Decimal("0"), Decimal("1.005"), Decimal("NaN")):
+        with pytest.raises(ShopRefused):
+            shopify.create_code("PTS-BAD", Decimal("5"), "USD", None, None, WEEK, minimum=bad)
+
+
 def test_the_fake_holds_each_version_to_its_own_shape(
     fake_shopify: FakeShopify, trust: ssl.SSLContext
 ) -> None:
