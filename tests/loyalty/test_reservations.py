@@ -6,12 +6,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from tests.kit.programs import MakeProgram, demo_document, reload_card
 from tests.loyalty.test_ledger import DAY, give, spend, take_back
 from walletcards.clock import FixedClock
-from walletcards.db import Database
+from walletcards.db import Database, Model
 from walletcards.loyalty import ledger, reservations
 from walletcards.loyalty.config import ProgramConfigError, parse_program
 from walletcards.loyalty.config_redemption import RedemptionRules
@@ -278,3 +278,23 @@ def test_a_capture_over_max_share_writes_nothing(
         )
         assert found.status == "captured"
     clean(database)
+
+
+@pytest.mark.once
+def test_an_orders_captured_redemptions_are_found_by_index() -> None:
+    """order_reversed looks redemptions up by programme and order_ref: an index, no scan."""
+    engine = create_engine("sqlite://")
+    Model.metadata.create_all(engine)
+    query = (
+        select(Redemption.id)
+        .where(
+            Redemption.program_id == 1,
+            Redemption.order_ref == "shopify:s:order:1",
+            Redemption.status == "captured",
+        )
+        .compile(engine, compile_kwargs={"literal_binds": True})
+    )
+    with engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+    engine.dispose()
+    assert "ix_redemptions_program_order_ref" in plan, plan
