@@ -55,7 +55,8 @@ def test_reserve_read_capture(
     assert conflict.json["error"]["code"] == "idempotency_conflict"
     url = f"{BASE}/{redemption['id']}"
     assert client.get(url, headers=integration).json == made.json
-    done = call(client, "POST", f"{url}/capture", {"order_id": "1001"}, integration)
+    body = {"order_id": "1001", "order_total": "4.00"}  # max_share 50 %: the least for $2.00
+    done = call(client, "POST", f"{url}/capture", body, integration)
     assert done.status_code == 200
     assert (done.json["redemption"]["status"], done.json["redemption"]["order_id"]) == (
         "captured",
@@ -64,6 +65,34 @@ def test_reserve_read_capture(
     refused = call(client, "POST", f"{url}/release", {}, integration)
     assert refused.status_code == 409
     assert refused.json["error"]["code"] == "redemption_closed"
+    with database.transaction() as session:
+        assert verify(session) == []
+
+
+def test_a_capture_over_max_share_is_refused_and_the_reservation_stays_open(
+    client: FlaskClient, integration: dict[str, str], card_code: str, database: Database
+) -> None:
+    """The demo's max_share is 50 %: a $2.00 code needs an order of $4.00 before it. Channel
+    "api" has no shop enforcing that, so the storefront must say what the order comes to."""
+    made = reserve(client, integration, number(card_code)).json["redemption"]
+    url = f"{BASE}/{made['id']}/capture"
+    over = call(client, "POST", url, {"order_id": "7", "order_total": "3.99"}, integration)
+    assert over.status_code == 409
+    assert over.json["error"]["code"] == "share_exceeded"
+    assert "4.00" in over.json["error"]["message"]
+    missing = call(client, "POST", url, {"order_id": "7"}, integration)
+    assert missing.status_code == 422
+    assert missing.json["error"]["code"] == "order_total_required"
+    for bad in (4, "4.001", "-4", "4e2", "NaN", " 4", "1" * 16, ""):
+        answer = call(client, "POST", url, {"order_total": bad}, integration)
+        assert answer.status_code == 422, (bad, answer.json)
+        assert answer.json["error"]["code"] == "invalid_order_total", bad
+    shown = json_of(client.get(f"{BASE}/{made['id']}", headers=integration))
+    assert shown["redemption"]["status"] == "reserved"
+    done = call(client, "POST", url, {"order_id": "7", "order_total": "10"}, integration)
+    assert done.status_code == 200 and done.json["redemption"]["status"] == "captured"
+    again = call(client, "POST", url, {"order_id": "7"}, integration)  # captured: no total needed
+    assert again.status_code == 200 and again.json["redemption"]["status"] == "captured"
     with database.transaction() as session:
         assert verify(session) == []
 

@@ -267,3 +267,19 @@ def test_the_section_speaks_the_customers_language(
     assert "Потратить баллы онлайн" in text and "Получить код" in text
     refused = reserve(client, made, 50)
     assert "Для кода нужно не менее 100 баллов." in refused.get_data(as_text=True)
+
+
+def test_the_amount_input_carries_what_the_script_needs_for_the_live_value(
+    client: FlaskClient, card: Card
+) -> None:
+    text = page(client, card)
+    for hint in (
+        'id="points-input"',
+        'data-point-value="0.01"',
+        'data-currency="USD"',
+        'data-exponent="2"',
+        'data-locale="en"',
+    ):
+        assert hint in text, hint
+    shown = '<output id="points-value" for="points-input" aria-live="polite">= $1.00</output>'
+    assert shown in text  # the form's first amount, before (or without) the script

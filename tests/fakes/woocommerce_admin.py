@@ -31,6 +31,7 @@ COUPON_TYPES: dict[str, type] = {
     "email_restrictions": list,
     "date_expires_gmt": str,
     "description": str,
+    "minimum_amount": str,
 }
 WEBHOOK_TYPES: dict[str, type] = {
     "name": str,

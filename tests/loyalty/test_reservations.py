@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from tests.kit.programs import MakeProgram, demo_document, reload_card
 from tests.loyalty.test_ledger import DAY, give, spend, take_back
 from walletcards.clock import FixedClock
-from walletcards.db import Database
+from walletcards.db import Database, Model
 from walletcards.loyalty import ledger, reservations
 from walletcards.loyalty.config import ProgramConfigError, parse_program
+from walletcards.loyalty.config_redemption import RedemptionRules
 from walletcards.loyalty.models import Card, LedgerEntry, Lot, Program
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.loyalty.verify import verify
@@ -244,3 +246,69 @@ def test_the_programme_file_names_bad_redemption_fields() -> None:
     text = str(raised.value)
     for name in ("min_points", "steps", "code_days", "code_prefix", "shop_url", "max_share"):
         assert f"redemption.{name}" in text
+
+
+def test_max_share_gives_the_least_order_a_code_may_pay_towards() -> None:
+    share = RedemptionRules(max_share=Decimal("33.3"))
+    assert share.minimum_order_minor(100) == 301  # 100 / 0.333 = 300.3…: rounded up
+    assert RedemptionRules(max_share=Decimal("50")).minimum_order_minor(200) == 400
+    assert RedemptionRules(max_share=Decimal("100")).minimum_order_minor(7) == 7
+    assert RedemptionRules().minimum_order_minor(200) is None
+    assert share.share_exceeded(100, 300) and not share.share_exceeded(100, 301)
+    assert not RedemptionRules().share_exceeded(100, 1)
+
+
+def test_a_capture_over_max_share_writes_nothing(
+    database: Database, program: Program, card: Card, clock: FixedClock
+) -> None:
+    give(database, card, clock, 500, "g")
+    made = hold(database, program, card, clock, 300, "k-share")  # $3.00; the demo's 50 %
+    with database.transaction() as session:
+        found = session.get(Redemption, made.id)
+        assert found is not None
+        with pytest.raises(reservations.ShareExceeded):
+            reservations.capture(
+                session, found, order_ref="o-1", actor="staff:1", now=clock.now(), order_minor=599
+            )
+    with database.transaction() as session:
+        found = session.get(Redemption, made.id)
+        assert found is not None and found.status == "reserved"
+        reservations.capture(
+            session, found, order_ref="o-1", actor="staff:1", now=clock.now(), order_minor=600
+        )
+        assert found.status == "captured"
+    clean(database)
+
+
+@pytest.mark.once
+def test_an_orders_captured_redemptions_are_found_by_index() -> None:
+    """order_reversed looks redemptions up by programme and order_ref: an index, no scan. The
+    table's statistics are those of a grown programme (10,000 redemptions, three statuses,
+    one per order), written as ANALYZE would, so SQLite's choice does not hang on which empty
+    index it met first."""
+    engine = create_engine("sqlite://")
+    Model.metadata.create_all(engine)
+    query = (
+        select(Redemption.id)
+        .where(
+            Redemption.program_id == 1,
+            Redemption.order_ref == "shopify:s:order:1",
+            Redemption.status == "captured",
+        )
+        .compile(engine, compile_kwargs={"literal_binds": True})
+    )
+    stats = {
+        "ix_redemptions_card_status": "10000 10 4",
+        "ix_redemptions_status_expires": "10000 3334 1",
+        "ix_redemptions_program_order_ref": "10000 10000 1",
+    }
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        for index, stat in stats.items():
+            conn.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 VALUES ('redemptions', ?, ?)", (index, stat)
+            )
+        conn.exec_driver_sql("ANALYZE sqlite_schema")  # reload the statistics
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+    engine.dispose()
+    assert "ix_redemptions_program_order_ref" in plan, plan

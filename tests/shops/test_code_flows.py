@@ -164,6 +164,8 @@ def test_shopify_code_captured_with_the_order_and_given_back_once_on_cancel(
     code = made.json["redemption"]["code"]
     ((gid, sent),) = fake_shopify.codes.items()
     assert sent["code"] == code and sent["usageLimit"] == 1
+    # the demo's max_share 50 %: the $2.00 code needs a $4.00 subtotal, and the shop checks it
+    assert sent["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": "4.00"}}
     assert f"gid://shopify/Customer/{SHOPIFY_CUSTOMER}" in str(sent)
     assert (redemption(database).shop_code_id, redemption(database).shop_state) == (gid, "live")
     assert available(database) == before - 200
@@ -241,6 +243,7 @@ def test_woocommerce_coupon_captured_with_the_order(
         "2.00",
         ["ann.lee@example.com"],
     )
+    assert coupon["minimum_amount"] == "4.00"  # max_share 50 % of the cart
     order = fixture("woocommerce_order_processing.json")
     order["coupon_lines"] = [{"id": 321, "code": code.lower(), "discount": "2.00"}]
     assert json_of(post_woo(client, order))["status"] == "applied"
@@ -274,3 +277,32 @@ def test_signed_json_redemption_codes_capture(
     too_many["order"] = {**body["order"], "id": "A-10", "redemption_codes": ["X"] * 21}
     refused = post_orders(client, too_many, at=int(clock.now().timestamp()))
     assert refused.status_code == 422
+
+
+def test_a_paid_order_over_the_share_still_captures_and_is_logged(
+    client: FlaskClient,
+    integration: dict[str, str],
+    database: Database,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The order paid with the code: the discount was given, so the points are spent (left
+    reserved they would come back at expiry and be spent twice); the owner sees a warning."""
+    made = reserve(client, integration, "api")
+    body: dict[str, Any] = {
+        "id": "evt-11",
+        "type": "order.paid",
+        "order": {
+            "id": "A-11",
+            "currency": "USD",
+            "paid_at": clock.now().isoformat(),
+            "lines": [{"amount": "1.00"}],  # $3.00 before the $2.00 code: over 50 %
+            "redemption_codes": [made.json["redemption"]["code"]],
+        },
+        "customer": {"id": "c-11", "email": "c11@example.com"},
+    }
+    with caplog.at_level("WARNING", logger="walletcards.loyalty.redemption_orders"):
+        answer = post_orders(client, body, at=int(clock.now().timestamp()))
+    assert answer.status_code == 200, answer.json
+    assert redemption(database).status == "captured"
+    assert any("max_share" in record.getMessage() for record in caplog.records)

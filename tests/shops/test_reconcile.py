@@ -13,12 +13,15 @@ from sqlalchemy import func, select
 from tests.fakes.memory import memory_clients
 from tests.fakes.shopify_admin import FakeShopify
 from tests.fakes.woocommerce_admin import FakeWooCommerce
-from tests.kit.programs import MakeProgram
+from tests.kit.programs import MakeCard, MakeProgram, reload_card
+from tests.loyalty.test_ledger import give
 from tests.shops.conftest import NOW, SHOP, TOKEN, WOO_KEY, WOO_SECRET
 from tests.shops.orders_data import fixture, shopify_order, shopify_refund, woo_order
 from walletcards.clock import FixedClock
 from walletcards.db import Database
+from walletcards.loyalty import reservations
 from walletcards.loyalty.models import LedgerEntry, Order, Program
+from walletcards.loyalty.redemption_models import Redemption
 from walletcards.orders import intake, reconcile
 from walletcards.orders.models import InboxDelivery, ShopWatermark
 from walletcards.orders.shopify import read as read_shopify
@@ -95,6 +98,79 @@ def test_a_shopify_order_never_delivered_is_applied_once(
     # read again (the overlap): nothing twice, no new inbox row
     assert run(database, shops, shop_program, "shopify") == 0
     assert counts(database) == (orders, entries, ["reconciled"])
+
+
+def test_an_undelivered_order_with_a_points_code_captures_it_once(
+    database: Database,
+    shops: ShopClients,
+    shop_program: Program,
+    fake_shopify: FakeShopify,
+    make_card: MakeCard,
+) -> None:
+    """The order that used a reservation's code never came as a webhook: reconciliation
+    applies it and captures the reservation, once; reading it again, and the webhook arriving
+    late after all, change nothing."""
+    card = make_card(shop_program, email="mira@example.com", name="Mira")  # not the buyer
+    clock = FixedClock(NOW)
+    give(database, card, clock, 500, "opening")
+    with database.transaction() as session:
+        held = reservations.reserve(
+            session,
+            shop_program,
+            reload_card(session, card.id),
+            200,
+            channel="api",
+            reference=None,
+            actor="staff:1",
+            key="r-1",
+            now=NOW,
+        )
+        code, held_id = held.code, held.id
+    assert code is not None
+    order = shopify_order(updated_at="2026-12-01T11:30:00Z")
+    order["discountCodes"] = ["SPEND5", code.lower()]  # the shop's own code, and ours
+    fake_shopify.orders = [order]
+    assert run(database, shops, shop_program, "shopify") == 1
+
+    def state() -> tuple[str, str | None, int, int, list[str]]:
+        with database.transaction() as session:
+            found = session.get(Redemption, held_id)
+            assert found is not None
+            spends = session.execute(
+                select(func.count())
+                .select_from(LedgerEntry)
+                .where(LedgerEntry.kind == "redemption")
+            ).scalar_one()
+            available = reload_card(session, card.id).available
+        return found.status, found.order_ref, spends, available, counts(database)[2]
+
+    captured = state()
+    assert captured == (
+        "captured",
+        f"shopify:{SHOP}:order:5899425235089482367",
+        1,
+        300,
+        ["reconciled"],
+    )
+    assert run(database, shops, shop_program, "shopify") == 0
+    assert state() == captured
+
+    late = fixture("shopify_order_paid.json")
+    assert str(late["id"]) == "5899425235089482367"
+    late["discount_codes"] = [{"code": code, "amount": "2.00", "type": "fixed_amount"}]
+    headers = {
+        "x-shopify-topic": "orders/paid",
+        "x-shopify-shop-domain": SHOP,
+        "x-shopify-webhook-id": "webhook-late",
+    }
+    with database.transaction() as session:
+        program = session.get(Program, shop_program.id)
+        assert program is not None
+        delivery = read_shopify(headers, late, "USD", SHOP)
+        outcome = intake.receive(session, program, delivery, b"{}", intake.Context(URL, NOW))
+    assert outcome["status"] == "duplicate"
+    status, ref, spends, available, _ = state()
+    assert (status, ref, spends, available) == captured[:4]
 
 
 def test_a_refund_since_is_applied_after_the_order(

@@ -13,11 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLInputObjectType, get_named_type
 
 from tests.fakes.shopify_admin import FakeShopify
-from tests.fakes.shopify_schema import SCHEMA_FILE
+from tests.fakes.shopify_schema import SCHEMA_FILE, schema_2025_01
 from tests.shops.conftest import NOW, SHOP, TOKEN
 from tests.shops.orders_data import fixture, shopify_order, shopify_refund
+from walletcards.clock import FixedClock
 from walletcards.orders import shopify as intake
 from walletcards.orders.events import OrderEvent
 from walletcards.shops.admin import ShopRefused, ShopUnavailable
@@ -73,6 +75,23 @@ def test_a_code_without_a_customer_is_open_to_all_buyers(
         assert sent["context"] == {"all": "ALL"}
     else:
         assert sent["customerSelection"] == {"all": True}
+
+
+def test_a_minimum_is_sent_as_the_codes_minimum_subtotal(
+    shopify: ShopifyAdmin, fake_shopify: FakeShopify
+) -> None:
+    """``minimumRequirement.subtotal.greaterThanOrEqualToSubtotal`` (DiscountMinimumSubtotal-
+    Input, a Decimal: sent as a string) is valid in the 2025-01 schema and the overlay alike."""
+    made = shopify.create_code(
+        "PTS-MIN", Decimal("5"), "USD", CUSTOMER, None, WEEK, minimum=Decimal("10")
+    )
+    sent = fake_shopify.codes[made.id]
+    assert sent["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": "10.00"}}
+    without = shopify.create_code("PTS-NOMIN", Decimal("5"), "USD", CUSTOMER, None, WEEK)
+    assert "minimumRequirement" not in fake_shopify.codes[without.id]
+    for bad in (Decimal("0"), Decimal("1.005"), Decimal("NaN")):
+        with pytest.raises(ShopRefused):
+            shopify.create_code("PTS-BAD", Decimal("5"), "USD", None, None, WEEK, minimum=bad)
 
 
 def test_the_fake_holds_each_version_to_its_own_shape(
@@ -237,3 +256,37 @@ def test_the_vendored_schema_is_the_published_file() -> None:
     """The checksum tests/data/README.md gives for the file from @shopify/dev-mcp@1.1.0."""
     digest = hashlib.sha256(SCHEMA_FILE.read_bytes()).hexdigest()
     assert digest == "1057c5bca68fafa831bad094d0c42a236eebc255d74347eca8f9d2670ff60608"
+
+
+def input_paths(value: dict[str, Any], kind: Any, path: str = "input") -> list[str]:
+    """The fields of an input value, as dotted paths, each checked to be in the schema's input
+    type and not deprecated there."""
+    found: list[str] = []
+    for name, item in value.items():
+        field = kind.fields.get(name)
+        assert field is not None, f"{path}.{name} is not in the schema"
+        assert field.deprecation_reason is None, f"{path}.{name} is deprecated"
+        found.append(f"{path}.{name}")
+        inner = get_named_type(field.type)
+        if isinstance(inner, GraphQLInputObjectType) and isinstance(item, dict):
+            found += input_paths(item, inner, f"{path}.{name}")
+    return found
+
+
+def test_every_discount_input_field_sent_at_2025_01_is_in_the_schema_and_not_deprecated(
+    shop_clock: FixedClock,
+) -> None:
+    """The fake coerces variables, which refuses unknown fields but not deprecated ones: this
+    walks what the 2025-01 client sends (usage limit 1, once per customer, all buyers or one
+    customer, a minimum subtotal) through the published schema's input types."""
+    kind = schema_2025_01().get_type("DiscountCodeBasicInput")
+    client = ShopifyAdmin(SHOP, TOKEN, version="2025-01", clock=shop_clock)
+    try:
+        for customer, buyers in ((None, "all"), (CUSTOMER, "customers.add")):
+            sent = client.code_input("PTS-1", "5.00", customer, NOW, WEEK, minimum="10.00")
+            walked = input_paths(sent, kind)
+            assert {"input.usageLimit", "input.appliesOncePerCustomer"} <= set(walked)
+            assert "input.minimumRequirement.subtotal.greaterThanOrEqualToSubtotal" in walked
+            assert f"input.customerSelection.{buyers}" in walked
+    finally:
+        client.close()

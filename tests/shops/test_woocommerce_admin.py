@@ -40,6 +40,15 @@ def test_a_code_is_a_single_use_fixed_cart_coupon_for_one_address(
     assert fake_woo.calls[-1][2] == {"force": "true"}
 
 
+def test_a_minimum_is_the_coupons_minimum_amount(
+    woo: WooCommerceAdmin, fake_woo: FakeWooCommerce
+) -> None:
+    made = woo.create_code("PTS-MIN", Decimal("5"), "USD", None, None, WEEK, minimum=Decimal(10))
+    assert fake_woo.coupons[int(made.id)]["minimum_amount"] == "10.00"
+    without = woo.create_code("PTS-NOMIN", Decimal("5"), "USD", None, None, WEEK)
+    assert "minimum_amount" not in fake_woo.coupons[int(without.id)]
+
+
 def test_individual_use_is_a_setting_and_amounts_follow_the_currency(
     fake_woo: FakeWooCommerce, trust: ssl.SSLContext
 ) -> None:

@@ -71,7 +71,17 @@ def redemption_paths() -> dict[str, dict[str, Any]]:
         reference=TEXT,
     )
     capture = _write("Capture a reservation: the points are spent (idempotent)")
-    capture["requestBody"] = _body([], order_id=TEXT)
+    capture["requestBody"] = _body(
+        [],
+        order_id=TEXT,
+        order_total={
+            "type": "string",
+            "pattern": r"^[0-9]{1,15}(\.[0-9]{1,3})?$",
+            "description": "the order's subtotal before the code, checked against"
+            " [redemption] max_share (409 share_exceeded); required where no shop holds the code"
+            " and max_share is set",
+        },
+    )
     show = op("A redemption and the card's balance", "redemptions", 401, 403, 404, auth=True)
     show["responses"]["200"] = {"description": "the redemption", **_json(REDEMPTION)}
     return {

@@ -7,10 +7,16 @@ for channels "shopify" and "woocommerce") is :func:`walletcards.shops.codes.afte
 when the shop refuses the code, the reservation is released and the answer is 502
 ``shop_refused`` (stored under the Idempotency-Key instead of the 201). A release deletes the
 code from the shop after its commit.
+
+A capture may carry ``order_total``, the order's subtotal before the code: with
+``[redemption] max_share`` a code paying more than that share of it is refused (409
+``share_exceeded``, the reservation stays open). A code that no shop holds (channel "api", or
+"card" without a shop) has no shop enforcing the share, so there ``order_total`` is required.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -25,9 +31,10 @@ from walletcards.loyalty import reservations
 from walletcards.loyalty.cards import card_by_member_number
 from walletcards.loyalty.ledger import settled_balance
 from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.redemption_models import Redemption
-from walletcards.money import money_json
-from walletcards.shops.codes import ShopCodeRefused, after_reserve, delete_shop_code
+from walletcards.money import MoneyError, money_json, to_minor
+from walletcards.shops.codes import ShopCodeRefused, after_reserve, delete_shop_code, platform_for
 from walletcards.staff.models import INTEGRATION, Staff
 
 bp = Blueprint("redemptions_api", __name__, url_prefix="/api/v1/programs/<slug>/redemptions")
@@ -37,6 +44,7 @@ CHANNELS = ("shopify", "woocommerce", "api")
 # the longest value each identity's column holds (cards.member_number, customers.email/external_id)
 IDENTITIES = {"member_number": 20, "email": 320, "external_id": 500}
 MAX_TEXT = 200  # reference, order id
+TOTAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,3})?")  # far below 2**63 minor units
 
 
 def _allowed(staff: Staff, program: Program, slug: str) -> None:
@@ -90,6 +98,36 @@ def _points(value: Any) -> int:
     if type(value) is not int or not 0 < value < BIGINT:
         raise ApiError(422, "invalid_points", "points: a whole number above 0")
     return value
+
+
+def _order_minor(body: dict[str, Any], program: Program, redemption: Redemption) -> int | None:
+    """``order_total`` in minor units; required where ``max_share`` applies and no shop
+    enforces it on the code."""
+    value = body.get("order_total")
+    if value is None:
+        shop = platform_for(program, redemption.channel)
+        rules = program_rules(program).redemption
+        if rules.max_share is not None and shop is None and redemption.status == "reserved":
+            raise ApiError(
+                422,
+                "order_total_required",
+                f"order_total: the order's subtotal before the code is needed to check"
+                f" [redemption] max_share ({rules.max_share} %)",
+            )
+        return None
+    minor = -1
+    if isinstance(value, str) and TOTAL.fullmatch(value):
+        try:
+            minor = to_minor(value, program.currency)
+        except MoneyError:
+            minor = -1
+    if minor < 0:
+        raise ApiError(
+            422,
+            "invalid_order_total",
+            f'order_total: a decimal string in {program.currency}, e.g. "40.00"',
+        )
+    return minor
 
 
 def _answer(session: Session, program: Program, redemption: Redemption) -> dict[str, Any]:
@@ -179,12 +217,14 @@ def capture(slug: str, redemption_id: int) -> tuple[Response, int]:
     ) -> dict[str, Any]:
         _allowed(staff, program, slug)
         order_id = _text(body, "order_id")
+        found = _found(session, program, redemption_id)
         redemption = reservations.capture(
             session,
-            _found(session, program, redemption_id),
+            found,
             order_ref=order_id,
             actor=staff.actor,
             now=web.clock().now(),
+            order_minor=_order_minor(body, program, found),
         )
         return _answer(session, program, redemption)
 

@@ -24,7 +24,7 @@ from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.loyalty.reservations import open_for_card
-from walletcards.money import from_minor, points_value_minor
+from walletcards.money import exponent, from_minor, points_value_minor
 
 FORM_AGE = 12 * 3600  # a page left open longer asks to be reloaded
 SALT = "walletcards.card-redemption"
@@ -76,6 +76,12 @@ class RedeemSection:
     low: int
     high: int  # 0 when the card cannot reserve anything yet
     rate: str  # "1 point = $0.01"
+    low_value: str  # what ``low`` points are worth, shown before the page's script runs
+    # for the page's script, which shows the value live while the customer types an amount:
+    point_value: str  # the programme's decimal point value ("0.01")
+    currency: str
+    exponent: int  # the currency's decimals
+    locale: str  # the card's language, formatting like the server does
     shop_url: str | None
     codes: tuple[OpenCode, ...]
     form_token: str
@@ -120,6 +126,11 @@ def redeem_section(
         low=offer.min_points,
         high=high if high >= offer.min_points else 0,
         rate=t.gettext("1 point = %(value)s", value=_money(t, program, 1, rules.point_value)),
+        low_value=_money(t, program, offer.min_points, rules.point_value),
+        point_value=format(rules.point_value, "f"),
+        currency=program.currency,
+        exponent=exponent(program.currency),
+        locale=lang,
         shop_url=offer.shop_url,
         codes=codes,
         form_token=form_token(secret, card.public_token),

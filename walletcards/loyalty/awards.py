@@ -97,7 +97,14 @@ def apply_paid(
     kept = early.kept(session, program.id, facts.source, facts.external_id)
     voided = early.voided(kept, facts.total_minor)
     redemption_orders.capture_codes(
-        session, program, facts.source, facts.external_id, codes, now, voided=voided
+        session,
+        program,
+        facts.source,
+        facts.external_id,
+        codes,
+        now,
+        voided=voided,
+        paid_minor=facts.total_minor,
     )
     if voided:
         return Outcome("ignored", None, "the order was cancelled or refunded before it was paid")

@@ -7,9 +7,11 @@ programme without it cannot reserve points (a code must be worth an amount of mo
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from walletcards.loyalty.config_reader import MAX_POINTS, TableReader
 
@@ -21,7 +23,7 @@ MAX_STEPS = 20
 class RedemptionRules:
     min_points: int = 1
     max_points: int | None = None  # per code; None: up to the balance
-    max_share: Decimal | None = None  # percent of an order a code may pay (the shop applies it)
+    max_share: Decimal | None = None  # percent of an order's subtotal a code may pay
     steps: tuple[int, ...] = ()  # fixed choices; empty: any amount within the bounds
     code_days: int = 7
     code_prefix: str = ""
@@ -36,6 +38,20 @@ class RedemptionRules:
         if self.max_points is not None and points > self.max_points:
             return f"reserve at most {self.max_points} points, not {points}"
         return None
+
+    def minimum_order_minor(self, value_minor: int) -> int | None:
+        """The least order subtotal (before the code, minor units) a code worth
+        ``value_minor`` may pay towards under ``max_share``: value / share, rounded up; None
+        without ``max_share``. The shops get it as the code's minimum purchase."""
+        if self.max_share is None:
+            return None
+        return math.ceil(Fraction(value_minor) * 100 / Fraction(self.max_share))
+
+    def share_exceeded(self, value_minor: int, order_minor: int) -> bool:
+        """Whether a code worth ``value_minor`` pays more than ``max_share`` of an order whose
+        subtotal before the code is ``order_minor``."""
+        least = self.minimum_order_minor(value_minor)
+        return least is not None and order_minor < least
 
 
 def read_redemption(reader: TableReader) -> RedemptionRules:

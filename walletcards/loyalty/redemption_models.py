@@ -41,6 +41,8 @@ class Redemption(Model):
         CheckConstraint("status IN ('reserved', 'captured', 'released')", name="status_known"),
         Index("ix_redemptions_card_status", "card_id", "status"),
         Index("ix_redemptions_status_expires", "status", "expires_at"),
+        # a cancelled or refunded order finds the redemptions it captured (redemption_orders)
+        Index("ix_redemptions_program_order_ref", "program_id", "order_ref"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -4,10 +4,16 @@ transaction): a paid order carrying a reservation's code captures it, once, with
 key as ``order_ref``; cancelling or wholly refunding that order releases the points back, once
 (:func:`walletcards.loyalty.reservations.release` with cause "order_cancelled" or
 "order_refunded": an ``uncapture`` entry).
+
+A paid order is captured even when its code pays more than ``[redemption] max_share`` of it:
+the shop accepted the code (and holds the share as the code's minimum purchase), so the
+discount was given; leaving the points reserved would hand them back at expiry and let them
+be spent twice. Such an order is logged (a warning) for the owner to look at.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,10 +23,12 @@ from sqlalchemy.orm import Session
 from walletcards.loyalty import reservations
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.order_book import order_key
+from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.redemption_models import Redemption
 
 ACTOR = "order"
 MAX_ORDER_REF = 300  # redemptions.order_ref
+log = logging.getLogger(__name__)
 CAUSES = {"cancelled": "order_cancelled", "refunded": "order_refunded"}  # by Order.status
 
 
@@ -40,10 +48,12 @@ def capture_codes(
     now: datetime,
     *,
     voided: bool = False,
+    paid_minor: int | None = None,
 ) -> list[Redemption]:
     """Capture the programme's open reservations whose code the paid order carries (codes of no
     open reservation are the shop's own discounts: skipped). ``voided``: the order had been
-    cancelled or wholly refunded before it was paid, so they are released instead."""
+    cancelled or wholly refunded before it was paid, so they are released instead.
+    ``paid_minor`` (what the order came to, codes taken off) logs codes over ``max_share``."""
     ref = _ref(source, external_id)
     done = []
     for code in dict.fromkeys(code.strip().upper() for code in codes):
@@ -55,7 +65,22 @@ def capture_codes(
         else:
             reservations.capture(session, found, order_ref=ref, actor=ACTOR, now=now)
         done.append(found)
+    if done and paid_minor is not None and not voided:
+        _check_share(program, ref or "", done, paid_minor)
     return done
+
+
+def _check_share(program: Program, ref: str, done: list[Redemption], paid_minor: int) -> None:
+    """Warn when the codes paid more than ``max_share`` of the order (its subtotal before them
+    estimated as what was paid plus their value)."""
+    value = sum(found.value_minor for found in done)
+    if program_rules(program).redemption.share_exceeded(value, paid_minor + value):
+        log.warning(
+            "order %s: points codes worth %s minor units paid more than max_share of it"
+            " (captured: the shop accepted them)",
+            ref,
+            value,
+        )
 
 
 def order_reversed(

@@ -41,7 +41,7 @@ from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.redemption_models import CHANNELS, RELEASE_CAUSES, Redemption
 from walletcards.loyalty.reservation_lots import give_back
-from walletcards.money import points_value_minor
+from walletcards.money import from_minor, points_value_minor
 
 # unambiguous when read aloud or typed: no 0/O, 1/I/L
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -54,6 +54,13 @@ class RedemptionClosed(LedgerError):
     """A captured reservation cannot be released, nor a released one captured."""
 
     code = "redemption_closed"
+    status = 409
+
+
+class ShareExceeded(LedgerError):
+    """The code would pay more of the order than ``[redemption] max_share`` allows."""
+
+    code = "share_exceeded"
     status = 409
 
 
@@ -162,15 +169,34 @@ def _locked(session: Session, redemption: Redemption) -> Card:
 
 
 def capture(
-    session: Session, redemption: Redemption, *, order_ref: str | None, actor: str, now: datetime
+    session: Session,
+    redemption: Redemption,
+    *,
+    order_ref: str | None,
+    actor: str,
+    now: datetime,
+    order_minor: int | None = None,
 ) -> Redemption:
     """Turn a reservation into a spend (a ``redemption`` entry); idempotent. A released
-    reservation cannot be captured (``RedemptionClosed``)."""
+    reservation cannot be captured (``RedemptionClosed``). ``order_minor``, the order's
+    subtotal before the code, is checked against ``[redemption] max_share``
+    (``ShareExceeded``: nothing written, the reservation stays open)."""
     card = _locked(session, redemption)
     if redemption.status == "captured":
         return redemption
     if redemption.status == "released":
         raise RedemptionClosed(f"redemption {redemption.id} was released")
+    if order_minor is not None:
+        program = session.get(Program, redemption.program_id)
+        assert program is not None
+        rules = program_rules(program).redemption
+        least = rules.minimum_order_minor(redemption.value_minor)
+        if least is not None and order_minor < least:
+            raise ShareExceeded(
+                f"the code pays at most {rules.max_share} % of an order: this one needs an"
+                f" order of at least {from_minor(least, program.currency)} {program.currency}"
+                " before the code"
+            )
     entry = new_entry(
         card,
         kind="redemption",

@@ -81,9 +81,12 @@ class ShopAdmin(Protocol):
         customer_ref: str | None,
         email: str | None,
         expires_at: datetime,
+        *,
+        minimum: Decimal | None = None,
     ) -> ShopCode:
         """A single-use code worth ``amount`` off the order until ``expires_at``, limited to
-        the customer where the shop can (its customer id, else its e-mail)."""
+        the customer where the shop can (its customer id, else its e-mail); ``minimum``: the
+        order subtotal the code needs (``[redemption] max_share``), None for none."""
         ...
 
     def delete_code(self, id: str) -> None:
@@ -106,6 +109,29 @@ class ShopAdmin(Protocol):
         ...
 
 
+def check_minimum(minimum: Decimal | None, currency: str) -> str | None:
+    """The minimum order subtotal as the shop's decimal string (None: no minimum), refused
+    locally like the amount when it is not a positive amount of the currency."""
+    if minimum is None:
+        return None
+    if not minimum.is_finite() or minimum <= 0:
+        raise ShopRefused("the minimum order must be positive", "INVALID")
+    return _exact(minimum, currency)
+
+
+def _exact(amount: Decimal, currency: str) -> str:
+    places = exponent(currency)
+    try:
+        exact = amount.quantize(Decimal(1).scaleb(-places))
+    except ArithmeticError as exc:  # pragma: no cover - huge amounts
+        raise ShopRefused(f"{amount} is not a {currency} amount", "INVALID") from exc
+    if exact != amount:
+        raise ShopRefused(
+            str(MoneyError(f"{amount} has more decimals than {currency} allows")), "INVALID"
+        )
+    return format(exact, "f")
+
+
 def check_code_request(
     code: str, amount: Decimal, currency: str, now: datetime, expires_at: datetime
 ) -> str:
@@ -120,13 +146,4 @@ def check_code_request(
         raise ShopRefused("the code would expire before it starts", "EXPIRED")
     if not amount.is_finite() or amount <= 0:
         raise ShopRefused("the amount off must be positive", "INVALID")
-    places = exponent(currency)
-    try:
-        exact = amount.quantize(Decimal(1).scaleb(-places))
-    except ArithmeticError as exc:  # pragma: no cover - huge amounts
-        raise ShopRefused(f"{amount} is not a {currency} amount", "INVALID") from exc
-    if exact != amount:
-        raise ShopRefused(
-            str(MoneyError(f"{amount} has more decimals than {currency} allows")), "INVALID"
-        )
-    return format(exact, "f")
+    return _exact(amount, currency)

@@ -24,7 +24,7 @@ from walletcards.errors import ApiError
 from walletcards.leases import backoff
 from walletcards.loyalty import reservations
 from walletcards.loyalty.models import Card, Customer, Program
-from walletcards.loyalty.programs import program_config
+from walletcards.loyalty.programs import program_config, program_rules
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.money import from_minor
 from walletcards.orders.identity import customer_external_id, order_source
@@ -64,6 +64,7 @@ class _Wanted:
     customer_ref: str | None
     email: str | None
     expires_at: datetime
+    minimum_minor: int | None  # the order subtotal the code needs ([redemption] max_share)
 
 
 def platform_for(program: Program, channel: str) -> str | None:
@@ -140,6 +141,7 @@ def create_shop_code(
             customer_ref(program, platform, customer.external_id if customer else None),
             customer.email if customer else None,
             found.expires_at,
+            program_rules(program).redemption.minimum_order_minor(found.value_minor),
         )
         found.shop_state = "pending"
     try:
@@ -167,6 +169,9 @@ def _create(clients: Clients, program: Program, wanted: _Wanted) -> ShopCode:
         wanted.customer_ref,
         wanted.email,
         wanted.expires_at,
+        minimum=None
+        if wanted.minimum_minor is None
+        else from_minor(wanted.minimum_minor, program.currency),
     )
 
 

@@ -25,6 +25,7 @@ from walletcards.shops.admin import (
     ShopUnavailable,
     Subscription,
     check_code_request,
+    check_minimum,
 )
 
 
@@ -39,6 +40,7 @@ class MemoryCode:
     customer_ref: str | None
     email: str | None
     expires_at: datetime
+    minimum: str | None = None  # the order subtotal the code needs
 
 
 @dataclass
@@ -80,13 +82,23 @@ class MemoryShop:
         customer_ref: str | None,
         email: str | None,
         expires_at: datetime,
+        *,
+        minimum: Decimal | None = None,
     ) -> ShopCode:
         self._call("create_code")
         text = check_code_request(code, amount, currency, self.clock.now(), expires_at)
+        least = check_minimum(minimum, currency)
         if any(c.code.casefold() == code.casefold() for c in self.codes.values()):
             raise ShopRefused(f"the code {code!r} is taken", "TAKEN")
         made = MemoryCode(
-            str(next(self._ids)), code, text, currency, customer_ref, email, as_utc(expires_at)
+            str(next(self._ids)),
+            code,
+            text,
+            currency,
+            customer_ref,
+            email,
+            as_utc(expires_at),
+            least,
         )
         self.codes[made.id] = made
         return ShopCode(made.id, code)

@@ -15,7 +15,8 @@ against that schema extended by the two changelog entries (tests/fakes/shopify_a
 A code is a fixed amount off the whole order (``appliesOnEachItem: false`` spreads it over the
 items), one use in all (``usageLimit: 1``) and once per customer, limited to the customer when
 their Shopify id is known; Shopify cannot limit a code to an e-mail address, so ``email`` is
-not sent. The amount is in the shop's currency (Shopify has no currency on a discount).
+not sent. The amount is in the shop's currency (Shopify has no currency on a discount). Under
+``[redemption] max_share`` the code needs a minimum subtotal (``minimumRequirement``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from walletcards.shops.admin import (
     ShopUnavailable,
     Subscription,
     check_code_request,
+    check_minimum,
 )
 from walletcards.shops.shopify_graphql import ShopifyGraphQL, user_errors
 
@@ -148,9 +150,17 @@ class ShopifyAdmin:
         self.graphql.close()
 
     def code_input(
-        self, code: str, amount: str, customer_ref: str | None, starts: datetime, ends: datetime
+        self,
+        code: str,
+        amount: str,
+        customer_ref: str | None,
+        starts: datetime,
+        ends: datetime,
+        minimum: str | None = None,
     ) -> dict[str, Any]:
-        """The DiscountCodeBasicInput for one single-use fixed amount off the order."""
+        """The DiscountCodeBasicInput for one single-use fixed amount off the order, usable
+        from a ``minimum`` subtotal when given (``minimumRequirement.subtotal``, the same
+        spelling in 2025-01 and later)."""
         customers: dict[str, Any] | None = (
             {"customers": {"add": [customer_gid(customer_ref)]}} if customer_ref else None
         )
@@ -171,6 +181,11 @@ class ShopifyAdmin:
                 "items": {"all": True},
             },
             **buyers,
+            **(
+                {"minimumRequirement": {"subtotal": {"greaterThanOrEqualToSubtotal": minimum}}}
+                if minimum is not None
+                else {}
+            ),
         }
 
     def create_code(
@@ -181,10 +196,13 @@ class ShopifyAdmin:
         customer_ref: str | None,
         email: str | None,
         expires_at: datetime,
+        *,
+        minimum: Decimal | None = None,
     ) -> ShopCode:
         now = self._clock.now()
         text = check_code_request(code, amount, currency, now, expires_at)
-        variables = {"input": self.code_input(code, text, customer_ref, now, expires_at)}
+        least = check_minimum(minimum, currency)
+        variables = {"input": self.code_input(code, text, customer_ref, now, expires_at, least)}
         payload = self.graphql.call(CREATE_CODE, variables).get("discountCodeBasicCreate")
         user_errors(payload, "discountCodeBasicCreate")
         assert isinstance(payload, dict)

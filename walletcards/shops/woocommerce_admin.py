@@ -38,6 +38,7 @@ from walletcards.shops.admin import (
     ShopUnavailable,
     Subscription,
     check_code_request,
+    check_minimum,
 )
 
 TIER_META = "walletcards_tier"
@@ -132,10 +133,14 @@ class WooCommerceAdmin:
         customer_ref: str | None,
         email: str | None,
         expires_at: datetime,
+        *,
+        minimum: Decimal | None = None,
     ) -> ShopCode:
         """A coupon; limited to ``email`` when given (WooCommerce has no per-customer-id
-        limit, so ``customer_ref`` alone leaves the code open to whoever holds it)."""
+        limit, so ``customer_ref`` alone leaves the code open to whoever holds it), usable
+        from a cart subtotal of ``minimum`` when given (``minimum_amount``)."""
         text = check_code_request(code, amount, currency, self._clock.now(), expires_at)
+        least = check_minimum(minimum, currency)
         body = {
             "code": code,
             "discount_type": "fixed_cart",
@@ -146,6 +151,7 @@ class WooCommerceAdmin:
             "email_restrictions": [email] if email else [],
             "date_expires_gmt": gmt(expires_at),
             "description": "walletcards: points spent online",
+            **({"minimum_amount": least} if least is not None else {}),
         }
         made = self._json(self._request("POST", "/coupons", body=body))
         if not isinstance(made, dict) or "id" not in made:
