@@ -7,7 +7,7 @@ was erased. ``consents`` keeps every consent given or withdrawn; ``welcome_claim
 hashes of the emails and phones a join welcome bonus was paid to.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 import walletcards.db
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
