@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("bench.importer", ["--rows", "2000"]),
     ("bench.dashboard", ["--cards", "20000"]),
     ("bench.redemptions", ["--reservations", "50"]),
+    ("bench.segments", ["--cards", "20000"]),
 ]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from walletcards.db import Model
+from walletcards.db import BigId, Model
 
 
 class RfmScore(Model):
@@ -26,8 +26,10 @@ class RfmScore(Model):
     __tablename__ = "rfm_scores"
     __table_args__ = (Index("ix_rfm_scores_group", "program_id", "rfm_group"),)
 
-    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), primary_key=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    # no foreign keys: a derived table rewritten whole by one statement, where PostgreSQL's
+    # per-row constraint triggers cost more than the scoring (bench/segments.py)
+    card_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    program_id: Mapped[int] = mapped_column(BigId)
     recency: Mapped[int] = mapped_column(SmallInteger)
     frequency: Mapped[int] = mapped_column(SmallInteger)
     monetary: Mapped[int] = mapped_column(SmallInteger)

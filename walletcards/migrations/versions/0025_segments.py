@@ -22,19 +22,13 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     op.create_table(
         "rfm_scores",
-        sa.Column("card_id", BigId, nullable=False),
+        sa.Column("card_id", BigId, autoincrement=False, nullable=False),
         sa.Column("program_id", BigId, nullable=False),
         sa.Column("recency", sa.SmallInteger(), nullable=False),
         sa.Column("frequency", sa.SmallInteger(), nullable=False),
         sa.Column("monetary", sa.SmallInteger(), nullable=False),
         sa.Column("rfm_group", sa.String(length=30), nullable=False),
         sa.Column("scored_at", walletcards.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["card_id"], ["cards.id"], name=op.f("fk_rfm_scores_card_id_cards")
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"], ["programs.id"], name=op.f("fk_rfm_scores_program_id_programs")
-        ),
         sa.PrimaryKeyConstraint("card_id", name=op.f("pk_rfm_scores")),
     )
     op.create_index("ix_rfm_scores_group", "rfm_scores", ["program_id", "rfm_group"])
