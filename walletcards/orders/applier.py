@@ -157,4 +157,5 @@ def run_applier(database: Database, public_url: str, clock: Clock, stop: threadi
     """An applier until ``stop`` (a thread of the worker and of ``serve``)."""
     started = time.monotonic()
     Applier(database, public_url, clock).run(stop)
-    log.info("applier stopped after %d s", round(time.monotonic() - started))
+    log.debug("applier stopped after %d s", round(time.monotonic() - started))  # the worker's
+    # own line is the last one its log shows
