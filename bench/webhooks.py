@@ -1,9 +1,11 @@
-"""Sustained signed Shopify orders/paid deliveries against gunicorn + PostgreSQL on loopback.
+"""Signed Shopify orders/paid deliveries against gunicorn + PostgreSQL on loopback: accepted
+(the view verifies and writes the inbox row), then applied by one applier.
 
-Distinct orders, one customer in three a repeat customer. Baseline in the same run: GET
-/healthz through the same gunicorn (HTTP + WSGI, the process alone: no database, no writes).
+Distinct orders, one customer in three a repeat customer. Baselines in the same run: GET
+/healthz through the same gunicorn (HTTP + WSGI, the process alone: no database, no writes)
+for accepting, and raw single-row INSERT + COMMIT on the same database for applying.
 
-    python -m bench.webhooks [--orders N] [--clients C] [--workers W]
+    python -m bench.webhooks [--orders N] [--clients C] [--workers W] [--batch B]
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from bench.ledger import NOW, scratch_database
+from walletcards.clock import SystemClock
+from walletcards.db import Database
 from walletcards.loyalty.config import load_program_file, parse_program
 from walletcards.loyalty.programs import apply_program
+from walletcards.orders.applier import Applier
 from walletcards.orders.signatures import base64_hmac
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,12 +123,46 @@ def report(name: str, count: int, elapsed: float, lat: list[float], base: float 
     return rate
 
 
+def raw_inserts(database: Database, count: int) -> float:
+    """Single-row INSERT + COMMIT per second on ``database`` (the applier's floor)."""
+    with database.engine.connect() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE bench_raw (id bigint, body text)"))
+        conn.commit()
+        start = time.perf_counter()
+        for index in range(count):
+            conn.execute(text("INSERT INTO bench_raw VALUES (:i, 'x')"), {"i": index})
+            conn.commit()
+        return count / (time.perf_counter() - start)
+
+
+def apply_all(database: Database, batch: int, count: int) -> None:
+    """One applier drains the accepted deliveries; its rate against raw INSERT + COMMIT."""
+    raw = raw_inserts(database, min(count, 2000))
+    applier = Applier(database, "https://cards.example.com", SystemClock(), batch=batch)
+    start = time.perf_counter()
+    taken = applier.drain()
+    elapsed = time.perf_counter() - start
+    with database.engine.connect() as conn:
+        waiting = conn.execute(
+            text("SELECT outcome, count(*) FROM inbox_deliveries GROUP BY outcome")
+        ).all()
+    if taken != count or dict(waiting) != {"applied": count}:
+        raise SystemExit(f"applied {taken} of {count}: {dict(waiting)}")
+    print()
+    print(f"one applier, batches of {batch}, {count} accepted orders/paid")
+    print("| work | count | per second | vs raw INSERT+COMMIT |")
+    print("|---|---:|---:|---:|")
+    print(f"| raw INSERT + COMMIT (baseline) | {min(count, 2000)} | {raw:,.0f} | 1.00 |")
+    print(f"| apply orders/paid | {count} | {count / elapsed:,.0f} | {count / elapsed / raw:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=100, help="the applier's batch")
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
@@ -178,10 +219,11 @@ def main() -> None:
             elapsed, lat = load(args.clients, [healthz] * args.orders)
             base = report("GET /healthz (baseline)", args.orders, elapsed, lat, None)
             elapsed, lat = load(args.clients, [post(b) for b in bodies])
-            report("POST orders/paid", args.orders, elapsed, lat, base)
+            report("POST orders/paid (accepted)", args.orders, elapsed, lat, base)
         finally:
             server.terminate()
             server.wait(timeout=30)
+        apply_all(db, args.batch, args.orders)
 
 
 if __name__ == "__main__":

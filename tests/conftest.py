@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.kit.database",
     "tests.kit.programs",
     "tests.kit.webhooks",
+    "tests.kit.inbox",
     "tests.kit.web",
     "tests.kit.apple",
     "tests.kit.apns",

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
     from walletcards.openapi import bp as openapi_bp
+    from walletcards.orders.deliveries import bp as deliveries_bp
     from walletcards.orders.views import bp as webhooks_bp
     from walletcards.page_texts import staff_texts
     from walletcards.staff.sessions import IDLE
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     metrics_http.init_app(app)  # times every request; GET /metrics
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(deliveries_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(card_redeem_bp)
     app.register_blueprint(passkit_bp)

@@ -174,21 +174,30 @@ def lock_names(session: Session, names: list[str]) -> None:
 
 # --- After the transaction ---------------------------------------------------------------
 # What a transaction does once it commits, asked for explicitly by the code that causes it:
-# waking the sync workers (:func:`wake_workers`, called by ``loyalty.cards.card_changed``) and
+# waking the sync workers (:func:`wake_workers`, called by ``loyalty.cards.card_changed``), the
+# appliers (:func:`wake_appliers`, called when a delivery is accepted into the inbox) and
 # actions such as counting metrics (:func:`on_commit`). The listeners sit on each Database's own
 # sessionmaker; a rollback forgets everything. Waking: PostgreSQL NOTIFY inside the transaction
 # (delivered at commit, so a rollback wakes no one); SQLite, an in-process event after commit
 # (the embedded default runs its worker as a thread). Workers also poll: a lost wake-up only
 # delays a push.
 CARDS_CHANNEL = "walletcards_cards"
+INBOX_CHANNEL = "walletcards_inbox"
 local_wakeup = threading.Event()
+inbox_wakeup = threading.Event()
 _WAKE = "walletcards.wake_workers"
+_WAKE_INBOX = "walletcards.wake_appliers"
 _ON_COMMIT = "walletcards.on_commit"
 
 
 def wake_workers(session: Session) -> None:
     """Wake the sync workers when ``session``'s transaction commits (a card needs a push)."""
     session.info[_WAKE] = True
+
+
+def wake_appliers(session: Session) -> None:
+    """Wake the appliers when ``session``'s transaction commits (a delivery waits in the inbox)."""
+    session.info[_WAKE_INBOX] = True
 
 
 def on_commit(session: Session, action: Callable[[], None]) -> None:
@@ -203,17 +212,24 @@ def _install_commit_effects(sessions: sessionmaker[Session]) -> None:
 
 
 def _notify_workers(session: Session) -> None:
-    if session.info.get(_WAKE) and session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if session.info.get(_WAKE):
         session.execute(text(f"NOTIFY {CARDS_CHANNEL}"))
+    if session.info.get(_WAKE_INBOX):
+        session.execute(text(f"NOTIFY {INBOX_CHANNEL}"))
 
 
 def _after_commit(session: Session) -> None:
     if session.info.pop(_WAKE, False):
         local_wakeup.set()
+    if session.info.pop(_WAKE_INBOX, False):
+        inbox_wakeup.set()
     for action in session.info.pop(_ON_COMMIT, ()):
         action()
 
 
 def _forget(session: Session) -> None:
     session.info.pop(_WAKE, None)
+    session.info.pop(_WAKE_INBOX, None)
     session.info.pop(_ON_COMMIT, None)

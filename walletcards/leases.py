@@ -6,16 +6,19 @@
   what sending needs. Sending happens after the commit, outside any transaction; recording the
   outcome is a transaction of its own.
 - :func:`backoff`: how long a failed row waits before its next attempt.
+- :class:`Waiter`: how a loop with nothing to do sleeps until woken (NOTIFY or an event).
 """
 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from walletcards.db import Database
@@ -56,3 +59,30 @@ def backoff(
     (so rows that failed together do not all come back together)."""
     seconds = min(cap.total_seconds(), first.total_seconds() * 2 ** min(attempts, 32))
     return timedelta(seconds=seconds * random.uniform(1 - jitter, 1 + jitter))  # noqa: S311
+
+
+class Waiter:
+    """LISTEN on ``channel`` on PostgreSQL (a dedicated autocommit connection), ``event`` on
+    SQLite (set in this process at commit); both with a timeout, the poll fallback."""
+
+    def __init__(self, database: Database, channel: str, event: threading.Event) -> None:
+        self._conn = None
+        self._event = event
+        if database.is_postgres:
+            import psycopg
+
+            url = make_url(database.url).set(drivername="postgresql")
+            self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._conn.execute(f"LISTEN {channel}")
+
+    def wait(self, timeout: float) -> None:
+        if self._conn is None:
+            self._event.wait(timeout)
+            self._event.clear()
+            return
+        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+            break
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()

@@ -131,6 +131,20 @@ def document() -> dict[str, Any]:
                 422,
                 body=True,
             )
+            | {
+                "description": "Shopify and WooCommerce: 200 {status: accepted}, applied soon "
+                "after; signed JSON: 200 and the card, or 202 and the delivery to poll"
+            }
+        },
+        "/api/v1/programs/{slug}/deliveries/{ident}": {
+            "get": op(
+                "What became of an accepted webhook delivery (the programme's orders secret "
+                "signing the path, or a manager / integration account); see docs/webhooks.md",
+                "webhooks",
+                401,
+                403,
+                404,
+            )
         },
         "/c/{token}": {"get": page("The customer's card page", "card")},
         "/c/{token}/redemptions": {"post": card_form("Reserve points for a code (the card page)")},

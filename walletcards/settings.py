@@ -71,6 +71,9 @@ class Settings:
     log_level: str = "INFO"  # WALLETCARDS_LOG_LEVEL
     log_format: str = "text"  # WALLETCARDS_LOG_FORMAT: text, or json (one object a line)
     metrics_token: Secret | None = None  # bearer token of GET /metrics; unset: 404
+    # our signed-JSON webhook is applied in its request (answering the card) while fewer than
+    # this many deliveries wait for the appliers; else 202 and a URL to poll (0: always 202)
+    inline_apply_below: int = 100
 
     @classmethod
     def from_env(
@@ -135,6 +138,7 @@ class Settings:
             log_level=log_level,
             log_format=log_format,
             metrics_token=Secret(metrics_token) if metrics_token else None,
+            inline_apply_below=_whole(values, "inline_apply_below", cls.inline_apply_below),
         )
 
 
@@ -160,6 +164,14 @@ def _proxy_count(value: str) -> int:
     if not 0 <= count <= MAX_PROXIES:
         raise ConfigError(f"WALLETCARDS_TRUSTED_PROXIES: a whole number from 0 to {MAX_PROXIES}")
     return count
+
+
+def _whole(values: Mapping[str, str], key: str, default: int) -> int:
+    """A whole number from 0 to 1,000,000 (default when unset)."""
+    raw = values.get(key) or str(default)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and int(raw) <= 1_000_000):
+        raise ConfigError(f"WALLETCARDS_{key.upper()}: a whole number from 0 to 1000000")
+    return int(raw)
 
 
 def normalise_database_url(url: str) -> str:

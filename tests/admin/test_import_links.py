@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.test import TestResponse
 
 from tests.admin.test_import import csv_file, run
+from tests.kit.inbox import Deliver
 from tests.kit.programs import MakeProgram, demo_document
+from tests.kit.web import json_of
 from tests.kit.webhooks import (
     ORDERS_SECRET,
     SHOP,
@@ -22,8 +23,6 @@ from tests.kit.webhooks import (
     WOO_SECRET,
     fixture,
     post_orders,
-    post_shopify,
-    post_woo,
 )
 from tests.orders.test_signed_json import paid
 from walletcards.cardface import card_face
@@ -43,7 +42,7 @@ SECRETS = {
     "woocommerce_site_url": "https://shop.example.com",
     "orders_secret": ORDERS_SECRET,
 }
-Send = Callable[[FlaskClient, FixedClock], TestResponse]
+Send = Callable[[Deliver, FixedClock], dict[str, Any]]
 
 
 @pytest.fixture
@@ -51,16 +50,19 @@ def program(make_program: MakeProgram) -> Program:
     return make_program(webhooks=SECRETS)
 
 
-def send_shopify(client: FlaskClient, clock: FixedClock) -> TestResponse:
-    return post_shopify(client, "orders/paid", SHOPIFY_ORDER)
+def send_shopify(deliver: Deliver, clock: FixedClock) -> dict[str, Any]:
+    return deliver.shopify("orders/paid", SHOPIFY_ORDER)
 
 
-def send_woo(client: FlaskClient, clock: FixedClock) -> TestResponse:
-    return post_woo(client, WOO_ORDER, topic="order.created")
+def send_woo(deliver: Deliver, clock: FixedClock) -> dict[str, Any]:
+    return deliver.woo(WOO_ORDER, topic="order.created")
 
 
-def send_orders(client: FlaskClient, clock: FixedClock) -> TestResponse:
-    return post_orders(client, paid(), at=int(clock.now().timestamp()))  # customer crm-77
+def send_orders(deliver: Deliver, clock: FixedClock) -> dict[str, Any]:
+    """Our signed JSON: applied in its request (no backlog), answering the card."""
+    response = post_orders(deliver.client, paid(), at=int(clock.now().timestamp()))  # crm-77
+    assert response.status_code == 200, response.json
+    return json_of(response)
 
 
 def one_card(database: Database) -> Card:
@@ -116,27 +118,27 @@ def test_the_next_order_finds_the_imported_customer_one_card_both_balances(
     options: tuple[str, ...],
     row: str,
     send: Send,
+    deliver: Deliver,
 ) -> None:
     path = csv_file(tmp_path, row + "\n", header="external_id,email,phone,name,points\n")
     code, output = run(database, path, *options)
     assert code == 0 and "imported 1 customers (1200 points)" in output, output
-    response = send(client, clock)
-    assert response.status_code == 200 and response.json is not None, response.json
-    assert response.json["status"] == "applied"
-    balance = response.json["balance"]
+    answer = send(deliver, clock)
+    assert answer["status"] == "applied"
+    balance = answer["balance"]
     assert balance["available"] == 1200 and balance["pending"] > 0  # opening + the order
     card = one_card(database)
     assert (card.available, card.pending, card.paid_orders) == (1200, balance["pending"], 1)
 
 
 def test_an_imported_customer_earns_no_welcome_on_their_first_order_here(
-    client: FlaskClient, database: Database, clock: FixedClock, tmp_path: Path
+    client: FlaskClient, database: Database, clock: FixedClock, tmp_path: Path, deliver: Deliver
 ) -> None:
     path = csv_file(
         tmp_path, "crm-77,,,Mira,1200\n", header="external_id,email,phone,name,points\n"
     )
     assert run(database, path, "--source", "orders")[0] == 0
-    assert send_orders(client, clock).status_code == 200
+    assert send_orders(deliver, clock)["status"] == "applied"
     # a customer new to the programme does earn it, on the same kind of order
     other = paid("evt_2", "A-2002")
     other["customer"] = {"id": "crm-78", "email": "new@example.com"}
@@ -153,7 +155,7 @@ def test_an_imported_customer_earns_no_welcome_on_their_first_order_here(
 
 
 def test_ids_are_spelt_from_the_pinned_shop_and_another_shop_is_refused(
-    client: FlaskClient, database: Database, clock: FixedClock, tmp_path: Path
+    database: Database, clock: FixedClock, tmp_path: Path, deliver: Deliver
 ) -> None:
     path = csv_file(tmp_path, "7351204895634215987,1200\n", header="external_id,points\n")
     code, output = run(database, path, "--source", "shopify", "--shop", "other.myshopify.com")
@@ -161,7 +163,7 @@ def test_ids_are_spelt_from_the_pinned_shop_and_another_shop_is_refused(
     code, output = run(database, path, "--source", "woocommerce", "--shop", "not a site")
     assert code != 0 and "--shop: the site's address" in output, output
     assert run(database, path, "--source", "shopify")[0] == 0
-    send_shopify(client, clock)
+    send_shopify(deliver, clock)
     with database.transaction() as session:
         ids = list(session.execute(select(Customer.external_id)).scalars())
     assert ids == [f"shopify:{SHOP}:customer:7351204895634215987"]  # one customer
@@ -218,17 +220,21 @@ def tiered_import(database: Database, tmp_path: Path, *extra: str) -> str:
 
 
 def test_discount_levels_map_to_tiers_that_orders_and_refunds_respect(
-    client: FlaskClient, database: Database, clock: FixedClock, tmp_path: Path, program: Program
+    client: FlaskClient,
+    database: Database,
+    clock: FixedClock,
+    tmp_path: Path,
+    program: Program,
+    deliver: Deliver,
 ) -> None:
     output = tiered_import(database, tmp_path)
     assert "tiers: gold 1, silver 1" in output
     with database.transaction() as session:
         tiers = dict(session.execute(select(Card.available, Card.tier_code)).tuples().all())
     assert tiers == {1000: "gold", 500: "silver", 0: None}
-    ordered = send_orders(client, clock)  # crm-77's first order: history says Bronze
-    assert ordered.json is not None
+    ordered = send_orders(deliver, clock)  # crm-77's first order: history says Bronze
     # earned at Gold's 10 points per dollar: 25.00 eligible -> 250; no welcome (not new here)
-    assert ordered.json["balance"] == {"available": 1000, "pending": 250}
+    assert ordered["balance"] == {"available": 1000, "pending": 250}
     cancel = {**paid("evt_c"), "type": "order.cancelled"}
     post_orders(client, cancel, at=int(clock.now().timestamp()))
     card = session_card(database, "orders:customer:crm-77")
@@ -265,6 +271,7 @@ def test_a_windowed_tier_keeps_an_imported_floor_on_the_card_and_in_the_next_ord
     clock: FixedClock,
     tmp_path: Path,
     make_program: MakeProgram,
+    deliver: Deliver,
 ) -> None:
     tiers: dict[str, Any] = demo_document()["tiers"]
     program = make_program(
@@ -275,9 +282,8 @@ def test_a_windowed_tier_keeps_an_imported_floor_on_the_card_and_in_the_next_ord
     assert card.tier_since is not None and card.tier_review_at == card.tier_floor_until
     # one window after the import, in calendar months of the programme's zone
     assert card.tier_floor_until == Span(months=12).after(card.tier_since, "America/New_York")
-    ordered = send_orders(client, clock)  # the window alone earns Bronze
-    assert ordered.json is not None
-    assert ordered.json["balance"]["pending"] == 250  # at Gold's 10 points per dollar
+    ordered = send_orders(deliver, clock)  # the window alone earns Bronze
+    assert ordered["balance"]["pending"] == 250  # at Gold's 10 points per dollar
     card = session_card(database, "orders:customer:crm-77")
     assert (card.tier_code, card.tier_review_at) == ("gold", card.tier_floor_until)
     with database.transaction() as session:

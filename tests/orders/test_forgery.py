@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from tests.kit.inbox import DrainInbox
 from tests.kit.programs import MakeProgram, demo_document
 from tests.kit.webhooks import (
     SHOP,
@@ -42,10 +43,11 @@ def resend(client: FlaskClient, topic: str, body: bytes, **headers: str) -> Test
 
 
 def test_one_captured_paid_order_resent_for_other_shops_makes_no_new_card(
-    client: FlaskClient, database: Database
+    client: FlaskClient, database: Database, drain_inbox: DrainInbox
 ) -> None:
     body = json.dumps(PAID).encode()
     assert resend(client, "orders/paid", body).status_code == 200
+    drain_inbox()
     before = written(database)
     for shop in ("evil.myshopify.com", "other-shop.myshopify.com", f"{SHOP}.evil.example"):
         forged = resend(client, "orders/paid", body, **{"X-Shopify-Shop-Domain": shop})
@@ -68,7 +70,7 @@ def test_a_delivery_naming_another_shop_first_writes_nothing(
 
 
 def test_the_shop_header_is_compared_normalised_and_identity_comes_from_the_pin(
-    client: FlaskClient, database: Database
+    client: FlaskClient, database: Database, drain_inbox: DrainInbox
 ) -> None:
     first = post_shopify(
         client, "orders/paid", PAID, headers={"X-Shopify-Shop-Domain": SHOP.upper()}
@@ -80,6 +82,7 @@ def test_the_shop_header_is_compared_normalised_and_identity_comes_from_the_pin(
         headers={"X-Shopify-Shop-Domain": f"https://{SHOP}/"},
     )
     assert first.status_code == second.status_code == 200, (first.json, second.json)
+    drain_inbox()
     with database.transaction() as session:
         sources = set(session.execute(select(Order.source)).scalars())
         customers = set(session.execute(select(Customer.external_id)).scalars())
@@ -91,10 +94,11 @@ def test_the_shop_header_is_compared_normalised_and_identity_comes_from_the_pin(
 
 
 def test_a_captured_paid_order_resent_as_cancelled_cancels_nothing(
-    client: FlaskClient, database: Database
+    client: FlaskClient, database: Database, drain_inbox: DrainInbox
 ) -> None:
     body = json.dumps(PAID).encode()
     resend(client, "orders/paid", body)
+    drain_inbox()
     before = written(database)
     forged = resend(client, "orders/cancelled", body)
     assert "cancelled_at" in error_shaped(forged, 422, "invalid_payload")
@@ -157,11 +161,12 @@ def test_woocommerce_delivery_naming_another_site_is_refused(
 
 
 def test_woocommerce_site_is_compared_normalised_and_identity_comes_from_the_pin(
-    client: FlaskClient, database: Database
+    client: FlaskClient, database: Database, drain_inbox: DrainInbox
 ) -> None:
     for site in ("HTTP://SHOP.example.com", "https://shop.example.com:443"):
         response = post_woo(client, {**WOO, "id": len(site)}, headers={"X-WC-Webhook-Source": site})
         assert response.status_code == 200, response.json
+        drain_inbox()
     with database.transaction() as session:
         assert set(session.execute(select(Order.source)).scalars()) == {
             "woocommerce:shop.example.com"
@@ -195,7 +200,7 @@ def test_a_programme_stored_without_a_pinned_shop_refuses_its_shop_deliveries(
 
 
 def test_pins_are_per_programme(
-    client: FlaskClient, database: Database, make_program: MakeProgram
+    client: FlaskClient, database: Database, make_program: MakeProgram, drain_inbox: DrainInbox
 ) -> None:
     make_program(
         slug="other",
@@ -211,5 +216,6 @@ def test_pins_are_per_programme(
         headers={"X-Shopify-Shop-Domain": "other.myshopify.com"},
     )
     assert there.status_code == 200
+    drain_inbox()
     with database.transaction() as session:
         assert session.execute(select(Order.source)).scalar_one() == "shopify:other.myshopify.com"

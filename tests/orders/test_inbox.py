@@ -6,6 +6,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.kit.inbox import Deliver
 from tests.kit.programs import MakeProgram
 from tests.kit.webhooks import SHOP, SHOPIFY_SECRET, fixture, post_shopify
 from walletcards.cli import main
@@ -20,6 +21,10 @@ def test_inbox_lists_deliveries_and_replays_a_test_order_once_test_mode_is_on(
     post_shopify(client, "orders/paid", {**fixture("shopify_order_paid.json"), "test": True})
     env = {"WALLETCARDS_DATABASE_URL": database.url, "WALLETCARDS_DEV": "1"}
     runner = CliRunner()
+    waiting = runner.invoke(main, ["inbox", "list"], env=env)
+    assert "\taccepted\t" in waiting.output, waiting.output
+    applied = runner.invoke(main, ["inbox", "apply"], env=env)
+    assert applied.exit_code == 0 and "1 deliveries taken" in applied.output, applied.output
     listed = runner.invoke(main, ["inbox", "list", "--program", "demo"], env=env)
     assert listed.exit_code == 0, listed.output
     assert "orders/paid" in listed.output and "test order" in listed.output
@@ -46,9 +51,9 @@ def test_replaying_an_unknown_delivery_is_a_clear_error(database: Database) -> N
 
 
 def test_a_delivery_is_not_replayed_once_the_programme_pins_another_shop(
-    client: FlaskClient, database: Database, make_program: MakeProgram
+    database: Database, make_program: MakeProgram, deliver: Deliver
 ) -> None:
-    post_shopify(client, "orders/paid", {**fixture("shopify_order_paid.json"), "test": True})
+    deliver.shopify("orders/paid", {**fixture("shopify_order_paid.json"), "test": True})
     with database.transaction() as session:
         row_id = session.execute(select(InboxDelivery.id)).scalar_one()
     make_program(

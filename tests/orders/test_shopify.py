@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.kit.inbox import Deliver, DrainInbox, recorded
 from tests.kit.web import json_of
 from tests.kit.webhooks import PUBLIC_URL, SHOP, SHOPIFY_OLD_SECRET, counts, fixture, post_shopify
 from walletcards.clock import FixedClock
@@ -31,12 +32,10 @@ def entries(database: Database) -> list[tuple[str, int]]:
 
 
 def test_paid_order_creates_the_card_and_awards_points(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
-    response = post_shopify(client, "orders/paid", PAID)
-    assert response.status_code == 200, response.json
-    answer = response.json
-    assert answer is not None and answer["status"] == "applied"
+    answer = deliver.shopify("orders/paid", PAID)
+    assert answer["status"] == "applied"
     assert answer["balance"] == {"available": 0, "pending": BASE + WELCOME}
     assert answer["card"]["url"].startswith(f"{PUBLIC_URL}/c/")
     assert answer["card"]["apple"] == answer["card"]["url"] + "/card.pkpass"
@@ -56,66 +55,68 @@ def test_paid_order_creates_the_card_and_awards_points(
 
 
 def test_the_same_delivery_twice_answers_the_first_answer_and_writes_nothing(
-    client: FlaskClient, database: Database
+    client: FlaskClient, database: Database, drain_inbox: DrainInbox
 ) -> None:
     first = post_shopify(client, "orders/paid", PAID, webhook_id="wh-1")
+    waiting = post_shopify(client, "orders/paid", PAID, webhook_id="wh-1")  # not applied yet
+    assert counts(database) == (1, 0)
+    drain_inbox()
     before = counts(database)
     again = post_shopify(client, "orders/paid", PAID, webhook_id="wh-1")
-    assert again.status_code == 200 and again.json is not None and first.json is not None
-    assert again.json == {**first.json, "status": "duplicate"}
-    assert counts(database) == before
+    for response in (first, waiting, again):
+        assert (response.status_code, response.json) == (200, {"status": "accepted"})
+    assert counts(database) == before == (1, 2)
+    assert recorded(database, "shopify", "wh-1")["status"] == "applied"
 
 
 def test_orders_create_and_orders_paid_for_one_order_award_points_once(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
-    created = post_shopify(client, "orders/create", PAID)
-    paid = post_shopify(client, "orders/paid", PAID)
-    assert created.json is not None and created.json["status"] == "applied"
-    assert paid.json is not None and paid.json["status"] == "duplicate"
-    assert paid.json["balance"] == created.json["balance"]
+    created = deliver.shopify("orders/create", PAID)
+    paid = deliver.shopify("orders/paid", PAID)
+    assert created["status"] == "applied"
+    assert paid["status"] == "duplicate"
+    assert paid["balance"] == created["balance"]
     assert entries(database) == [("earn", BASE), ("bonus", WELCOME)]
 
 
-def test_orders_create_before_payment_is_ignored(client: FlaskClient, database: Database) -> None:
+def test_orders_create_before_payment_is_ignored(database: Database, deliver: Deliver) -> None:
     pending = {**PAID, "financial_status": "pending"}
-    response = post_shopify(client, "orders/create", pending)
-    assert response.json is not None and response.json["status"] == "ignored"
+    assert deliver.shopify("orders/create", pending)["status"] == "ignored"
     assert entries(database) == []
 
 
-def test_guest_order_falls_back_to_the_email(client: FlaskClient, database: Database) -> None:
-    response = post_shopify(client, "orders/paid", fixture("shopify_order_guest.json"))
-    assert response.json is not None and response.json["status"] == "applied"
+def test_guest_order_falls_back_to_the_email(database: Database, deliver: Deliver) -> None:
+    assert (
+        deliver.shopify("orders/paid", fixture("shopify_order_guest.json"))["status"] == "applied"
+    )
     with database.transaction() as session:
         customer = session.execute(select(Customer)).scalar_one()
     assert (customer.external_id, customer.email) == (None, "guest.buyer@example.com")
 
 
 def test_guest_order_then_account_order_with_the_same_email_share_one_card(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
     guest = {
         **fixture("shopify_order_guest.json"),
         "email": "ann.lee@example.com",
         "contact_email": "ann.lee@example.com",
     }
-    first = post_shopify(client, "orders/paid", guest)
-    second = post_shopify(client, "orders/paid", PAID)
-    assert first.json is not None and second.json is not None
-    assert first.json["card"] == second.json["card"]
+    first = deliver.shopify("orders/paid", guest)
+    second = deliver.shopify("orders/paid", PAID)
+    assert first["card"] == second["card"] is not None
     with database.transaction() as session:
         assert len(session.execute(select(Card)).all()) == 1
 
 
 def test_order_with_no_customer_and_no_email_is_recorded_unattributed(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
     anonymous = {**PAID, "customer": None, "email": None, "contact_email": None}
-    response = post_shopify(client, "orders/paid", anonymous)
-    assert response.status_code == 200
-    assert response.json is not None and response.json["status"] == "ignored"
-    assert response.json["card"] is None
+    answer = deliver.shopify("orders/paid", anonymous)
+    assert answer["status"] == "ignored"
+    assert answer["card"] is None
     with database.transaction() as session:
         row = session.execute(select(InboxDelivery)).scalar_one()
     assert row.outcome == "unattributed" and "no customer" in (row.detail or "")
@@ -123,23 +124,23 @@ def test_order_with_no_customer_and_no_email_is_recorded_unattributed(
 
 
 def test_test_orders_are_ignored_unless_the_programme_is_in_test_mode(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
-    response = post_shopify(client, "orders/paid", {**PAID, "test": True})
-    assert response.json is not None and response.json["status"] == "ignored"
-    assert "test order" in response.json["detail"]
+    answer = deliver.shopify("orders/paid", {**PAID, "test": True})
+    assert answer["status"] == "ignored"
+    assert "test order" in answer["detail"]
     assert entries(database) == []
 
 
 def test_partial_refund_reverses_the_refunded_lines_pro_rata(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
-    post_shopify(client, "orders/paid", PAID)
-    response = post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
-    assert response.json is not None and response.json["status"] == "applied"
+    deliver.shopify("orders/paid", PAID)
+    answer = deliver.shopify("refunds/create", fixture("shopify_refund_partial.json"))
+    assert answer["status"] == "applied"
     # The mug (9.70 of 38.50 eligible) comes back: 192 x 970 / 3850 = 48.4 -> 48 reversed.
     # The shipping refund is not eligible (include_shipping = false) and reverses nothing.
-    assert response.json["balance"] == {"available": 0, "pending": BASE + WELCOME - 48}
+    assert answer["balance"] == {"available": 0, "pending": BASE + WELCOME - 48}
     with database.transaction() as session:
         order = session.execute(select(Order)).scalar_one()
     assert (order.refunded_minor, order.refunded_eligible_minor) == (970 + 78 + 600, 970)
@@ -147,52 +148,47 @@ def test_partial_refund_reverses_the_refunded_lines_pro_rata(
 
 
 def test_cancelled_order_with_nested_refunds_reverses_everything_once(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
-    post_shopify(client, "orders/paid", PAID)
-    post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
-    cancelled = post_shopify(client, "orders/cancelled", fixture("shopify_order_cancelled.json"))
-    assert cancelled.json is not None and cancelled.json["status"] == "applied"
-    assert cancelled.json["balance"] == {"available": 0, "pending": 0}
-    late = post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
-    assert late.json is not None and late.json["status"] == "duplicate"
+    deliver.shopify("orders/paid", PAID)
+    deliver.shopify("refunds/create", fixture("shopify_refund_partial.json"))
+    cancelled = deliver.shopify("orders/cancelled", fixture("shopify_order_cancelled.json"))
+    assert cancelled["status"] == "applied"
+    assert cancelled["balance"] == {"available": 0, "pending": 0}
+    late = deliver.shopify("refunds/create", fixture("shopify_refund_partial.json"))
+    assert late["status"] == "duplicate"
     with database.transaction() as session:
         assert session.execute(select(Order.status)).scalar_one() == "cancelled"
         assert verify(session) == []
 
 
-def test_refund_for_an_order_we_never_saw_is_ignored(
-    client: FlaskClient, database: Database
-) -> None:
-    response = post_shopify(client, "refunds/create", fixture("shopify_refund_partial.json"))
-    assert response.status_code == 200
-    assert response.json is not None and response.json["status"] == "ignored"
+def test_refund_for_an_order_we_never_saw_is_ignored(database: Database, deliver: Deliver) -> None:
+    answer = deliver.shopify("refunds/create", fixture("shopify_refund_partial.json"))
+    assert answer["status"] == "ignored"
 
 
 def test_refund_after_points_were_redeemed_records_debt(
-    client: FlaskClient, database: Database, clock: FixedClock
+    database: Database, clock: FixedClock, deliver: Deliver
 ) -> None:
-    post_shopify(client, "orders/paid", PAID)
+    deliver.shopify("orders/paid", PAID)
     clock.advance(timedelta(days=15))
     with database.transaction() as session:
         card = ledger.lock_card(session, session.execute(select(Card.id)).scalar_one())
         ledger.redeem(
             session, card, key="till:1", points=BASE + WELCOME, cause="till", now=clock.now()
         )
-    response = post_shopify(client, "orders/cancelled", fixture("shopify_order_cancelled.json"))
-    assert response.json is not None and response.json["balance"] == {"available": 0, "pending": 0}
+    answer = deliver.shopify("orders/cancelled", fixture("shopify_order_cancelled.json"))
+    assert answer["balance"] == {"available": 0, "pending": 0}
     with database.transaction() as session:
         card_row = session.execute(select(Card)).scalar_one()
         assert card_row.debt == BASE + WELCOME
         assert verify(session) == []
 
 
-def test_unknown_topic_answers_200_ignored_and_is_recorded(
-    client: FlaskClient, database: Database
+def test_unknown_topic_answers_200_accepted_and_is_recorded_ignored(
+    database: Database, deliver: Deliver
 ) -> None:
-    response = post_shopify(client, "products/update", {"id": 1})
-    assert response.status_code == 200
-    assert response.json is not None and response.json["status"] == "ignored"
+    assert deliver.shopify("products/update", {"id": 1})["status"] == "ignored"
     with database.transaction() as session:
         row = session.execute(select(InboxDelivery)).scalar_one()
     assert (row.topic, row.outcome) == ("products/update", "ignored")
@@ -258,15 +254,15 @@ def test_malformed_oversized_and_misaddressed_deliveries_get_clear_errors(
 
 
 def test_an_older_payload_never_overwrites_newer_customer_details(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
     newer = {**PAID, "customer": {**PAID["customer"], "first_name": "Annie"}}
-    post_shopify(
-        client, "orders/paid", newer, headers={"X-Shopify-Triggered-At": "2026-03-02T12:00:00Z"}
+    deliver.shopify(
+        "orders/paid", newer, headers={"X-Shopify-Triggered-At": "2026-03-02T12:00:00Z"}
     )
     older = {**PAID, "id": 1, "customer": {**PAID["customer"], "first_name": "Ann"}}
-    post_shopify(
-        client, "orders/paid", older, headers={"X-Shopify-Triggered-At": "2026-03-01T12:00:00Z"}
+    deliver.shopify(
+        "orders/paid", older, headers={"X-Shopify-Triggered-At": "2026-03-01T12:00:00Z"}
     )
     with database.transaction() as session:
         assert session.execute(select(Customer.name)).scalar_one() == "Annie Lee"

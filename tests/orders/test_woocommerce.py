@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.kit.inbox import Deliver, DrainInbox
 from tests.kit.webhooks import counts, error_shaped, fixture, post_woo
 from walletcards.db import Database
 from walletcards.loyalty.models import Customer, Order
@@ -26,55 +27,52 @@ def test_webhook_creation_ping_answers_200_and_writes_nothing(
     assert counts(database) == (0, 0)
 
 
-def test_processing_order_with_date_paid_is_applied(
-    client: FlaskClient, database: Database
-) -> None:
-    response = post_woo(client, ORDER, topic="order.created")
-    assert response.status_code == 200, response.json
-    assert response.json is not None and response.json["status"] == "applied"
-    assert response.json["balance"] == {"available": 0, "pending": BASE + WELCOME}
+def test_processing_order_with_date_paid_is_applied(database: Database, deliver: Deliver) -> None:
+    answer = deliver.woo(ORDER, topic="order.created")
+    assert answer["status"] == "applied"
+    assert answer["balance"] == {"available": 0, "pending": BASE + WELCOME}
     with database.transaction() as session:
         customer = session.execute(select(Customer)).scalar_one()
     assert customer.external_id == "woocommerce:shop.example.com:customer:26"
     assert (customer.email, customer.name) == ("john.doe@example.com", "John Doe")
 
 
-def test_unpaid_order_is_ignored(client: FlaskClient, database: Database) -> None:
+def test_unpaid_order_is_ignored(database: Database, deliver: Deliver) -> None:
     pending = {**ORDER, "status": "pending", "date_paid": None, "date_paid_gmt": None}
-    response = post_woo(client, pending, topic="order.created")
-    assert response.json is not None and response.json["status"] == "ignored"
+    assert deliver.woo(pending, topic="order.created")["status"] == "ignored"
     assert counts(database)[1] == 0
 
 
 def test_processing_then_refunded_applies_each_refund_once_then_reverses_the_rest(
-    client: FlaskClient, database: Database
+    database: Database, deliver: Deliver
 ) -> None:
-    post_woo(client, ORDER, topic="order.created")
-    post_woo(client, ORDER)  # order.updated with nothing new: a duplicate, nothing written
+    deliver.woo(ORDER, topic="order.created")
+    # order.updated with nothing new: a duplicate, nothing written
+    assert deliver.woo(ORDER)["status"] == "duplicate"
     refunded_once = {**ORDER, "refunds": [{"id": 730, "reason": "", "total": "-10.00"}]}
-    first = post_woo(client, refunded_once)
+    first = deliver.woo(refunded_once)
     # 10.00 of 37.35 refunded -> eligible share 1000 x 1800 / 3735 = 481 -> 90 x 481 / 1800 = 24
-    assert first.json is not None and first.json["balance"]["pending"] == BASE + WELCOME - 24
-    again = post_woo(client, refunded_once)  # built at delivery time: same refund listed again
-    assert again.json is not None and again.json["status"] == "duplicate"
-    assert again.json["balance"] == first.json["balance"]
+    assert first["balance"]["pending"] == BASE + WELCOME - 24
+    again = deliver.woo(refunded_once)  # built at delivery time: same refund listed again
+    assert again["status"] == "duplicate"
+    assert again["balance"] == first["balance"]
     refunded = {
         **refunded_once,
         "status": "refunded",
         "refunds": [*refunded_once["refunds"], {"id": 731, "total": "-27.35"}],
     }
-    final = post_woo(client, refunded)
-    assert final.json is not None and final.json["balance"] == {"available": 0, "pending": 0}
+    final = deliver.woo(refunded)
+    assert final["balance"] == {"available": 0, "pending": 0}
     with database.transaction() as session:
         order = session.execute(select(Order)).scalar_one()
         assert (order.status, order.points_reversed) == ("refunded", BASE)  # + WELCOME revoked
         assert verify(session) == []
 
 
-def test_cancelled_order_reverses_what_remains(client: FlaskClient, database: Database) -> None:
-    post_woo(client, ORDER, topic="order.created")
-    response = post_woo(client, {**ORDER, "status": "cancelled"})
-    assert response.json is not None and response.json["balance"] == {"available": 0, "pending": 0}
+def test_cancelled_order_reverses_what_remains(database: Database, deliver: Deliver) -> None:
+    deliver.woo(ORDER, topic="order.created")
+    answer = deliver.woo({**ORDER, "status": "cancelled"})
+    assert answer["balance"] == {"available": 0, "pending": 0}
     with database.transaction() as session:
         assert session.execute(select(Order.status)).scalar_one() == "cancelled"
 
@@ -85,10 +83,8 @@ def test_bad_signature_is_refused(client: FlaskClient, database: Database) -> No
     assert counts(database) == (0, 0)
 
 
-def test_unknown_topic_is_ignored_and_recorded(client: FlaskClient, database: Database) -> None:
-    response = post_woo(client, {"id": 5}, topic="product.updated")
-    assert response.status_code == 200
-    assert response.json is not None and response.json["status"] == "ignored"
+def test_unknown_topic_is_ignored_and_recorded(database: Database, deliver: Deliver) -> None:
+    assert deliver.woo({"id": 5}, topic="product.updated")["status"] == "ignored"
     assert counts(database) == (1, 0)
 
 
@@ -110,11 +106,13 @@ def test_malformed_oversized_and_incomplete_deliveries_get_clear_errors(
     assert counts(database) == (0, 0)
 
 
-def test_the_same_delivery_twice_answers_the_first_answer_and_writes_nothing(
-    client: FlaskClient, database: Database
+def test_the_same_delivery_twice_answers_the_same_and_writes_nothing(
+    client: FlaskClient, database: Database, drain_inbox: DrainInbox
 ) -> None:
     first = post_woo(client, ORDER, delivery_id="d-1")
+    drain_inbox()
     before = counts(database)
     again = post_woo(client, ORDER, delivery_id="d-1")
-    assert first.json is not None and again.json == {**first.json, "status": "duplicate"}
-    assert counts(database) == before
+    assert first.json == again.json == {"status": "accepted"}
+    assert drain_inbox() == 0
+    assert counts(database) == before == (1, 2)

@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from tests.fakes.shopify_admin import FakeShopify
 from tests.fakes.woocommerce_admin import FakeWooCommerce
+from tests.kit.inbox import Deliver, DrainInbox
 from tests.kit.programs import MakeProgram
 from tests.kit.staff import make_staff
-from tests.kit.web import json_of
 from tests.kit.webhooks import (
     ORDERS_SECRET,
     PUBLIC_URL,
@@ -32,7 +32,6 @@ from tests.kit.webhooks import (
     fixture,
     post_orders,
     post_shopify,
-    post_woo,
 )
 from tests.shops.conftest import TOKEN, WOO_KEY
 from tests.shops.conftest import WOO_SECRET as WOO_CONSUMER_SECRET
@@ -116,10 +115,14 @@ def app(database: Database, clients: Clients, tmp_path: Path) -> Iterator[Flask]
 
 
 @pytest.fixture
-def client(app: Flask, program: Program, database: Database, clock: FixedClock) -> FlaskClient:
+def client(
+    app: Flask, program: Program, database: Database, clock: FixedClock, drain_inbox: DrainInbox
+) -> FlaskClient:
     """A client, once the Shopify fixture's customer holds the points of a paid order."""
     test_client = app.test_client()
-    assert post_shopify(test_client, "orders/paid", fixture("shopify_order_paid.json")).json
+    paid = post_shopify(test_client, "orders/paid", fixture("shopify_order_paid.json"))
+    assert paid.json == {"status": "accepted"}
+    assert drain_inbox() == 1
     clock.advance(timedelta(days=15))
     run_due(database, clock.now())  # the return window ends: the points are spendable
     return test_client
@@ -157,6 +160,7 @@ def test_shopify_code_captured_with_the_order_and_given_back_once_on_cancel(
     integration: dict[str, str],
     database: Database,
     fake_shopify: FakeShopify,
+    deliver: Deliver,
 ) -> None:
     before = available(database)
     made = reserve(client, integration, "shopify")
@@ -173,7 +177,7 @@ def test_shopify_code_captured_with_the_order_and_given_back_once_on_cancel(
     paid = fixture("shopify_order_paid.json")
     paid["id"] = 6000000000000000001
     paid["discount_codes"] = [{"code": code.lower(), "amount": "2.00", "type": "fixed_amount"}]
-    assert json_of(post_shopify(client, "orders/paid", paid))["status"] == "applied"
+    assert deliver.shopify("orders/paid", paid)["status"] == "applied"
     spent = redemption(database)
     assert (spent.status, spent.order_ref) == ("captured", f"shopify:{SHOP}:order:{paid['id']}")
     assert entries(database, "redemption") == 1  # the spend the card shows
@@ -181,7 +185,7 @@ def test_shopify_code_captured_with_the_order_and_given_back_once_on_cancel(
     cancelled = fixture("shopify_order_cancelled.json")
     cancelled["id"] = paid["id"]
     for _ in range(2):  # cancelled twice (two deliveries): given back once
-        assert post_shopify(client, "orders/cancelled", cancelled).status_code == 200
+        deliver.shopify("orders/cancelled", cancelled)
     back = redemption(database)
     assert (back.status, back.released_cause) == ("released", "order_cancelled")
     assert entries(database, "uncapture") == 1
@@ -231,6 +235,7 @@ def test_woocommerce_coupon_captured_with_the_order(
     integration: dict[str, str],
     database: Database,
     fake_woo: FakeWooCommerce,
+    deliver: Deliver,
 ) -> None:
     before = available(database)
     made = reserve(client, integration, "woocommerce")
@@ -246,7 +251,7 @@ def test_woocommerce_coupon_captured_with_the_order(
     assert coupon["minimum_amount"] == "4.00"  # max_share 50 % of the cart
     order = fixture("woocommerce_order_processing.json")
     order["coupon_lines"] = [{"id": 321, "code": code.lower(), "discount": "2.00"}]
-    assert json_of(post_woo(client, order))["status"] == "applied"
+    assert deliver.woo(order)["status"] == "applied"
     spent = redemption(database)
     assert (spent.status, spent.order_ref) == ("captured", "woocommerce:shop.example.com:order:727")
     assert entries(database, "redemption") == 1

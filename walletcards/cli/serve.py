@@ -19,8 +19,16 @@ from walletcards.db import Database
     type=click.IntRange(1, 3600),
     help="Seconds a claimed card stays with this worker (its push deadline).",
 )
-def worker(batch: int, lease: int) -> None:
-    """Push card changes to phones and run the scheduled jobs, until SIGTERM/SIGINT."""
+@click.option(
+    "--appliers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 16),
+    help="Threads applying the webhook deliveries accepted into the inbox (0: none here).",
+)
+def worker(batch: int, lease: int, appliers: int) -> None:
+    """Apply accepted webhook deliveries, push card changes to phones and run the scheduled
+    jobs, until SIGTERM/SIGINT."""
     import signal
     import threading
     from datetime import timedelta
@@ -36,7 +44,15 @@ def worker(batch: int, lease: int) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with build_clients(settings) as clients, Database(settings.database_url) as database:
         log_problems(database, clients.clock.now())
-        run_worker(database, clients, settings, stop, batch=batch, lease=timedelta(seconds=lease))
+        run_worker(
+            database,
+            clients,
+            settings,
+            stop,
+            batch=batch,
+            lease=timedelta(seconds=lease),
+            appliers=appliers,
+        )
 
 
 @click.command()
@@ -57,7 +73,7 @@ def serve(host: str, port: int) -> None:
     logs.configure(settings.log_level, settings.log_format)
     with build_clients(settings) as clients:
         app = create_app(settings, clients)
-        # The embedded default: the sync worker runs as a thread of this process.
+        # The embedded default: the sync worker (and its applier) run as threads of this process.
         stop = threading.Event()
         database: Database = app.extensions["walletcards.db"]
         thread = threading.Thread(

@@ -1,9 +1,13 @@
-"""Apply one verified delivery in ONE transaction: inbox row (dedupe on the delivery id) →
-each order event to loyalty.awards (paid, refund, cancel: customer, card, ledger, tier; dedupe
-on the business key) → the answer recorded on the row. No network I/O.
+"""A verified delivery into the inbox, and applying it. No network I/O.
 
-The answer is stored on the inbox row; a repeated delivery gets it back, marked duplicate,
-and writes nothing.
+- :func:`accept` (the Shopify and WooCommerce views, and the signed-JSON view under load):
+  the inbox row alone, ``INSERT … ON CONFLICT DO NOTHING`` on the delivery id, outcome
+  ``accepted``; an applier (orders/applier.py) applies it soon.
+- :func:`receive` (the signed-JSON view when the backlog is short, ``inbox replay``, the
+  reconciliation job): inbox row and :func:`apply` in ONE transaction.
+- :func:`apply`: each order event to loyalty.awards (paid, refund, cancel: customer, card,
+  ledger, tier; dedupe on the business key); the answer is recorded on the row. A repeated
+  delivery gets the recorded answer back, marked duplicate, and writes nothing.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from walletcards.db import wake_appliers
 from walletcards.links import card_links
 from walletcards.loyalty import awards, ledger
 from walletcards.loyalty.customers import CustomerDetails
@@ -23,6 +29,9 @@ from walletcards.loyalty.programs import program_config
 from walletcards.orders.events import Delivery, OrderEvent
 from walletcards.orders.models import InboxDelivery
 
+WAITING = "accepted"  # the outcome of a delivery an applier has yet to apply
+PARKED = "parked"  # the outcome of one that failed every attempt (inbox list shows it)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -30,45 +39,111 @@ class Context:
     now: datetime
 
 
-def stored_answer(
+def stored(
     session: Session, program_id: int, source: str, delivery_id: str
-) -> dict[str, Any] | None:
-    """The answer given to an earlier delivery with this id, marked as a duplicate."""
-    response = session.execute(
-        select(InboxDelivery.response).where(
+) -> InboxDelivery | None:
+    """The inbox row of an earlier delivery with this id."""
+    return session.execute(
+        select(InboxDelivery).where(
             InboxDelivery.program_id == program_id,
             InboxDelivery.source == source,
-            InboxDelivery.delivery_id == delivery_id,
+            InboxDelivery.delivery_id == delivery_id[:255],
         )
     ).scalar_one_or_none()
-    if response is None:
-        return None
-    return {**response, "status": "duplicate"}
+
+
+def duplicate_answer(row: InboxDelivery) -> dict[str, Any]:
+    """What a repeated delivery answers: the recorded answer marked duplicate (``accepted``
+    while the first one waits)."""
+    if row.response is None:
+        return {"status": "accepted", "card": None, "balance": None}
+    return {**row.response, "status": "duplicate"}
+
+
+def _row_values(program: Program, delivery: Delivery, body: bytes, now: datetime) -> dict[str, Any]:
+    return {
+        "program_id": program.id,
+        "source": delivery.source,
+        "shop": delivery.shop[:255],
+        "topic": delivery.topic[:100],
+        "delivery_id": delivery.delivery_id[:255],
+        "event_id": delivery.event_id,
+        "triggered_at": delivery.triggered_at,
+        "order_ref": delivery.events[0].order_id if delivery.events else None,
+        "received_at": now,
+        "body": body.decode("utf-8", "replace"),
+    }
+
+
+def accept(
+    session: Session, program: Program, delivery: Delivery, body: bytes, now: datetime
+) -> int | None:
+    """The delivery into the inbox in one statement; its row id, or None when a delivery with
+    its id is there already (a repeat: nothing written). One the adapter ignores (a topic or
+    an order state we do not apply) is recorded ignored at once; any other waits for an
+    applier, woken at commit."""
+    values = _row_values(program, delivery, body, now)
+    if delivery.ignored_reason:
+        ignored = {"status": "ignored", "card": None, "balance": None}
+        values.update(
+            outcome="ignored",
+            detail=delivery.ignored_reason,
+            response={**ignored, "detail": delivery.ignored_reason},
+            applied_at=now,
+        )
+    else:
+        values["outcome"] = WAITING
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(InboxDelivery)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["program_id", "source", "delivery_id"])
+        .returning(InboxDelivery.id)
+    )
+    row_id = session.execute(statement).scalar_one_or_none()
+    if row_id is not None and not delivery.ignored_reason:
+        wake_appliers(session)
+    return row_id
+
+
+def order_waiting(session: Session, program: Program, delivery: Delivery) -> bool:
+    """Whether an earlier delivery of this delivery's order still waits for an applier."""
+    if not delivery.events:
+        return False
+    return bool(
+        session.execute(
+            select(
+                exists().where(
+                    InboxDelivery.program_id == program.id,
+                    InboxDelivery.source == delivery.source,
+                    InboxDelivery.order_ref == delivery.events[0].order_id,
+                    InboxDelivery.outcome == WAITING,
+                )
+            )
+        ).scalar()
+    )
 
 
 def receive(
     session: Session, program: Program, delivery: Delivery, body: bytes, ctx: Context
 ) -> dict[str, Any]:
-    earlier = stored_answer(session, program.id, delivery.source, delivery.delivery_id)
+    """Record and apply the delivery in the caller's transaction; its answer."""
+    earlier = stored(session, program.id, delivery.source, delivery.delivery_id)
     if earlier is not None:
-        return earlier
-    row = InboxDelivery(
-        program_id=program.id,
-        source=delivery.source,
-        shop=delivery.shop[:255],
-        topic=delivery.topic[:100],
-        delivery_id=delivery.delivery_id[:255],
-        event_id=delivery.event_id,
-        triggered_at=delivery.triggered_at,
-        order_ref=delivery.events[0].order_id if delivery.events else None,
-        received_at=ctx.now,
-        body=body.decode("utf-8", "replace"),
-        outcome="ignored",
-    )
+        return duplicate_answer(earlier)
+    row = InboxDelivery(**_row_values(program, delivery, body, ctx.now), outcome="ignored")
     session.add(row)
     session.flush()  # a concurrent twin of this delivery waits here, then fails the unique key
+    return apply(session, program, row, delivery, ctx)
+
+
+def apply(
+    session: Session, program: Program, row: InboxDelivery, delivery: Delivery, ctx: Context
+) -> dict[str, Any]:
+    """Apply ``delivery`` (``row``'s) and record the outcome and answer on ``row``."""
     answer, outcome, detail = _apply(session, program, delivery, ctx)
     row.outcome, row.detail, row.response = outcome, detail, answer
+    row.applied_at, row.apply_after = ctx.now, None
     return answer
 
 

@@ -1,11 +1,13 @@
-"""The inbox: every verified delivery, so an operator can see and replay what arrived."""
+"""The inbox: every verified delivery, so an operator can see and replay what arrived. It is
+also the appliers' queue (orders/applier.py): a row whose outcome is ``accepted`` waits to be
+applied; ``parked`` gave up after its attempts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from walletcards.db import BigId, Model
@@ -17,6 +19,13 @@ class InboxDelivery(Model):
         UniqueConstraint("program_id", "source", "delivery_id"),
         Index("ix_inbox_deliveries_program_received", "program_id", "received_at"),
         Index("ix_inbox_deliveries_order", "program_id", "order_ref"),
+        # the appliers' queue: only the rows still waiting (a handful, however big the inbox)
+        Index(
+            "ix_inbox_deliveries_waiting",
+            "id",
+            postgresql_where=text("outcome = 'accepted'"),
+            sqlite_where=text("outcome = 'accepted'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -30,10 +39,15 @@ class InboxDelivery(Model):
     order_ref: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime]
     body: Mapped[str] = mapped_column(Text)
-    # applied|duplicate|ignored|unattributed, or reconciled (read back from the shop)
+    # accepted (waiting for an applier), parked (failed every attempt), replayed (a parked one
+    # replayed under a new id), or what applying did: applied|duplicate|ignored|unattributed|
+    # refused (the ledger's error in response), or reconciled (read back from the shop)
     outcome: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # failed applies
+    apply_after: Mapped[datetime | None]  # a failed delivery's next attempt (backoff)
+    applied_at: Mapped[datetime | None]  # when its outcome was recorded
 
 
 class ShopWatermark(Model):

@@ -1,4 +1,12 @@
-"""POST /webhooks/<program>/<source>: verify on the raw body, parse, apply in one transaction."""
+"""POST /webhooks/<program>/<source>: verify on the raw body, parse, accept into the inbox.
+
+Shopify and WooCommerce: one short transaction (the inbox row, ``INSERT … ON CONFLICT DO
+NOTHING`` on the delivery id) and ``200 {"status": "accepted"}``, a repeat answering the same;
+an applier applies it soon (orders/applier.py). Our signed JSON (``orders``): applied in the
+same transaction, answering its card, while fewer than ``WALLETCARDS_INLINE_APPLY_BELOW``
+deliveries wait for the appliers (and none of its order); else ``202`` with the delivery's id
+and the URL to poll (orders/deliveries.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,9 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from walletcards import metrics, web
 from walletcards.errors import ApiError
@@ -19,12 +29,20 @@ from walletcards.loyalty.programs import (
 )
 from walletcards.orders import intake
 from walletcards.orders.events import Delivery, PayloadError, UnknownShop
+from walletcards.orders.intake import WAITING
+from walletcards.orders.models import InboxDelivery
 from walletcards.orders.signatures import SignatureError
+from walletcards.orders.signed_json import NAME as SIGNED_JSON
 from walletcards.orders.sources import SOURCES, Source, parse_delivery
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 ATTEMPTS = 3  # a unique-key race with a concurrent twin is retried; the retry sees its answer
+ACCEPTED = {"status": "accepted"}
+
+
+class _Twin(Exception):
+    """A concurrent twin of this delivery was accepted first: read its row again."""
 
 
 def _source(name: str) -> Source:
@@ -101,10 +119,55 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
             with database.transaction() as session:
                 program = get_program(session, slug)
                 delivery = _verify_and_parse(adapter, program, body, now.timestamp())
-                answer: dict[str, Any] = intake.receive(session, program, delivery, body, ctx)
+                if adapter.name != SIGNED_JSON:
+                    intake.accept(session, program, delivery, body, now)
+                    answer, status = ACCEPTED, 200
+                else:
+                    answer, status = _signed(session, program, delivery, body, ctx)
             metrics.webhook_delivery(source, answer["status"])
-            return jsonify(answer), 200
-        except IntegrityError:
+            return jsonify(answer), status
+        except (IntegrityError, _Twin):
             if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _signed(
+    session: Session, program: Program, delivery: Delivery, body: bytes, ctx: intake.Context
+) -> tuple[dict[str, Any], int]:
+    """Our signed JSON: applied now (200 and its card) while the appliers' backlog is short,
+    else accepted (202 and where to poll)."""
+    earlier = intake.stored(session, program.id, delivery.source, delivery.delivery_id)
+    if earlier is not None:
+        if earlier.response is None:  # still waiting (or parked): poll it
+            return accepted_answer(ctx.public_url, program.slug, earlier.id), 202
+        return intake.duplicate_answer(earlier), 200
+    inline = delivery.ignored_reason is not None or (
+        not _busy(session, web.settings().inline_apply_below)
+        and not intake.order_waiting(session, program, delivery)
+    )
+    if inline:  # (one the adapter ignores costs nothing to answer now)
+        return intake.receive(session, program, delivery, body, ctx), 200
+    row_id = intake.accept(session, program, delivery, body, ctx.now)
+    if row_id is None:
+        raise _Twin
+    return accepted_answer(ctx.public_url, program.slug, row_id), 202
+
+
+def _busy(session: Session, below: int) -> bool:
+    """Whether ``below`` or more deliveries wait for the appliers (counting no further)."""
+    if below <= 0:
+        return True
+    waiting = select(InboxDelivery.id).where(InboxDelivery.outcome == WAITING).limit(below)
+    count = session.execute(select(func.count()).select_from(waiting.subquery())).scalar_one()
+    return bool(count >= below)
+
+
+def accepted_answer(public_url: str, slug: str, row_id: int) -> dict[str, Any]:
+    url = f"{public_url}/api/v1/programs/{slug}/deliveries/{row_id}"
+    return {
+        "status": "accepted",
+        "card": None,
+        "balance": None,
+        "delivery": {"id": row_id, "url": url},
+    }

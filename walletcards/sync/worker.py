@@ -1,5 +1,6 @@
 """The sync worker: brings every card's wallets up to date after any ledger change, delivers
-the outbox (card emails, events) and runs the scheduled jobs.
+the outbox (card emails, events) and runs the scheduled jobs; its applier threads apply the
+webhook deliveries accepted into the inbox (walletcards/orders/applier.py).
 
 :func:`run_worker` is the one way it runs (`walletcards worker`, and the thread of
 `walletcards serve`); every outside system it talks to comes from its ``Clients``. A step
@@ -14,11 +15,10 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy.engine import make_url
-
 from walletcards import metrics
 from walletcards.clients import Clients
 from walletcards.db import CARDS_CHANNEL, Database, local_wakeup
+from walletcards.leases import Waiter
 from walletcards.settings import Settings
 from walletcards.sync.cards import (
     StepReport,
@@ -41,9 +41,29 @@ def run_worker(
     stop: threading.Event,
     batch: int = 500,
     lease: timedelta = LEASE,
+    appliers: int = 1,
 ) -> None:
-    """Work until ``stop`` is set (the caller owns, and closes, the clients)."""
-    Worker(database, clients, settings, batch=batch, lease=lease).run(stop)
+    """Work until ``stop`` is set (the caller owns, and closes, the clients), with ``appliers``
+    threads applying the inbox's accepted deliveries (walletcards/orders/applier.py)."""
+    from walletcards.orders.applier import run_applier
+
+    threads = [
+        threading.Thread(
+            target=run_applier,
+            args=(database, settings.public_url, clients.clock, stop),
+            name=f"applier-{number}",
+            daemon=True,
+        )
+        for number in range(appliers)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        Worker(database, clients, settings, batch=batch, lease=lease).run(stop)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
 
 
 class Worker:
@@ -103,7 +123,7 @@ class Worker:
 
         announce(self.database, self.settings, self.clock.now())
         activity, started = Activity(), time.monotonic()
-        waiter = _Waiter(self.database)
+        waiter = Waiter(self.database, CARDS_CHANNEL, local_wakeup)
         next_jobs, next_certificates = 0.0, started + CERTIFICATES_EVERY
         try:
             while not stop.is_set():
@@ -136,33 +156,7 @@ class Worker:
                     check_certificates(self.database, self.clock.now())
                     next_certificates = time.monotonic() + CERTIFICATES_EVERY
                 if not busy:
-                    waiter.wait(min(poll, summary_every), stop)
+                    waiter.wait(min(poll, summary_every))
         finally:
             waiter.close()
             log.info("worker stopped after %d s", round(time.monotonic() - started))
-
-
-class _Waiter:
-    """LISTEN on PostgreSQL (a dedicated autocommit connection), an in-process event on
-    SQLite; both with a timeout, the poll fallback."""
-
-    def __init__(self, database: Database) -> None:
-        self._conn = None
-        if database.is_postgres:
-            import psycopg
-
-            url = make_url(database.url).set(drivername="postgresql")
-            self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-            self._conn.execute(f"LISTEN {CARDS_CHANNEL}")
-
-    def wait(self, timeout: float, stop: threading.Event) -> None:
-        if self._conn is None:
-            local_wakeup.wait(timeout)
-            local_wakeup.clear()
-            return
-        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            break
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
