@@ -11,7 +11,8 @@ same moment changes nothing the second time.
 - orders reconciled: orders the shops hold whose webhook never arrived, read back through the
   shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop);
 - reservations: codes unused at their expiry released; with the clients, codes synced with the
-  shops both ways (shops/code_jobs.py).
+  shops both ways (shops/code_jobs.py); customers' tier tags sent to the shops
+  (shops/tier_jobs.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
-from walletcards.shops import code_jobs
+from walletcards.shops import code_jobs, tier_jobs
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
@@ -81,6 +82,7 @@ def run_due(
         if clients is not None:
             counts["orders_reconciled"] = reconcile_orders(database, clients.shops, public_url, now)
             counts["shop_codes"] = code_jobs.sync_codes(database, clients, now)
+            counts["shop_tier_tags"] = tier_jobs.sync_tier_tags(database, clients, now)
     if any(counts.values()):
         log.info("jobs at %s: %s", now.isoformat(), counts)
     return counts
