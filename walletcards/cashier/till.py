@@ -67,9 +67,13 @@ def earn(
     """Records a purchase of ``minor`` units paid on ``card``: the points it earned and the tier
     discount the till gave (``discount``: minor units off, and the percent it was quoted),
     checked against the card's tier before anything is written (cashier/quote.py)."""
-    given = None if discount is None else check_given(session, program, card, minor, discount, now)
     order_id = f"ref:{reference}" if reference else f"{staff.id}:{key}"
     facts = OrderFacts(f"till:{program.slug}", order_id, program.currency, now, (OrderLine(minor),))
+    given = None
+    if discount is not None:  # checked at the tier before this purchase (it may raise it)
+        if reference and awards.find_order(session, program.id, facts.source, order_id):
+            raise DuplicateReceipt(f"receipt {reference} was already recorded; it earns once")
+        given = check_given(session, program, card, minor, discount, now)
     award = awards.award_paid_order(session, program, card.id, facts, now, actor=staff.actor)
     if not award.created:
         raise DuplicateReceipt(
