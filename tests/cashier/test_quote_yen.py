@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -36,19 +37,19 @@ def test_yen_are_quoted_and_discounted_in_whole_yen(
 ) -> None:
     card = make_card(program, email="yen@example.com")
     code = make_code("test-secret-key-0123456789", "demo", card.member_number)
-    first = client.post(
+    first: Any = client.post(
         "/api/v1/cashier/earn",
         json={"code": code, "amount": "1000"},
         headers={**cashier, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert first.status_code == 200 and first.json["tier"] == "Bronze"
-    got = client.post(
+    got: Any = client.post(
         "/api/v1/cashier/quote", json={"code": code, "amount": "1235"}, headers=cashier
     ).json
     assert got["discount"] == {"percent": "10", "amount": "124"}  # ¥123.5 rounds half up
     assert (got["to_pay"], got["currency"]) == ("1111", "JPY")
     assert got["points"] == 55  # 0.05 x ¥1,111, rounded down
-    refused = client.post(
+    refused: Any = client.post(
         "/api/v1/cashier/quote", json={"code": code, "amount": "12.5"}, headers=cashier
     )
     assert refused.status_code == 422 and refused.json["error"]["code"] == "invalid_amount"
