@@ -178,6 +178,7 @@
     const amount = $("amount").value.trim();
     let price = quoted && quoted.customer === customer && quoted.amount === amount ? quoted : null;
     if (!price) {
+      clearTimeout(quoteTimer);  // asked now: the typing pause's own ask would void this one
       price = await askQuote();
       if (price && price.data.discount && Number(price.data.discount.amount) > 0) {
         say("Charge " + $("to-pay").textContent + ", then press Record purchase again");
