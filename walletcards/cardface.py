@@ -52,9 +52,17 @@ class CardFace:
     # the running campaigns for this card, one line each ("Black Friday: Double points until
     # Nov 30"; campaign_face.py)
     campaigns: tuple[str, ...] = ()
+    discount: str | None = None  # the tier's price discount, "10% off" ([[tiers.levels]])
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
+
+    @property
+    def tier_line(self) -> str:
+        """The tier as the card shows it: "Gold · 10% off", "Gold", or "—" without a tier."""
+        if self.tier is None:
+            return self.label("none")
+        return texts.tier_with_discount(self.tier, self.discount) if self.discount else self.tier
 
     @property
     def balance(self) -> str:
@@ -172,6 +180,11 @@ def card_face(
         value=None if value_minor is None else _money(lang, program, value_minor),
         codes=codes,
         campaigns=campaign_lines(session, program, card, lang, now),
+        discount=(
+            texts.tier_discount(lang, tier.discount_percent)
+            if tier and tier.discount_percent
+            else None
+        ),
     )
 
 

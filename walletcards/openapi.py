@@ -215,9 +215,25 @@ def document() -> dict[str, Any]:
                 answer="TillAnswer",
             )
         },
+        "/api/v1/cashier/quote": {
+            "post": op(
+                "The price at the card's tier discount and the points paying it earns (a read)",
+                "till",
+                400,
+                401,
+                403,
+                404,
+                413,
+                422,
+                body=True,
+                auth=True,
+                answer="TillAnswer",
+            )
+        },
         "/api/v1/cashier/earn": {
             "post": op(
-                "Record a purchase (a receipt number earns once per programme)",
+                "Record a purchase (a receipt number earns once per programme; amount: what was"
+                " paid, discount: the tier discount given)",
                 "till",
                 400,
                 401,
@@ -349,6 +365,15 @@ def answer_schemas() -> dict[str, Any]:
                 "null without a point_value",
             },
             "recorded_by": {"type": "string", "description": "earn, redeem: the staff member"},
+            "discount": {
+                "type": "object",
+                "nullable": True,
+                "description": "quote, earn: the tier discount (percent, amount as decimal "
+                "strings in the programme's currency); null when none applies",
+                "properties": {"percent": {"type": "string"}, "amount": {"type": "string"}},
+            },
+            "to_pay": {"type": "string", "description": "quote: the price to charge"},
+            "points": {**count, "description": "quote: base points paying to_pay earns"},
         },
     }
     entries = {"type": "array", "items": {"type": "object"}, "description": "latest first"}

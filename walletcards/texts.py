@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from babel.numbers import format_percent
+
 from walletcards.i18n import LANGUAGES, choose, language
 
 # The field labels' keys: what pass.strings maps, what Google headers and the card page show.
@@ -65,6 +67,19 @@ def open_code(lang: str, code: str, amount: str, until: date) -> str:
     return t.gettext(
         "%(code)s: %(amount)s until %(day)s", code=code, amount=amount, day=t.day(until)
     )
+
+
+def tier_discount(lang: str, percent: Decimal) -> str:
+    """A tier's price discount, "10% off": the percentage in the language's CLDR format
+    ("10 %" in Russian, with NBSP), its decimals kept ("7.5%")."""
+    t = language(lang)
+    number = format_percent(percent / 100, locale=t.locale, decimal_quantization=False)
+    # the card's tier and its discount side by side ("Gold · 10% off")
+    return t.gettext("%(percent)s off", percent=number)
+
+
+def tier_with_discount(tier: str, discount: str) -> str:
+    return f"{tier} · {discount}"
 
 
 def points_worth(lang: str, n: int, amount: str) -> str:

@@ -85,9 +85,7 @@ class PassDesign:
     def pass_json(self, face: CardFace, serial: str, auth_token: str, card_url: str) -> bytes:
         style = self.style
         info = StoreCard()
-        info.headerFields.append(
-            _field("tier", face.tier or face.label("none"), "label.tier", face.change_tier)
-        )
+        info.headerFields.append(_field("tier", face.tier_line, "label.tier", face.change_tier))
         info.primaryFields.append(
             _field("points", face.available, "label.points", face.change_points)
         )

@@ -1,11 +1,13 @@
-"""POST /api/v1/cashier/scan | earn | redeem — the till's API (pinned in docs/architecture.md).
+"""POST /api/v1/cashier/scan | quote | earn | redeem — the till's API (docs/architecture.md).
 
 Authentication: ``Authorization: Bearer <staff API token>``, or the till page's session plus its
 CSRF token (:func:`walletcards.web.staff_member`). Writes carry an ``Idempotency-Key``: a retry
 with the same key and body gets the first answer and changes nothing (also while the first
 attempt is still running); the same key with another body is a conflict
 (:func:`walletcards.web.idempotent_write`). Cards are found by ``lookup.find_card``; what earning
-and redeeming do is :mod:`walletcards.cashier.till`. The views parse, authenticate, open the
+and redeeming do is :mod:`walletcards.cashier.till`; the tier discount's quote is
+:mod:`walletcards.cashier.quote` (``earn`` may carry the ``discount`` it gave: the amount is then
+what the customer paid). The views parse, authenticate, open the
 transaction and answer.
 """
 
@@ -17,9 +19,10 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy.orm import Session
 
 from walletcards import web
-from walletcards.cashier import inputs, till
+from walletcards.cashier import inputs, quote, till
 from walletcards.cashier.lookup import CardMatch, find_card
 from walletcards.loyalty.models import Program
+from walletcards.money import from_minor
 from walletcards.staff.models import Staff
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1/cashier")
@@ -45,8 +48,9 @@ def _earn(
 ) -> dict[str, Any]:
     minor = inputs.amount_minor(body.get("amount"), program.currency)
     reference = inputs.reference(body.get("reference"))
+    discount = inputs.discount(body.get("discount"), program.currency)
     card = _card(session, program, body).card
-    earned = till.earn(
+    earned, given = till.earn(
         session,
         program,
         staff,
@@ -55,8 +59,57 @@ def _earn(
         reference=reference,
         key=key,
         now=web.clock().now(),
+        discount=discount,
     )
-    return web.card_answer(session, program, card, earned=earned, recorded_by=staff.email)
+    return web.card_answer(
+        session,
+        program,
+        card,
+        earned=earned,
+        discount=None
+        if given is None
+        else {
+            "percent": quote.percent_text(given.percent),
+            "amount": _decimal(given.discount_minor, program.currency),
+        },
+        recorded_by=staff.email,
+    )
+
+
+@bp.post("/quote")
+def price_quote() -> tuple[Response, int]:
+    """What the customer pays at their tier's discount, and the points paying it earns. A read:
+    no Idempotency-Key, nothing written."""
+    body = web.json_body()
+    with web.database().transaction() as session:
+        _, program = web.staff_member(session)
+        amount = inputs.amount_minor(body.get("amount"), program.currency)
+        lines = inputs.lines(body.get("lines"), program.currency, amount)
+        card = _card(session, program, body).card
+        found = quote.quote(session, program, card, amount, lines, web.clock().now())
+        price, currency = found.price, program.currency
+        answer = web.card_answer(
+            session,
+            program,
+            card,
+            amount=_decimal(price.amount_minor, currency),
+            discountable=_decimal(price.discountable_minor, currency),
+            discount=None
+            if price.percent is None
+            else {
+                "percent": quote.percent_text(price.percent),
+                "amount": _decimal(price.discount_minor, currency),
+            },
+            to_pay=_decimal(price.to_pay_minor, currency),
+            currency=currency,
+            points=found.points,
+        )
+        return jsonify(answer), 200
+
+
+def _decimal(minor: int, currency: str) -> str:
+    """Minor units as the API's decimal string with the currency's own decimals ("1.24")."""
+    return format(from_minor(minor, currency), "f")
 
 
 def _redeem(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from walletcards.db import BigId, Model
@@ -38,3 +46,24 @@ class RotatingCodeUse(Model):
     step: Mapped[int] = mapped_column(BigInteger)  # unix time // 30 of the code
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     used_at: Mapped[datetime]
+
+
+class TillDiscount(Model):
+    """The tier discount a till gave on a purchase (``earn`` with ``discount``): the order
+    earned on what the customer paid (``Order.total_minor``); this keeps what was taken off,
+    at which percentage, and the price before it."""
+
+    __tablename__ = "till_discounts"
+    __table_args__ = (
+        CheckConstraint("discount_minor > 0", name="discount_positive"),
+        CheckConstraint("price_minor >= discount_minor", name="discount_within_price"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    tier_code: Mapped[str | None] = mapped_column(String(63))
+    percent: Mapped[str] = mapped_column(String(20))  # as the programme file gives it, "7.5"
+    discount_minor: Mapped[int] = mapped_column(BigInteger)
+    price_minor: Mapped[int] = mapped_column(BigInteger)  # before the discount
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]

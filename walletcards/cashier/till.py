@@ -4,7 +4,8 @@ Domain functions: they take the session, never commit, and refuse with a
 :class:`~walletcards.loyalty.ledger.LedgerError` (its status and code are the API's answer;
 nothing has been written). The card comes from :func:`walletcards.cashier.lookup.find_card`.
 
-A till purchase is an order of source ``till:<slug>``, so it earns by the programme's rules,
+A till purchase is an order of source ``till:<slug>`` of the amount paid (after any tier
+discount the till gave, recorded beside it: cashier/quote.py), so it earns by the programme's rules,
 counts towards tiers and every-Nth rewards, and can be refunded like a shop's. A receipt
 number earns once per programme, whoever enters it (the orders' unique key holds it); without
 one, the purchase is the staff member's Idempotency-Key. Redeeming needs the card itself (its
@@ -20,6 +21,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from walletcards.cashier.lookup import CardMatch, spend_rotating_code
+from walletcards.cashier.quote import GivenDiscount, check_given, record_given
 from walletcards.loyalty import awards, ledger
 from walletcards.loyalty.ledger import LedgerError
 from walletcards.loyalty.models import Card, Program
@@ -60,10 +62,18 @@ def earn(
     reference: str | None,
     key: str,
     now: datetime,
-) -> int:
-    """Records a purchase of ``minor`` units on ``card``; the points it earned."""
+    discount: tuple[int, str | None] | None = None,
+) -> tuple[int, GivenDiscount | None]:
+    """Records a purchase of ``minor`` units paid on ``card``: the points it earned and the tier
+    discount the till gave (``discount``: minor units off, and the percent it was quoted),
+    checked against the card's tier before anything is written (cashier/quote.py)."""
     order_id = f"ref:{reference}" if reference else f"{staff.id}:{key}"
     facts = OrderFacts(f"till:{program.slug}", order_id, program.currency, now, (OrderLine(minor),))
+    given = None
+    if discount is not None:  # checked at the tier before this purchase (it may raise it)
+        if reference and awards.find_order(session, program.id, facts.source, order_id):
+            raise DuplicateReceipt(f"receipt {reference} was already recorded; it earns once")
+        given = check_given(session, program, card, minor, discount, now)
     award = awards.award_paid_order(session, program, card.id, facts, now, actor=staff.actor)
     if not award.created:
         raise DuplicateReceipt(
@@ -71,7 +81,9 @@ def earn(
             if reference
             else "this purchase was already recorded"
         )
-    return sum(entry.points for entry in award.entries)
+    if given is not None:
+        record_given(session, award.order, given, staff, now)
+    return sum(entry.points for entry in award.entries), given
 
 
 def check_redeem_limit(program: Program, staff: Staff, points: int) -> None:

@@ -19,6 +19,21 @@ def program() -> None:
     """Loyalty programmes, configured as TOML files."""
 
 
+@program.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def program_check(path: str) -> None:
+    """Check the programme file PATH without applying it: every problem, by field."""
+    from walletcards.loyalty.config import ProgramConfigError, load_program_file
+
+    try:
+        config = load_program_file(path)
+    except ProgramConfigError as exc:
+        for where, what in exc.problems:
+            click.echo(f"error: {where}: {what}", err=True)
+        raise click.ClickException(f"{path}: {len(exc.problems)} problem(s)") from exc
+    click.echo(f"{path}: programme {config.slug!r} is valid")
+
+
 @program.command("apply")
 @click.argument("path", type=click.Path(dir_okay=False))
 def program_apply(path: str) -> None:

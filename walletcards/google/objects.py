@@ -114,7 +114,7 @@ def loyalty_object(
 
     modules = []
     for key, text in (
-        ("tier", face.tier or face.label("none")),
+        ("tier", face.tier_line),
         ("value", face.worth),
         ("next_tier", face.next_tier),
         ("reward", face.reward_progress),

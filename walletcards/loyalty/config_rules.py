@@ -15,6 +15,12 @@ from typing import Any, Literal
 from walletcards.loyalty.config_money import check_cashback, read_point_value, read_rate
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_redemption import RedemptionRules, read_redemption
+from walletcards.loyalty.config_tier_discount import (
+    DiscountExclusions,
+    check_exclusions,
+    read_discount_percent,
+    read_exclusions,
+)
 from walletcards.loyalty.names import Names, name_in, read_names
 from walletcards.loyalty.periods import Span
 from walletcards.money import MoneyError, to_minor
@@ -62,6 +68,7 @@ class Tier:
     points_per_unit: Decimal | None
     names: Names = ()  # per language, when the file gives a table
     cashback_percent: Decimal | None = None  # instead of points_per_unit (config_money.py)
+    discount_percent: Decimal | None = None  # off the price (config_tier_discount.py)
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -74,6 +81,7 @@ class TierRules:
     period: Literal["lifetime", "requalify"]
     requalify_months: int
     levels: tuple[Tier, ...]
+    discount_exclusions: DiscountExclusions = field(default_factory=DiscountExclusions)
 
     @property
     def window(self) -> Span | None:
@@ -249,14 +257,17 @@ def _tiers(data: Any, currency: str, problems: list[tuple[str, str]]) -> TierRul
         name, names = read_names(level, "name")
         rate, percent = read_rate(level, required=False)
         threshold = _threshold(level, qualify_by, currency)
+        discount = read_discount_percent(level)
         level.finish()
         if threshold is not None and levels and threshold <= levels[-1].threshold:
             level.fail("threshold", "thresholds must strictly increase from level to level")
         if any(t.code == code for t in levels):
             level.fail("code", f"duplicate tier code {code!r}")
-        levels.append(Tier(code, name or code, threshold or 0, rate, names, percent))
+        levels.append(Tier(code, name or code, threshold or 0, rate, names, percent, discount))
+    exclusions = read_exclusions(reader)
+    check_exclusions(reader, exclusions, [level.discount_percent for level in levels])
     reader.finish()
-    return TierRules(qualify_by, window_days, period, months, tuple(levels))  # type: ignore[arg-type]
+    return TierRules(qualify_by, window_days, period, months, tuple(levels), exclusions)  # type: ignore[arg-type]
 
 
 def _threshold(level: TableReader, qualify_by: str, currency: str) -> int | None:

@@ -19,6 +19,7 @@ from walletcards.loyalty.config_tables import EventEndpoint
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
+from walletcards.shops.tier_tags import queue_tier_tag
 
 
 def _card_ref(card: Card) -> dict[str, Any]:
@@ -145,7 +146,9 @@ def tier_changed(
     before: str | None,
     now: datetime,
 ) -> None:
-    """The card's tier moved from ``before`` to ``card.tier_code``: ``tier.changed``."""
+    """The card's tier moved from ``before`` to ``card.tier_code``: ``tier.changed``, and the
+    customer's tier tag in the programme's shop (shops/tier_tags.py)."""
+    queue_tier_tag(session, program, card, before, now)
     emit(
         session,
         program,

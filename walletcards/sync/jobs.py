@@ -13,7 +13,8 @@ same moment changes nothing the second time.
 - segments: once a day per programme, every card's RFM scores and each segment's size
   (loyalty/segments.py);
 - reservations: codes unused at their expiry released; with the clients, codes synced with the
-  shops both ways (shops/code_jobs.py);
+  shops both ways (shops/code_jobs.py); customers' tier tags sent to the shops
+  (shops/tier_jobs.py);
 - campaigns: a running gift campaign's points to each card of its audience, once; each
   campaign's start and end put on the cards (sync/campaign_jobs.py).
 """
@@ -38,7 +39,7 @@ from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
-from walletcards.shops import code_jobs
+from walletcards.shops import code_jobs, tier_jobs
 from walletcards.sync.campaign_jobs import announce, give_gifts
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def run_due(
         if clients is not None:
             counts["orders_reconciled"] = reconcile_orders(database, clients.shops, public_url, now)
             counts["shop_codes"] = code_jobs.sync_codes(database, clients, now)
+            counts["shop_tier_tags"] = tier_jobs.sync_tier_tags(database, clients, now)
     if any(counts.values()):
         log.info("jobs at %s: %s", now.isoformat(), counts)
     return counts

@@ -5,13 +5,21 @@
 // The till never acts on the wrong customer: every new scan empties the customer panel first
 // (whatever its answer), an answer to an older scan is dropped, and an earn/redeem answer that
 // says the card is unknown (or its code no longer valid) empties it too.
+//
+// The tier discount: as the amount is typed the page asks /quote for the price to charge (the
+// card's tier discount off the amount) and shows it; "Record purchase" records what was paid
+// plus the discount given, and only for a quote of the amount on screen: without one it asks
+// first and says what to charge (the customer must not pay the full price unawares).
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const video = $("video"), canvas = $("frame"), context = canvas.getContext("2d", { willReadFrequently: true });
   const GONE_MS = 3000;      // a code unseen this long, then seen again, is a new scan
   const CLEARS = ["unknown_card", "forged_code"];  // earn/redeem errors that void the panel
+  const QUOTE_DELAY_MS = 350; // typing pause before the price is asked for
   let current = null;        // the customer on screen: {code, data}
+  let quoted = null;         // {customer, amount, data}: the price shown for the typed amount
+  let quoteTimer = null, quotes = 0;
   let pendingRedeem = null;  // {points, key} while the confirmation is open
   let scans = 0;             // number of the latest scan: older answers are dropped
   let facing = "environment", stream = null, lastCode = "", lastSeen = 0;
@@ -70,7 +78,47 @@
       .forEach((id) => { $(id).textContent = ""; });
     ["amount", "reference", "points"].forEach((id) => { $(id).value = ""; });
     delete $("earn").dataset.key;  // a key made for the last customer is never reused
+    clearQuote();
   }
+
+  function clearQuote() {
+    quoted = null;
+    quotes++;  // an answer still on its way is for another amount
+    clearTimeout(quoteTimer);
+    $("quote").hidden = true;
+    $("to-pay").textContent = ""; $("quote-detail").textContent = "";
+  }
+
+  function showQuote(customer, amount, data) {
+    quoted = { customer, amount, data };
+    const currency = data.currency;
+    $("to-pay").textContent = money(Number(data.to_pay), currency);
+    const off = data.discount && Number(data.discount.amount) > 0
+      ? "−" + money(Number(data.discount.amount), currency) + " (" + data.discount.percent + " %) · "
+      : "";
+    $("quote-detail").textContent = off + "+" + data.points + " points";
+    $("quote").hidden = false;
+  }
+
+  // The price for the typed amount; null when it cannot be had (the error is shown).
+  async function askQuote() {
+    const customer = current, amount = $("amount").value.trim(), mine = ++quotes;
+    if (!customer || !amount) return null;
+    try {
+      const data = await call("quote", { code: customer.code, amount });
+      if (mine !== quotes || current !== customer) return null;
+      showQuote(customer, amount, data);
+      return quoted;
+    } catch (e) {
+      if (mine === quotes) failed(customer, e);
+      return null;
+    }
+  }
+
+  $("amount").addEventListener("input", () => {
+    clearQuote();
+    if ($("amount").value.trim()) quoteTimer = setTimeout(askQuote, QUOTE_DELAY_MS);
+  });
 
   function show(data, code) {
     // the same customer stays the same object, so an open confirmation stays theirs
@@ -127,8 +175,24 @@
     const customer = current;
     if (!customer) return;
     const form = event.target;
+    const amount = $("amount").value.trim();
+    let price = quoted && quoted.customer === customer && quoted.amount === amount ? quoted : null;
+    if (!price) {
+      clearTimeout(quoteTimer);  // asked now: the typing pause's own ask would void this one
+      price = await askQuote();
+      if (price && price.data.discount && Number(price.data.discount.amount) > 0) {
+        say("Charge " + $("to-pay").textContent + ", then press Record purchase again");
+        return;
+      }
+      if (!price) return;
+    }
     form.dataset.key = form.dataset.key || crypto.randomUUID();
-    const body = { code: customer.code, amount: $("amount").value.trim() };
+    const body = { code: customer.code, amount };
+    const off = price.data.discount;
+    if (off && Number(off.amount) > 0) {
+      body.amount = price.data.to_pay;  // what the customer paid earns
+      body.discount = { percent: off.percent, amount: off.amount };
+    }
     if ($("reference").value.trim()) body.reference = $("reference").value.trim();
     try {
       const data = await call("earn", body, form.dataset.key);
@@ -136,7 +200,9 @@
       delete form.dataset.key;
       show(data, customer.code);
       $("amount").value = ""; $("reference").value = "";
-      say("Recorded: +" + data.earned + " points");
+      clearQuote();
+      const given = data.discount ? " (discount " + money(Number(data.discount.amount), price.data.currency) + ")" : "";
+      say("Recorded: +" + data.earned + " points" + given);
     } catch (e) { failed(customer, e); }
   });
 
