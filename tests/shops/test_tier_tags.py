@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tests.fakes.memory import memory_clients
 from tests.fakes.shopify_admin import FakeShopify
 from tests.fakes.woocommerce_admin import FakeWooCommerce
+from tests.kit.inbox import DrainInbox
 from tests.kit.programs import MakeProgram
 from tests.kit.webhooks import (
     ORDERS_SECRET,
@@ -115,6 +116,7 @@ def test_a_tier_change_tags_the_shopify_customer_and_removes_the_old_tag(
     clients: Clients,
     clock: FixedClock,
     fake_shopify: FakeShopify,
+    drain_inbox: DrainInbox,
 ) -> None:
     make_shop_program(webhooks=WEBHOOKS, shopify={"admin_token": "env:DEMO_SHOPIFY_TOKEN"})
     fake_shopify.tags[SHOPIFY_CUSTOMER] = {"vip", "loyalty-tier:gold"}  # gold: a stale tag
@@ -122,12 +124,14 @@ def test_a_tier_change_tags_the_shopify_customer_and_removes_the_old_tag(
     assert (
         post_shopify(client, "orders/paid", fixture("shopify_order_paid.json")).status_code == 200
     )
+    assert drain_inbox() == 1
     assert fake_shopify.tags[SHOPIFY_CUSTOMER] == {"vip", "loyalty-tier:gold"}  # not in the request
     assert run_due(database, clock.now(), clients)["shop_tier_tags"] == 1
     assert fake_shopify.tags[SHOPIFY_CUSTOMER] == {"vip", "loyalty-tier:bronze"}
     second = fixture("shopify_order_paid.json")
     second["id"] = 6000000000000000002
     assert post_shopify(client, "orders/paid", second).status_code == 200  # 2nd order: Silver
+    assert drain_inbox() == 1
     run_due(database, clock.now(), clients)
     assert fake_shopify.tags[SHOPIFY_CUSTOMER] == {"vip", "loyalty-tier:silver"}
     ((row,),) = [tag_rows(database)]
@@ -147,12 +151,14 @@ def test_a_tier_change_sets_the_woocommerce_customers_meta(
     clients: Clients,
     clock: FixedClock,
     fake_woo: FakeWooCommerce,
+    drain_inbox: DrainInbox,
 ) -> None:
     make_shop_program(webhooks=WEBHOOKS, woocommerce=WOOCOMMERCE)
     fake_woo.customers[WOO_CUSTOMER] = {"id": WOO_CUSTOMER, "meta_data": []}
     client = app.test_client()
     answer = post_woo(client, fixture("woocommerce_order_processing.json"))
     assert answer.status_code == 200, answer.json
+    assert drain_inbox() == 1
     run_due(database, clock.now(), clients)
     assert fake_woo.tier(WOO_CUSTOMER) == "bronze"
 
