@@ -48,6 +48,8 @@ class CardFace:
     value: str | None = None
     # the open online-redemption codes, one line each ("DEMO-…: $5.00 until Apr 14")
     codes: tuple[str, ...] = ()
+    # the customer's data was erased: Apple's pass is ``voided``, Google's object INACTIVE
+    voided: bool = False
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
@@ -167,6 +169,7 @@ def card_face(
         value_minor=value_minor,
         value=None if value_minor is None else _money(lang, program, value_minor),
         codes=codes,
+        voided=customer is not None and customer.erased_at is not None,
     )
 
 

@@ -237,10 +237,12 @@ def document() -> dict[str, Any]:
         },
     }
     from walletcards.admin.openapi import admin_paths
+    from walletcards.admin.openapi_customers import customer_paths
     from walletcards.admin.openapi_redemptions import redemption_paths
 
     paths.update(admin_paths())
     paths.update(redemption_paths())
+    paths.update(customer_paths())
     for path, item in paths.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         for operation in item.values():

@@ -8,6 +8,8 @@ same moment changes nothing the second time.
   puts "120 points expire on 12 Dec" on the card (with a changeMessage on the pass);
 - birthdays: the yearly bonus; tiers: review windowed tiers as orders leave their window;
 - early reversals: forget refunds/cancellations of orders that never arrived (90 days);
+- erased devices: Apple registrations of erased customers' cards, 7 days after the erasure
+  (walletcards/rights/erasure.py: the phones had the voided pass pushed meanwhile);
 - orders reconciled: orders the shops hold whose webhook never arrived, read back through the
   shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop);
 - reservations: codes unused at their expiry released; with the clients, codes synced with the
@@ -34,6 +36,7 @@ from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
+from walletcards.rights.erasure import forget_devices
 from walletcards.shops import code_jobs
 
 if TYPE_CHECKING:
@@ -76,6 +79,7 @@ def run_due(
             "birthdays": _birthdays(database, now),
             "tiers": _requalify(database, now),
             "early_reversals_forgotten": _forget_early_reversals(database, now),
+            "erased_devices_forgotten": forget_devices(database, now),
         }
         counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
         if clients is not None:
