@@ -4,10 +4,11 @@
 Rows are exported column by column (a column added later is exported without a change here),
 except the card's secrets: ``auth_token`` (Apple's authenticationToken), ``qr_secret`` (signs
 the QR code), ``public_token`` (the card page's address, a bearer link) and the sync worker's
-bookkeeping. Apple push tokens are tied to the phone, so they are personal data: exported
-masked (their first 8 characters), as the logs show them. ``TABLES`` names the section of
-every table that refers to a customer or a card; tests/rights fails for a new such table
-until it is exported here or listed in ``EXCLUDED`` with the reason.
+bookkeeping; where a secret occurs elsewhere (the card's link in the events sent to the shop's
+CRM) it is cut to its first 8 characters. Apple push tokens are tied to the phone, so they are
+personal data: exported masked (their first 8 characters), as the logs show them. ``TABLES``
+names the section of every table that refers to a customer or a card; tests/rights fails for a
+new such table until it is exported here or listed in ``EXCLUDED`` with the reason.
 """
 
 from __future__ import annotations
@@ -172,7 +173,20 @@ def export_customer(
         order = model.__table__.c.get("id", column)
         found = _all(session, select(model).where(column == card.id).order_by(order))
         document[section] = [row(item, ("program_id", "card_id")) for item in found]
-    return document
+    return masked(document, [getattr(card, name) for name in CARD_SECRETS])
+
+
+def masked(value: Any, secrets: list[str]) -> Any:
+    """``value`` with each secret, wherever it occurs (the card's link in the events sent to
+    the CRM and in the webhook answers), cut to its first 8 characters."""
+    if isinstance(value, dict):
+        return {key: masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item, secrets) for item in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, short(secret))
+    return value
 
 
 def _deliveries(session: Session, program: Program, card: Card) -> list[dict[str, Any]]:
