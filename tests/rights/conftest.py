@@ -5,16 +5,20 @@ every table that can name them."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+import walletcards
 from tests.fakes.memory import MemoryEvents, MemoryGoogle, MemoryMailer
 from tests.kit.apple import PTID
 from tests.kit.passes import release_holds
@@ -41,6 +45,17 @@ EXTERNAL_ID = f"orders:customer:{SHOP_ID}"
 PERSONAL = (NAME, EMAIL, PHONE, DIGITS, EXTERNAL_ID, SHOP_ID)
 DEVICE = "d3v1c3l1br4ry1d0000000000000001"
 PUSH_TOKEN = "ab" * 32
+
+
+def import_every_model() -> None:
+    """Every module of the package that declares a table (a new one too, wherever it is)."""
+    root = Path(walletcards.__file__).parent
+    for info in pkgutil.walk_packages([str(root)], "walletcards."):
+        if ".migrations" in info.name or info.ispkg:
+            continue
+        path = root.joinpath(*info.name.split(".")[1:]).with_suffix(".py")
+        if "__tablename__" in path.read_text(encoding="utf-8"):
+            importlib.import_module(info.name)
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ lists it as deliberately left out), with every row of theirs, and no card secret
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,26 +12,22 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import Table, func, select
 
-import walletcards
 from tests.kit.web import json_of
-from tests.rights.conftest import EMAIL, EXTERNAL_ID, NAME, PHONE, PUSH_TOKEN, Member
+from tests.rights.conftest import (
+    EMAIL,
+    EXTERNAL_ID,
+    NAME,
+    PHONE,
+    PUSH_TOKEN,
+    Member,
+    import_every_model,
+)
 from walletcards.cli import main
 from walletcards.db import Database, Model
 from walletcards.loyalty.models import Order, Refund
 from walletcards.rights.export import EXCLUDED, TABLES
 
 PERSON_TABLES = ("customers", "cards")
-
-
-def import_every_model() -> None:
-    """Every module of the package that declares a table (a new one too, wherever it is)."""
-    root = Path(walletcards.__file__).parent
-    for info in pkgutil.walk_packages([str(root)], "walletcards."):
-        if ".migrations" in info.name or info.ispkg:
-            continue
-        path = root.joinpath(*info.name.split(".")[1:]).with_suffix(".py")
-        if "__tablename__" in path.read_text(encoding="utf-8"):
-            importlib.import_module(info.name)
 
 
 def person_links() -> dict[str, list[tuple[str, str]]]:

@@ -5,7 +5,7 @@ shop last told us them; the shop's customer id becomes a keyed one-way hash (``e
 so a later order from the same person starts a new customer instead of joining the old history;
 their values are scrubbed from what other tables keep for other reasons (:mod:`.scrub`: the
 stored webhook bodies of their orders and any naming them, outbound event payloads, card email
-recipients, the till's stored answers, ledger memos, redemption references).
+recipients, the till's stored answers, staff reasons on ledger entries, redemption references).
 
 What stays, with no personal data left in it: the card (its number, balance and ledger, so
 ``ledger verify`` and the dashboard's totals do not move), orders (the shop's order ids, to
@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, delete, or_, select
+from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from walletcards.apple.models import AppleRegistration
@@ -131,11 +132,10 @@ def _scrub_inbox(session: Session, person: Person, program: Program, card: Card)
     """The stored deliveries of their orders (every personal subtree), and any other naming
     their email, phone or shop id (those values only)."""
     order_ids = select(Order.external_id).where(Order.card_id == card.id)
-    mentions = [InboxDelivery.body.contains(v, autoescape=True) for v in person.values]
     rows = session.execute(
         select(InboxDelivery).where(
             InboxDelivery.program_id == program.id,
-            or_(InboxDelivery.order_ref.in_(order_ids), *mentions),
+            or_(InboxDelivery.order_ref.in_(order_ids), *_mentions(InboxDelivery.body, person)),
         )
     ).scalars()
     orders = set(session.execute(order_ids).scalars())
@@ -150,22 +150,36 @@ def _scrub_inbox(session: Session, person: Person, program: Program, card: Card)
 def _scrub_till(session: Session, person: Person, program: Program, card: Card) -> None:
     """The till's and the owner's API's stored answers about the card (they carry the name)."""
     staff = select(Staff.id).where(Staff.program_id == program.id)
+    text = cast(TillRequest.response, String)
     for row in session.execute(
         select(TillRequest).where(
             TillRequest.staff_id.in_(staff),
-            cast(TillRequest.response, String).contains(card.member_number, autoescape=True),
+            or_(text.contains(card.member_number, autoescape=True), *_mentions(text, person)),
         )
     ).scalars():
         row.response = scrub_json(person, row.response)
 
 
+def _mentions(column: ColumnElement[str], person: Person) -> list[ColumnElement[bool]]:
+    """SQL conditions: ``column`` holds one of the person's values, in any case, as text or
+    as a JSON string escapes it. (A scan of the programme's rows: erasures are rare.)"""
+    found = []
+    for value in person.values:
+        for spelling in {value.lower(), json.dumps(value.lower())[1:-1]}:
+            found.append(func.lower(column).contains(spelling, autoescape=True))
+    return found
+
+
 def _scrub_ledger(session: Session, person: Person, card: Card) -> None:
-    """Staff memos and redemption references that name them (the amounts stay as they are)."""
+    """Staff reasons (memos, causes) and redemption references that name them (the amounts,
+    keys and kinds stay as they are)."""
     for entry in session.execute(
-        select(LedgerEntry).where(LedgerEntry.card_id == card.id, LedgerEntry.memo.is_not(None))
+        select(LedgerEntry).where(LedgerEntry.card_id == card.id)
     ).scalars():
         if person.mentioned_in(entry.memo):
             entry.memo = scrub_text(person, entry.memo or "")
+        if person.mentioned_in(entry.cause):
+            entry.cause = scrub_text(person, entry.cause)
     for redemption in session.execute(
         select(Redemption).where(Redemption.card_id == card.id, Redemption.reference.is_not(None))
     ).scalars():
