@@ -76,8 +76,11 @@ def settings(apns_settings: Settings) -> Settings:
 @pytest.fixture
 def clients(settings: Settings, clock: FixedClock) -> Iterator[Clients]:
     """The real APNs client (loopback APNs); Google, SMTP and the CRM in memory."""
-    memory = {"google": MemoryGoogle(), "mailer": MemoryMailer(), "events": MemoryEvents()}
-    with dataclasses.replace(build_clients(settings, clock), **memory) as made:
+    real = build_clients(settings, clock)
+    memory = dataclasses.replace(
+        real, google=MemoryGoogle(), mailer=MemoryMailer(), events=MemoryEvents()
+    )
+    with memory as made:
         yield made
 
 

@@ -29,7 +29,7 @@ def consents(database: Database, member: Member) -> list[tuple[bool, str, str | 
             .where(Consent.customer_id == member.customer_id, Consent.kind == "marketing")
             .order_by(Consent.id)
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 def consenting(database: Database, member: Member) -> bool:

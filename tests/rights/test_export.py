@@ -73,8 +73,8 @@ def their_rows(database: Database, member: Member, table_name: str) -> int:
             query = select(func.count()).select_from(Refund).where(Refund.order_id.in_(orders))
             return int(session.execute(query).scalar_one())
         if table_name == "inbox_deliveries":
-            orders = select(Order.external_id).where(Order.card_id == member.card_id)
-            query = select(func.count()).select_from(table).where(table.c.order_ref.in_(orders))
+            order_ids = select(Order.external_id).where(Order.card_id == member.card_id)
+            query = select(func.count()).select_from(table).where(table.c.order_ref.in_(order_ids))
             return int(session.execute(query).scalar_one())
         if table_name == "customers":
             return 1

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from walletcards.apple.models import AppleRegistration
 from walletcards.cashier.models import TillRequest
@@ -160,7 +160,9 @@ def _scrub_till(session: Session, person: Person, program: Program, card: Card) 
         row.response = scrub_json(person, row.response)
 
 
-def _mentions(column: ColumnElement[str], person: Person) -> list[ColumnElement[bool]]:
+def _mentions(
+    column: ColumnElement[str] | InstrumentedAttribute[str], person: Person
+) -> list[ColumnElement[bool]]:
     """SQL conditions: ``column`` holds one of the person's values, in any case, as text or
     as a JSON string escapes it. (A scan of the programme's rows: erasures are rare.)"""
     found = []

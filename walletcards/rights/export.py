@@ -173,7 +173,8 @@ def export_customer(
         order = model.__table__.c.get("id", column)
         found = _all(session, select(model).where(column == card.id).order_by(order))
         document[section] = [row(item, ("program_id", "card_id")) for item in found]
-    return masked(document, [getattr(card, name) for name in CARD_SECRETS])
+    secrets = [getattr(card, name) for name in CARD_SECRETS]
+    return {key: masked(value, secrets) for key, value in document.items()}
 
 
 def masked(value: Any, secrets: list[str]) -> Any:
