@@ -20,12 +20,15 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards import metrics_http
     from walletcards.admin.api import bp as admin_api_bp
     from walletcards.admin.campaigns import bp as admin_campaigns_bp
+    from walletcards.admin.customers_api import bp as admin_customers_bp
     from walletcards.admin.dashboard import bp as admin_bp
     from walletcards.admin.redemptions import bp as redemptions_bp
     from walletcards.admin.segments_api import bp as segments_bp
     from walletcards.apple.webservice import bp as passkit_bp
     from walletcards.cashier.api import bp as cashier_api_bp
     from walletcards.cashier.views import bp as cashier_bp
+    from walletcards.customer.consent import bp as card_consent_bp
+    from walletcards.customer.consent import limit_consent_posts
     from walletcards.customer.redeem import bp as card_redeem_bp
     from walletcards.customer.redeem import limit_card_posts
     from walletcards.customer.views import bp as customer_bp
@@ -35,6 +38,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.orders.deliveries import bp as deliveries_bp
     from walletcards.orders.views import bp as webhooks_bp
     from walletcards.page_texts import staff_texts
+    from walletcards.rights.views import bp as unsubscribe_bp
     from walletcards.staff.sessions import IDLE
 
     settings = settings or Settings.from_env()
@@ -66,12 +70,16 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(cashier_bp)
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_campaigns_bp)
+    app.register_blueprint(admin_customers_bp)
+    app.register_blueprint(card_consent_bp)
+    app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(redemptions_bp)
     app.register_blueprint(segments_bp)
     app.register_blueprint(openapi_bp)
     _limit_logins(app, settings)
     limit_card_posts(app)  # the card page's posts: per card token and per client address
+    limit_consent_posts(app)
     _check_start_up(app)
     return app
 

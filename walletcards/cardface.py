@@ -53,6 +53,8 @@ class CardFace:
     # Nov 30"; campaign_face.py)
     campaigns: tuple[str, ...] = ()
     discount: str | None = None  # the tier's price discount, "10% off" ([[tiers.levels]])
+    # the customer's data was erased: Apple's pass is ``voided``, Google's object INACTIVE
+    voided: bool = False
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
@@ -185,6 +187,7 @@ def card_face(
             if tier and tier.discount_percent
             else None
         ),
+        voided=customer is not None and customer.erased_at is not None,
     )
 
 

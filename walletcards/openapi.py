@@ -268,6 +268,7 @@ def document() -> dict[str, Any]:
     }
     from walletcards.admin.openapi import admin_paths
     from walletcards.admin.openapi_campaigns import campaign_paths
+    from walletcards.admin.openapi_customers import customer_paths
     from walletcards.admin.openapi_redemptions import redemption_paths
     from walletcards.admin.openapi_segments import segment_paths
 
@@ -275,6 +276,7 @@ def document() -> dict[str, Any]:
     paths.update(campaign_paths())
     paths.update(redemption_paths())
     paths.update(segment_paths())
+    paths.update(customer_paths())
     for path, item in paths.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         for operation in item.values():

@@ -130,6 +130,8 @@ class PassDesign:
         document: dict[str, Any] = model.json_dict()
         barcode = Barcode(face.code, BarcodeFormat.QR, altText=face.member_number)
         document["barcodes"] = [barcode]  # the array; never the deprecated "barcode" key
+        if face.voided:  # the customer's data was erased (walletcards/rights/erasure.py)
+            document["voided"] = True
         return json.dumps(
             document, default=PassHandler, ensure_ascii=False, separators=(",", ":")
         ).encode()

@@ -7,6 +7,7 @@ import click
 
 from walletcards.cli import (
     certs,
+    customer,
     database,
     demo,
     email,
@@ -44,5 +45,6 @@ for command in (
     serve.serve,
     operations.doctor,
     shop.shop,
+    customer.customer,
 ):
     main.add_command(command)

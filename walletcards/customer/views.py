@@ -17,10 +17,11 @@ from walletcards import texts, web
 from walletcards.apple.passes import AppleNotConfigured, render_pass
 from walletcards.apple.pkpass import MEDIA_TYPE
 from walletcards.cardface import card_face
+from walletcards.customer.consent_form import consent_section
 from walletcards.customer.redeem_form import redeem_section
 from walletcards.errors import ApiError
 from walletcards.links import card_links
-from walletcards.loyalty.models import Card, Lot, Program
+from walletcards.loyalty.models import Card, Customer, Lot, Program
 from walletcards.loyalty.programs import program_config, program_rules
 from walletcards.page_texts import template_texts
 
@@ -36,8 +37,9 @@ def card_of(session: Session, token: str) -> tuple[Card, Program]:
     card = None
     if PUBLIC_TOKEN.fullmatch(token):
         card = session.execute(select(Card).where(Card.public_token == token)).scalar_one_or_none()
-    if card is None:
-        raise ApiError(404, "not_found", "no such card")
+    customer = session.get(Customer, card.customer_id) if card is not None else None
+    if card is None or customer is None or customer.erased_at is not None:
+        raise ApiError(404, "not_found", "no such card")  # an erased customer's too
     program = session.get(Program, card.program_id)
     assert program is not None
     return card, program
@@ -81,6 +83,9 @@ def card_response(
         face = card_face(session, program, card, now, secret)
         pending = pending_note(session, program, card, face.locale, now)
         redeem = redeem_section(session, program, card, face.locale, now, secret)
+        consent = consent_section(
+            secret, card.public_token, session.get(Customer, card.customer_id)
+        )
         config = program_config(program)
     links = card_links(settings.public_url, card.public_token, config.google is not None)
     apple = config.apple
@@ -94,6 +99,7 @@ def card_response(
         slug=program.slug,
         pending_note=pending,
         redeem=redeem,
+        consent=consent,
         message=message,
         made=made,
         # the pass's colours (checked as #rrggbb or rgb(r, g, b) when the file was applied),

@@ -135,7 +135,7 @@ def loyalty_object(
     body: dict[str, Any] = {
         "id": object_id(issuer_id, serial),
         "classId": class_id(issuer_id, program_slug),
-        "state": "ACTIVE",
+        "state": "INACTIVE" if face.voided else "ACTIVE",  # voided: the data was erased
         "accountId": face.member_number,
         "accountName": face.customer_name or face.member_number,
         "loyaltyPoints": {

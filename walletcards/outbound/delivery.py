@@ -35,6 +35,7 @@ from walletcards.orders.signatures import timestamped_header
 from walletcards.outbound import mail
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
 from walletcards.outbound.sender import Refused, Unreachable
+from walletcards.rights.unsubscribe import unsubscribe_url
 from walletcards.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,9 @@ def deliver_emails(
                         row.message_id,
                         face,
                         links,
+                        unsubscribe_url(
+                            settings.public_url, settings.secret_key.reveal(), card.customer_id
+                        ),
                     ),
                 )
             )

@@ -30,6 +30,21 @@ class CardMail:
     message_id: str
     face: CardFace
     links: dict[str, str | None]
+    unsubscribe: str | None = None  # walletcards/rights/unsubscribe.py: every email has one
+
+
+def unsubscribe_footer(message: EmailMessage, url: str | None, lang: str) -> tuple[str, str]:
+    """RFC 8058 one-click headers, and the footer's text and HTML (offers stop; messages
+    about the card do not)."""
+    if not url:
+        return "", ""
+    message["List-Unsubscribe"] = f"<{url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    label = language(lang).gettext("Unsubscribe from offers")
+    return (
+        f"\n--\n{label}: {url}\n",
+        f'<p style="font-size:12px"><a href="{escape(url)}">{escape(label)}</a></p>',
+    )
 
 
 def build(mail: CardMail) -> EmailMessage:
@@ -56,7 +71,8 @@ def build(mail: CardMail) -> EmailMessage:
         text.append(f"{apple_label}: {links['apple']}")
     if links.get("google"):
         text.append(f"{google_label}: {links['google']}")
-    message.set_content("\n".join(text) + "\n")
+    footer_text, footer_html = unsubscribe_footer(message, mail.unsubscribe, face.locale)
+    message.set_content("\n".join(text) + "\n" + footer_text)
     qr_cid = make_msgid(domain="walletcards")
     buttons = "".join(
         f'<p><a href="{escape(str(url))}" style="display:inline-block;padding:12px 18px;'
@@ -73,7 +89,8 @@ def build(mail: CardMail) -> EmailMessage:
         f"<h2>{escape(face.program_name)}</h2>"
         f"<p>{escape(intro)}</p>{buttons}"
         f'<p><img src="cid:{qr_cid[1:-1]}" alt="QR {escape(face.member_number)}" '
-        f'width="200" height="200"></p><p>{escape(face.member_number)}</p></body></html>'
+        f'width="200" height="200"></p><p>{escape(face.member_number)}</p>{footer_html}'
+        "</body></html>"
     )
     message.add_alternative(html, subtype="html")
     png = io.BytesIO()

@@ -8,6 +8,8 @@ same moment changes nothing the second time.
   puts "120 points expire on 12 Dec" on the card (with a changeMessage on the pass);
 - birthdays: the yearly bonus; tiers: review windowed tiers as orders leave their window;
 - early reversals: forget refunds/cancellations of orders that never arrived (90 days);
+- erased devices: Apple registrations of erased customers' cards, 7 days after the erasure
+  (walletcards/rights/erasure.py: the phones had the voided pass pushed meanwhile);
 - orders reconciled: orders the shops hold whose webhook never arrived, read back through the
   shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop);
 - segments: once a day per programme, every card's RFM scores and each segment's size
@@ -39,6 +41,7 @@ from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
+from walletcards.rights.erasure import forget_devices
 from walletcards.shops import code_jobs, tier_jobs
 from walletcards.sync.campaign_jobs import announce, give_gifts
 
@@ -84,6 +87,7 @@ def run_due(
             "early_reversals_forgotten": _forget_early_reversals(database, now),
             "campaign_gifts": give_gifts(database, now),
             "campaigns_announced": announce(database, now),
+            "erased_devices_forgotten": forget_devices(database, now),
         }
         counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
         counts["segments_scored"] = _segments(database, now)
