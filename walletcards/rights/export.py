@@ -27,6 +27,7 @@ from walletcards.apple.models import AppleRegistration
 from walletcards.cashier.models import RotatingCodeUse
 from walletcards.db import Model
 from walletcards.google.models import GoogleNotification, GoogleObject
+from walletcards.loyalty.campaign_models import CampaignGrant
 from walletcards.loyalty.member_models import Consent, WelcomeClaim
 from walletcards.loyalty.models import (
     Card,
@@ -38,8 +39,10 @@ from walletcards.loyalty.models import (
     Refund,
 )
 from walletcards.loyalty.redemption_models import Redemption
+from walletcards.loyalty.segment_models import RfmScore
 from walletcards.orders.models import InboxDelivery
 from walletcards.outbound.models import OutboundEvent, OutboxEmail
+from walletcards.shops.models import ShopTierTag
 
 SCHEMA = "walletcards.customer-export"
 SCHEMA_VERSION = 1
@@ -63,7 +66,10 @@ TABLES = {
     "rotating_code_uses": "till_code_uses",
     "welcome_claims": "welcome_claims",
     "inbox_deliveries": "shop_deliveries",
+    "campaign_grants": "campaign_grants",
+    "shop_tier_tags": "shop_tier_tags",
 }
+# also exported, though without a foreign key to find it by: rfm_scores (section "rfm_score")
 # tables referring to a customer or card that the export leaves out, and why
 EXCLUDED: dict[str, str] = {}
 
@@ -110,6 +116,9 @@ def export_customer(
         (OutboxEmail, "emails"),
         (OutboundEvent, "events"),
         (WelcomeClaim, "welcome_claims"),
+        (CampaignGrant, "campaign_grants"),
+        (ShopTierTag, "shop_tier_tags"),
+        (RfmScore, "rfm_score"),
     )
     document: dict[str, Any] = {
         "schema": SCHEMA,
