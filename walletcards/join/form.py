@@ -63,6 +63,11 @@ def _unprintable(text: str) -> bool:
     return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
 
 
+def _shown(value: str) -> str:
+    """A field as the form shows it again: bounded, without control characters."""
+    return "".join(char for char in value[:400] if unicodedata.category(char) not in ("Cc", "Cs"))
+
+
 @dataclass
 class Filled:
     """What the visitor typed (shown again, bounded) and each field's problem, in ``lang``."""
@@ -98,7 +103,7 @@ def read_form(
     lang = wanted if wanted in languages else page_lang
     t = language(lang)
     filled = Filled(lang, staff=staff_code(raw["staff"] or None))
-    filled.values = {key: value[:400] for key, value in raw.items()}  # echoed, bounded
+    filled.values = {key: _shown(value) for key, value in raw.items()}
     errors = filled.errors
     name = raw["name"].strip()
     if not name or len(name) > MAX_NAME or _unprintable(name):
