@@ -116,3 +116,30 @@ def test_a_known_member_is_emailed_at_most_once_per_quarter_hour(
     with database.transaction() as session:
         recipients = session.execute(select(OutboxEmail.recipient)).scalars().all()
     assert recipients == ["ann@example.com"] * 2
+
+
+def test_the_shop_hears_of_a_held_card_only_once_it_is_confirmed(
+    client: FlaskClient,
+    make_program: MakeProgram,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+) -> None:
+    from walletcards.outbound.models import OutboundEvent
+
+    make_program(join=JOIN, events=[{"url": "https://crm.example.com/hook", "secret": "whsec_1"}])
+
+    def issued() -> int:
+        with database.transaction() as session:
+            found = session.execute(
+                select(OutboundEvent.id).where(OutboundEvent.type == "card.issued")
+            )
+            return len(found.all())
+
+    sign_up(client)
+    assert issued() == 0  # its payload carries the card's link: not before confirmation
+    (email,) = send_emails(database, settings, clock)
+    link = link_in(email)
+    client.get(link)
+    client.get(link)
+    assert issued() == 1

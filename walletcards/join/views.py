@@ -52,7 +52,7 @@ from walletcards.join.links import (
     email_matches,
     staff_code,
 )
-from walletcards.loyalty import members
+from walletcards.loyalty import ledger, members
 from walletcards.loyalty.config import ProgramConfig
 from walletcards.loyalty.config_join import JoinTable
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
@@ -248,14 +248,25 @@ def confirm(slug: str, token: str) -> Response:
             and customer.erased_at is None
             and email_matches(secret, customer.email, found[1])
         ):
-            members.confirm(session, program, customer, web.clock().now())
-            card = session.execute(select(Card).where(Card.customer_id == customer.id))
-            card_token = card.scalar_one().public_token
+            card_token = confirm_held(session, program, customer, web.clock().now())
     if card_token is not None:
         return redirect(f"/c/{card_token}", code=303)  # type: ignore[return-value]
     return page(
         "join/link.html", 410 if expired else 404, program, lang, expired=expired, days=CONFIRM_DAYS
     )
+
+
+def confirm_held(session: Session, program: Program, customer: Customer, now: datetime) -> str:
+    """Confirm the sign-up (once, however often the link is opened at once: the card's lock
+    serialises them) and announce its card (``card.issued``, held back until now); the card's
+    URL token."""
+    card_id = session.execute(select(Card.id).where(Card.customer_id == customer.id)).scalar_one()
+    card = ledger.lock_card(session, card_id)
+    session.refresh(customer)
+    if customer.confirmed_at is None:
+        outbox.announce_card(session, program, card, customer, now)
+        members.confirm(session, program, customer, now)
+    return card.public_token
 
 
 @bp.errorhandler(RateLimitExceeded)
