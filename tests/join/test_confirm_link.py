@@ -76,3 +76,11 @@ def test_confirmation_links_are_rate_limited_per_address(client: FlaskClient, li
     statuses = [client.get(link + "x").status_code for _ in range(31)]
     assert statuses == [404] * 30 + [429]
     assert client.get(link, environ_base={"REMOTE_ADDR": "10.3.3.3"}).status_code == 303
+
+
+def test_an_erased_members_link_confirms_nothing(
+    client: FlaskClient, database: Database, link: str, clock: FixedClock
+) -> None:
+    with database.transaction() as session:
+        session.execute(select(Customer)).scalar_one().erased_at = clock.now()
+    assert client.get(link).status_code == 404 and not confirmed(database)

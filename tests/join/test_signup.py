@@ -143,3 +143,12 @@ def test_the_shop_hears_of_a_held_card_only_once_it_is_confirmed(
     client.get(link)
     client.get(link)
     assert issued() == 1
+
+
+def test_the_confirmation_email_speaks_the_language_chosen_on_the_form(
+    client: FlaskClient, database: Database, settings: Settings, clock: FixedClock
+) -> None:
+    sign_up(client, query="?lang=ru", language="ru")
+    (email,) = send_emails(database, settings, clock)
+    assert email["Subject"] == "Подтвердите карту лояльности Demo Coffee"
+    assert "Ссылка действует 7 дней." in text_of(email)
