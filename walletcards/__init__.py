@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.customer.views import bp as customer_bp
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
+    from walletcards.join.poster import bp as join_poster_bp
+    from walletcards.join.views import bp as join_bp
+    from walletcards.join.views import limit_join
     from walletcards.openapi import bp as openapi_bp
     from walletcards.orders.deliveries import bp as deliveries_bp
     from walletcards.orders.views import bp as webhooks_bp
@@ -77,9 +80,12 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(redemptions_bp)
     app.register_blueprint(segments_bp)
     app.register_blueprint(openapi_bp)
+    app.register_blueprint(join_bp)
+    app.register_blueprint(join_poster_bp)
     _limit_logins(app, settings)
     limit_card_posts(app)  # the card page's posts: per card token and per client address
     limit_consent_posts(app)
+    limit_join(app)  # sign-ups and confirmation links: per client address
     _check_start_up(app)
     return app
 

@@ -142,6 +142,8 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     shopify = read_shopify(top.raw("shopify"), webhooks, problems)
     woocommerce = read_woocommerce(top.raw("woocommerce"), webhooks, problems)
     join = read_join(top.raw("join"), problems)
+    if join and join.enabled and not (email and email.enabled):
+        problems.append(("join", "the sign-up page sends emails: needs [email] enabled"))
     rules = parse_rules(top, currency, problems)
     rules = name_tiers(replace(rules, timezone=timezone), languages, locale, problems)
     segments = read_segments(top.raw("segments"), currency, problems)

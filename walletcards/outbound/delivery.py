@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from walletcards.cardface import card_face
 from walletcards.clients import EventPoster, Mailer
 from walletcards.db import Database
+from walletcards.join.links import CONFIRM_DAYS, confirm_token, confirm_url
 from walletcards.leases import backoff, claim
 from walletcards.links import card_links
-from walletcards.loyalty.models import Card, Program
+from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.orders.signatures import timestamped_header
 from walletcards.outbound import mail
@@ -79,7 +80,9 @@ def deliver_emails(
     if not mailer.configured:
         return 0
 
-    def read(session: Session, claimed: list[Row[Any]]) -> list[tuple[int, int, mail.CardMail]]:
+    def read(
+        session: Session, claimed: list[Row[Any]]
+    ) -> list[tuple[int, int, mail.CardMail | mail.ConfirmMail]]:
         batch = []
         for row in _rows(session, OutboxEmail, claimed):
             card = session.get(Card, row.card_id)
@@ -92,30 +95,33 @@ def deliver_emails(
             links = card_links(settings.public_url, card.public_token, config.google is not None)
             if config.apple is None:
                 links["apple"] = None
-            batch.append(
-                (
-                    row.id,
-                    row.attempts,
-                    mail.CardMail(
-                        row.recipient,
-                        email.sender,
-                        email.reply_to,
-                        row.message_id,
-                        face,
-                        links,
-                        unsubscribe_url(
-                            settings.public_url, settings.secret_key.reveal(), card.customer_id
-                        ),
-                    ),
-                )
+            # a sign-up not confirmed yet gets the confirmation link, not the card's
+            customer = session.get(Customer, card.customer_id)
+            message: mail.CardMail | mail.ConfirmMail = mail.CardMail(
+                row.recipient,
+                email.sender,
+                email.reply_to,
+                row.message_id,
+                face,
+                links,
+                unsubscribe_url(
+                    settings.public_url, settings.secret_key.reveal(), card.customer_id
+                ),
+                joined=customer is not None and customer.joined_via == "join",
             )
+            if customer is not None and customer.confirmed_at is None:
+                message = confirmation(settings, program, row, customer, face.locale)
+            batch.append((row.id, row.attempts, message))
         return batch
 
     sent = 0
     for row_id, attempts, message in _claim_due(database, OutboxEmail, now, limit, read):
         error = None
         try:
-            mailer.send(mail.build(message))
+            if isinstance(message, mail.ConfirmMail):
+                mailer.send(mail.build_confirmation(message))
+            else:
+                mailer.send(mail.build(message))
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         with database.transaction() as session:
@@ -130,6 +136,26 @@ def deliver_emails(
                 row.status = "failed" if attempts >= EMAIL_ATTEMPTS else "pending"
                 row.next_attempt_at = now + backoff(attempts, MAX_EMAIL_BACKOFF)
     return sent
+
+
+def confirmation(
+    settings: Settings, program: Program, row: OutboxEmail, customer: Customer, locale: str
+) -> mail.ConfirmMail:
+    """The confirmation email a held sign-up's card email becomes (walletcards/join/links.py)."""
+    email = program_config(program).email
+    assert email is not None and row.recipient
+    secret = settings.secret_key.reveal()
+    token = confirm_token(secret, program.id, customer.id, row.recipient)
+    return mail.ConfirmMail(
+        row.recipient,
+        email.sender,
+        email.reply_to,
+        row.message_id,
+        program_config(program).name_in(locale),
+        locale,
+        confirm_url(settings.public_url, program.slug, token),
+        CONFIRM_DAYS,
+    )
 
 
 def event_body(event: OutboundEvent, settings: Settings) -> bytes:

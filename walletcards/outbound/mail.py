@@ -31,6 +31,7 @@ class CardMail:
     face: CardFace
     links: dict[str, str | None]
     unsubscribe: str | None = None  # walletcards/rights/unsubscribe.py: every email has one
+    joined: bool = False  # a member who joined on the sign-up page (no order to thank for)
 
 
 def unsubscribe_footer(message: EmailMessage, url: str | None, lang: str) -> tuple[str, str]:
@@ -63,6 +64,12 @@ def build(mail: CardMail) -> EmailMessage:
         "Thank you for your order! Your loyalty card is ready: %(num)s points so far.",
         points,
     )
+    if mail.joined:
+        intro = t.ngettext(
+            "Welcome! Your loyalty card is ready: %(num)s point so far.",
+            "Welcome! Your loyalty card is ready: %(num)s points so far.",
+            points,
+        )
     open_label = t.gettext("Open your card")
     apple_label = t.gettext("Add to Apple Wallet")
     google_label = t.gettext("Add to Google Wallet")
@@ -98,6 +105,49 @@ def build(mail: CardMail) -> EmailMessage:
     html_part = message.get_body(preferencelist=("html",))
     assert isinstance(html_part, EmailMessage)
     html_part.add_related(png.getvalue(), "image", "png", cid=qr_cid)
+    return message
+
+
+@dataclass(frozen=True)
+class ConfirmMail:
+    """The card email of a sign-up held until its email is confirmed (walletcards/join/)."""
+
+    recipient: str
+    sender: str
+    reply_to: str | None
+    message_id: str
+    program_name: str
+    locale: str
+    link: str  # GET /join/<slug>/confirm/<token>: confirms and opens the card
+    days: int  # how long the link works
+
+
+def build_confirmation(mail: ConfirmMail) -> EmailMessage:
+    t = language(mail.locale)
+    message = EmailMessage()
+    message["Subject"] = t.gettext(
+        "Confirm your %(program)s loyalty card", program=mail.program_name
+    )
+    message["From"] = mail.sender
+    message["To"] = mail.recipient
+    message["Message-ID"] = mail.message_id
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    intro = t.gettext("Please confirm your email address to get your loyalty card.")
+    label = t.gettext("Confirm and open my card")
+    valid = t.ngettext(
+        "The link works for %(num)s day.", "The link works for %(num)s days.", mail.days
+    )
+    ignore = t.gettext("Did not sign up? Ignore this email: nothing happens without the link.")
+    message.set_content(f"{intro}\n\n{label}: {mail.link}\n\n{valid}\n{ignore}\n")
+    message.add_alternative(
+        f'<html lang="{mail.locale}"><body style="font-family:sans-serif">'
+        f"<h2>{escape(mail.program_name)}</h2><p>{escape(intro)}</p>"
+        f'<p><a href="{escape(mail.link)}" style="display:inline-block;padding:12px 18px;'
+        f'background:#000;color:#fff;border-radius:8px;text-decoration:none">{escape(label)}</a></p>'
+        f"<p>{escape(valid)}</p><p>{escape(ignore)}</p></body></html>",
+        subtype="html",
+    )
     return message
 
 

@@ -106,7 +106,18 @@ def queue_card_email(
 def card_issued(
     session: Session, program: Program, card: Card, customer: Customer, now: datetime
 ) -> None:
-    """A new card (flushed, so it has its id): ``card.issued`` and the card email."""
+    """A new card (flushed, so it has its id): ``card.issued`` and the card email. A sign-up
+    held until its email is confirmed gets only the email (which the worker sends as the
+    confirmation, outbound/delivery.py): its ``card.issued``, which carries the card's link to
+    the shop, waits for the confirmation (:func:`announce_card`, walletcards/join/views.py)."""
+    if customer.confirmed_at is not None:
+        announce_card(session, program, card, customer, now)
+    queue_card_email(session, program, card, now)
+
+
+def announce_card(
+    session: Session, program: Program, card: Card, customer: Customer, now: datetime
+) -> None:
     emit(
         session,
         program,
@@ -115,7 +126,6 @@ def card_issued(
         {"customer": {"external_id": customer.external_id, "email": customer.email}},
         now,
     )
-    queue_card_email(session, program, card, now)
 
 
 def entry_posted(session: Session, program: Program, card: Card, entry: LedgerEntry) -> None:
