@@ -238,8 +238,10 @@ def document() -> dict[str, Any]:
     }
     from walletcards.admin.openapi import admin_paths
     from walletcards.admin.openapi_redemptions import redemption_paths
+    from walletcards.cashier.openapi import enrolment_paths
 
     paths.update(admin_paths())
+    paths.update(enrolment_paths())
     paths.update(redemption_paths())
     for path, item in paths.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
