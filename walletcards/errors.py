@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
@@ -14,23 +15,30 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """Raise from a view to answer ``status`` with a JSON error; nothing has been written."""
+    """Raise from a view to answer ``status`` with a JSON error; nothing has been written.
+    ``extra``: more top-level members beside ``error`` (the till's 409 ``already_member``
+    carries the card it found)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.extra = extra or {}
 
 
-def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"error": {"code": code, "message": message}}), status
+def error_response(
+    status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> tuple[Response, int]:
+    return jsonify({**(extra or {}), "error": {"code": code, "message": message}}), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.extra)
 
     @app.errorhandler(LedgerError)
     def _ledger_error(exc: LedgerError) -> tuple[Response, int]:

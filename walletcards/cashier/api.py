@@ -1,4 +1,5 @@
-"""POST /api/v1/cashier/scan | quote | earn | redeem — the till's API (docs/architecture.md).
+"""POST /api/v1/cashier/scan | quote | earn | redeem | enrol — the till's API (pinned in
+docs/architecture.md; enrol is walk-in joining, :mod:`walletcards.cashier.enrolment`).
 
 Authentication: ``Authorization: Bearer <staff API token>``, or the till page's session plus its
 CSRF token (:func:`walletcards.web.staff_member`). Writes carry an ``Idempotency-Key``: a retry
@@ -19,13 +20,18 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy.orm import Session
 
 from walletcards import web
-from walletcards.cashier import inputs, quote, till
+from walletcards.cashier import enrolment, inputs, quote, till
 from walletcards.cashier.lookup import CardMatch, find_card
+from walletcards.errors import ApiError
+from walletcards.links import card_links
+from walletcards.loyalty import members
 from walletcards.loyalty.models import Program
+from walletcards.loyalty.programs import program_config
 from walletcards.money import from_minor
 from walletcards.staff.models import Staff
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1/cashier")
+JOINED_STAFF = 63  # customers.joined_staff
 
 
 def _card(session: Session, program: Program, body: dict[str, Any]) -> CardMatch:
@@ -147,3 +153,46 @@ def earn() -> tuple[Response, int]:
 @bp.post("/redeem")
 def redeem() -> tuple[Response, int]:
     return web.idempotent_write("redeem", _redeem)
+
+
+def _enrol(
+    session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
+) -> dict[str, Any]:
+    """A new member and card (201: the card, its links and the QR of its page for the
+    customer's phone); 409 ``already_member`` with the card of the member this email or phone
+    already belongs to (nothing about them changes, nothing is stored under the key)."""
+    now = web.clock().now()
+    applicant = enrolment.applicant(body, program, now)
+    done = members.enrol(
+        session,
+        program,
+        applicant,
+        now,
+        via="till",
+        staff=staff.email if len(staff.email) <= JOINED_STAFF else f"staff:{staff.id}",
+        actor=staff.actor,
+    )
+    card = done.card
+    # the till goes on with the member number: it earns, and redeeming by it needs a manager
+    shown = web.card_answer(session, program, card, code=card.member_number)
+    if not done.created:
+        raise ApiError(
+            409,
+            "already_member",
+            "already a member: this email or phone belongs to the card shown",
+            {"card": shown},
+        )
+    google = program_config(program).google is not None
+    links = card_links(web.settings().public_url, card.public_token, google)
+    return {
+        **shown,
+        "created": True,
+        "card": links,
+        "card_qr_svg": enrolment.qr_svg(str(links["url"])),
+        "recorded_by": staff.email,
+    }
+
+
+@bp.post("/enrol")
+def enrol() -> tuple[Response, int]:
+    return web.idempotent_write("enrol", _enrol, status=201)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from walletcards.db import lock_names
 from walletcards.loyalty.cards import create_customer, phone_key
+from walletcards.loyalty.members import InvalidContact, normalise_phone
 from walletcards.loyalty.models import Customer, Program
+from walletcards.loyalty.programs import program_config
 
 
 @dataclass(frozen=True)
@@ -43,22 +45,30 @@ def find_or_create_customer(
 
     Details are filled in when missing and overwritten only by news at least as recent as what
     we have (``seen_at``: when the shop produced the payload), so a late retry of an old
-    payload never overwrites newer details."""
+    payload never overwrites newer details.
+
+    A phone is kept in E.164 when libphonenumber reads it (:func:`shop_phone`), so a national
+    "(201) 555-0123" from a shop finds the member who gave "+1 201 555 0123" at the till; the
+    digits as sent still find customers stored before."""
+    as_sent = phone_key(details.phone)
+    details = replace(details, phone=shop_phone(program, details.phone))
     phone = phone_key(details.phone)
-    identity = (("ext", details.external_id), ("email", details.email), ("phone", phone))
+    phones = {key for key in (phone, as_sent) if key}
+    identity = [("ext", details.external_id), ("email", details.email)]
+    identity += [("phone", key) for key in phones]
     lock_names(
         session,
         sorted(f"customer:{program.id}:{kind}:{value}" for kind, value in identity if value),
     )
     matches: list[Customer] = []
-    if details.external_id or details.email or phone:
+    if details.external_id or details.email or phones:
         conditions = []
         if details.external_id:
             conditions.append(Customer.external_id == details.external_id)
         if details.email:
             conditions.append(Customer.email == details.email)
-        if phone:
-            conditions.append(Customer.phone_key == phone)
+        if phones:
+            conditions.append(Customer.phone_key.in_(sorted(phones)))
         matches = list(
             session.execute(
                 select(Customer)
@@ -76,8 +86,7 @@ def find_or_create_customer(
     by_phone = [
         c
         for c in matches
-        if phone
-        and c.phone_key == phone
+        if c.phone_key in phones
         and not (c.external_id and details.external_id)
         and not (c.email and details.email)
     ]
@@ -107,3 +116,15 @@ def find_or_create_customer(
     if newer:
         customer.profile_at = seen
     return customer, False
+
+
+def shop_phone(program: Program, phone: str | None) -> str | None:
+    """A shop's phone number in E.164 when it is a valid one (typed without "+": read in the
+    programme's ``[join] phone_region``, as at the till), else as the shop sent it."""
+    if not phone:
+        return phone
+    join = program_config(program).join
+    try:
+        return normalise_phone(phone, join.phone_region if join is not None else None)
+    except InvalidContact:
+        return phone

@@ -2,6 +2,9 @@
 // earn or redeem. Every write carries an Idempotency-Key made before its first attempt, so a
 // double tap or a retry after a network error never doubles.
 //
+// "New member" enrols a walk-in (POST enrol): the new card is selected, with a QR code of its
+// page for the customer's own phone; an existing member's card (409) is selected instead.
+//
 // The till never acts on the wrong customer: every new scan empties the customer panel first
 // (whatever its answer), an answer to an older scan is dropped, and an earn/redeem answer that
 // says the card is unknown (or its code no longer valid) empties it too.
@@ -45,6 +48,7 @@
       if (response.status === 401) { location.reload(); }
       const error = new Error((data.error && data.error.message) || ("Error " + response.status));
       error.code = data.error && data.error.code;
+      error.card = data.card;  // enrol's 409 already_member: the card found
       throw error;
     }
     return data;
@@ -79,6 +83,8 @@
     ["amount", "reference", "points"].forEach((id) => { $(id).value = ""; });
     delete $("earn").dataset.key;  // a key made for the last customer is never reused
     clearQuote();
+    $("new-card").hidden = true;
+    $("card-qr").removeAttribute("src");
   }
 
   function clearQuote() {
@@ -159,6 +165,54 @@
     if (CLEARS.includes(e.code)) clearCustomer();
     say(e.message, true);
   }
+
+  function closeEnrol() {
+    const form = $("enrol");
+    form.hidden = true;
+    form.reset();  // the consent box is unticked again for the next customer
+    delete form.dataset.key;
+    $("new-member").hidden = false;
+  }
+
+  $("new-member").addEventListener("click", () => {
+    scans++; clearCustomer(); say("");
+    $("new-member").hidden = true;
+    $("enrol").hidden = false;
+    $("join-name").focus();
+  });
+  $("enrol-cancel").addEventListener("click", closeEnrol);
+
+  $("enrol").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, texts = window.TILL.texts;
+    const body = { marketing_consent: $("join-consent").checked };
+    [["name", "join-name"], ["email", "join-email"], ["phone", "join-phone"], ["birthday", "join-birthday"]]
+      .forEach(([field, id]) => { const value = $(id).value.trim(); if (value) body[field] = value; });
+    if (!body.email && !body.phone) { say(texts.contact, true); return; }
+    // one key per filled-in form: a double tap or a retry makes one member
+    const filled = JSON.stringify(body);
+    if (form.dataset.body !== filled) { form.dataset.key = crypto.randomUUID(); form.dataset.body = filled; }
+    const mine = ++scans;
+    say("…");
+    try {
+      const data = await call("enrol", body, form.dataset.key);
+      if (mine !== scans) return;
+      closeEnrol();
+      show(data, data.code);
+      $("card-qr").src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(data.card_qr_svg);
+      $("new-card").hidden = false;
+      say(texts.joined);
+      window.scrollTo(0, 0);
+    } catch (e) {
+      if (mine !== scans) return;
+      if (e.code === "already_member" && e.card) {
+        closeEnrol();
+        show(e.card, e.card.code);
+        say(texts.already);
+        window.scrollTo(0, 0);
+      } else { say(e.message, true); }
+    }
+  });
 
   $("clear").addEventListener("click", () => { scans++; clearCustomer(); say(""); $("code").focus(); });
 
