@@ -272,10 +272,12 @@ def document() -> dict[str, Any]:
     from walletcards.admin.openapi_redemptions import redemption_paths
     from walletcards.admin.openapi_segments import segment_paths
     from walletcards.cashier.openapi import enrolment_paths
+    from walletcards.join.openapi import join_paths
 
     paths.update(admin_paths())
     paths.update(campaign_paths())
     paths.update(enrolment_paths())
+    paths.update(join_paths())
     paths.update(redemption_paths())
     paths.update(segment_paths())
     paths.update(customer_paths())

@@ -9,9 +9,10 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.kit.inbox import Deliver
 from tests.kit.programs import MakeProgram
 from tests.kit.web import json_of
-from tests.kit.webhooks import SHOP, fixture, post_orders, post_shopify, post_woo
+from tests.kit.webhooks import SHOP, fixture, post_orders
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Customer, Program
@@ -60,10 +61,10 @@ def the_one_card(database: Database) -> tuple[Customer, Card]:
 
 
 def test_a_till_member_s_shopify_order_lands_on_their_card(
-    client: FlaskClient, cashier: dict[str, str], database: Database
+    client: FlaskClient, cashier: dict[str, str], database: Database, deliver: Deliver
 ) -> None:
     url = joined(client, cashier, email="Ann.Lee@example.com", name="Ann")
-    answer = json_of(post_shopify(client, "orders/paid", SHOPIFY))
+    answer = deliver.shopify("orders/paid", SHOPIFY)
     assert answer["status"] == "applied" and answer["card"]["url"] == url
     assert answer["balance"]["pending"] > 0
     customer, card = the_one_card(database)
@@ -72,10 +73,10 @@ def test_a_till_member_s_shopify_order_lands_on_their_card(
 
 
 def test_a_till_member_s_woocommerce_order_lands_on_their_card(
-    client: FlaskClient, cashier: dict[str, str], database: Database
+    client: FlaskClient, cashier: dict[str, str], database: Database, deliver: Deliver
 ) -> None:
     url = joined(client, cashier, email="john.doe@example.com")
-    answer = json_of(post_woo(client, WOO))
+    answer = deliver.woo(WOO)
     assert answer["status"] == "applied" and answer["card"]["url"] == url
     _, card = the_one_card(database)
     assert card.pending == answer["balance"]["pending"] > 0
@@ -94,7 +95,11 @@ def test_a_till_member_s_signed_json_order_lands_on_their_card(
 
 
 def test_a_member_who_gave_only_a_phone_gets_their_order_and_their_email_filled_in(
-    client: FlaskClient, cashier: dict[str, str], database: Database, clock: FixedClock
+    client: FlaskClient,
+    cashier: dict[str, str],
+    database: Database,
+    clock: FixedClock,
+    deliver: Deliver,
 ) -> None:
     url = joined(client, cashier, phone="+1 613 555 0123")
     body = signed_json_order(clock, "J-2", email="ann@example.com", phone="+1 (613) 555-0123")
@@ -104,24 +109,24 @@ def test_a_member_who_gave_only_a_phone_gets_their_order_and_their_email_filled_
     assert customer.email == "ann@example.com" and card.pending > 0
     # and the shop's next order, by that email alone, finds the same card
     shopify = {**SHOPIFY, "customer": {**SHOPIFY["customer"], "email": "ann@example.com"}}
-    assert json_of(post_shopify(client, "orders/paid", shopify))["card"]["url"] == url
+    assert deliver.shopify("orders/paid", shopify)["card"]["url"] == url
     the_one_card(database)
 
 
 def test_a_shopify_order_with_the_members_phone_lands_on_their_card(
-    client: FlaskClient, cashier: dict[str, str], database: Database
+    client: FlaskClient, cashier: dict[str, str], database: Database, deliver: Deliver
 ) -> None:
     url = joined(client, cashier, phone="+16135550123")
-    answer = json_of(post_shopify(client, "orders/paid", SHOPIFY))
+    answer = deliver.shopify("orders/paid", SHOPIFY)
     assert answer["card"]["url"] == url
     customer, _ = the_one_card(database)
     assert customer.email == "ann.lee@example.com"
 
 
 def test_a_shopper_who_ordered_first_is_already_a_member_at_the_till(
-    client: FlaskClient, cashier: dict[str, str], database: Database
+    client: FlaskClient, cashier: dict[str, str], database: Database, deliver: Deliver
 ) -> None:
-    ordered = json_of(post_shopify(client, "orders/paid", SHOPIFY))
+    ordered = deliver.shopify("orders/paid", SHOPIFY)
     _, card = the_one_card(database)
     for contact in ({"email": "ann.lee@example.com"}, {"phone": "+1 613 555 0123"}):
         refused = enrol(client, cashier, **contact, marketing_consent=True)
@@ -139,13 +144,14 @@ def test_a_phone_the_shop_got_in_national_form_finds_the_member(
     database: Database,
     make_program: MakeProgram,
     program: Program,
+    deliver: Deliver,
 ) -> None:
     # WooCommerce's billing phone is whatever the shopper typed: "(201) 555-0123" in the US;
     # [join] phone_region reads it, as it reads the till's numbers typed without "+"
     make_program(webhooks=program.config["webhooks"], join={"phone_region": "US"})
     url = joined(client, cashier, phone="+1 201 555 0123")
     billing = {**WOO["billing"], "email": "jo@example.com", "phone": "(201) 555-0123"}
-    answer = json_of(post_woo(client, {**WOO, "billing": billing}))
+    answer = deliver.woo({**WOO, "billing": billing})
     assert answer["card"]["url"] == url
     customer, _ = the_one_card(database)
     assert (customer.email, customer.phone) == ("jo@example.com", "+12015550123")

@@ -26,6 +26,7 @@ from walletcards.apple.models import AppleRegistration
 from walletcards.cli import main
 from walletcards.clients import Clients
 from walletcards.clock import FixedClock
+from walletcards.codes import card_code
 from walletcards.db import Database, Model
 from walletcards.loyalty.member_models import Consent
 from walletcards.loyalty.models import Card, Customer
@@ -298,3 +299,16 @@ def test_bad_erasure_requests_change_nothing(
         assert response.status_code == status, (status, response.get_data()[:200])
         assert "error" in json_of(response)
     assert personal_values_left(database) != []
+
+
+def test_the_till_no_longer_knows_an_erased_card(
+    client: FlaskClient, member: Member, admin: dict[str, str], cashier: dict[str, str]
+) -> None:
+    code = card_code("test-secret-key-0123456789", "demo", member.member_number)
+    assert (
+        client.post("/api/v1/cashier/scan", json={"code": code}, headers=cashier).status_code == 200
+    )
+    assert erasure(client, member.member_number, admin).status_code == 200
+    for typed in (code, member.member_number):
+        scanned = client.post("/api/v1/cashier/scan", json={"code": typed}, headers=cashier)
+        assert scanned.status_code == 404 and json_of(scanned)["error"]["code"] == "unknown_card"

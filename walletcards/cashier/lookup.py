@@ -89,8 +89,12 @@ def spend_rotating_code(session: Session, match: CardMatch, staff: Staff, now: d
 
 
 def _by(session: Session, program: Program, condition: Any) -> Card | None:
+    """The programme's card matching ``condition``; an erased customer's card is no card (its
+    old QR code, still on a phone or a screenshot, earns and redeems nothing)."""
     return session.execute(
-        select(Card).where(Card.program_id == program.id, condition)
+        select(Card)
+        .join(Customer, Customer.id == Card.customer_id)
+        .where(Card.program_id == program.id, Customer.erased_at.is_(None), condition)
     ).scalar_one_or_none()
 
 
