@@ -4,8 +4,8 @@ A webhook delivery is accepted into the inbox (outcome ``accepted``) and applied
 applier (``orders/applier.py``); a failing one is retried after ``apply_after`` and parked after
 its attempts. Existing rows were all applied when they arrived: their new columns stay empty.
 
-Revision ID: 0019
-Revises: 0021
+Revision ID: 0021
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import walletcards.db
 
-revision = "0019"
-down_revision = "0021"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

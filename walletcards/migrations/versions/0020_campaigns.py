@@ -4,8 +4,8 @@ One row per campaign credit (its ledger entry, order, occurrence and the points 
 since), for the campaign figures, the gift job's audience and refunds (loyalty/campaigns.py);
 one row per campaign occurrence whose start and end the job announced to the cards.
 
-Revision ID: 0021
-Revises: 0025
+Revision ID: 0020
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import walletcards.db
 
-revision = "0021"
-down_revision = "0025"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@
 ``discount``): percent, amount off and the price before it. ``shop_tier_tags``: one row per
 card whose customer the programme's shop knows, the tier to tag them with, sent by the jobs.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import walletcards.db
 
-revision = "0020"
-down_revision = "0019"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

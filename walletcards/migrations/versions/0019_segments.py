@@ -1,6 +1,6 @@
 """segments: each card's RFM scores and the daily size of every segment
 
-Revision ID: 0025
+Revision ID: 0019
 Revises: 0018
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import walletcards.db
 
-revision = "0025"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
