@@ -65,6 +65,13 @@ def main() -> None:
         again = timed(score)  # every row updated in place this time
         with db.transaction() as session:
             sizes = {s.code: s.size for s in segments.segments(session, program, NOW, "en")}
+            buyers = session.scalar(
+                text(
+                    "SELECT count(DISTINCT card_id) FROM orders "
+                    "WHERE program_id = :p AND status <> 'cancelled'"
+                ),
+                {"p": program.id},
+            )
         print(
             f"segments benchmark: {args.cards:,} cards, {2 * args.cards:,} orders "
             f"(generated in {loaded:.0f} s)"
@@ -79,9 +86,9 @@ def main() -> None:
         ):
             print(f"| {name} | {seconds:.3f} | {seconds / cards:.1f} |")
         scored = sum(size for code, size in sizes.items() if code in segments.RFM_NAMES)
-        print(f"scored cards: {scored:,} of {sizes['all']:,}")
-        if scored != sizes["all"]:
-            raise SystemExit("every generated card has orders: every card must be scored")
+        print(f"scored cards: {scored:,} of {sizes['all']:,} (with a live order: {buyers:,})")
+        if scored != buyers:
+            raise SystemExit("every card with a live order must be scored, and no other")
 
 
 if __name__ == "__main__":
