@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian text and the page's en dash on purpose)
 """The dashboard's segments and campaigns panels: the RFM grid's counts, every segment's recorded
 sizes, each campaign's figures, the members CSV with the page's session, and the language."""
 
@@ -148,9 +149,9 @@ def test_the_campaign_table_shows_reach_points_and_orders_against_before(
         "10.00 USD",
         "25.00 USD",
     ]
-    assert rows["Black Friday"][1:] == ["scheduled", "2026-11-27 00:00 – 2026-12-01 00:00"] + [
-        "—"
-    ] * 6
+    assert (
+        rows["Black Friday"][1:] == ["scheduled", "2026-11-27 00:00 – 2026-12-01 00:00"] + ["—"] * 6
+    )
     api = json_of(client.get("/api/v1/programs/demo/campaigns", headers=manager))
     assert api["campaigns"][0]["figures"]["reach"] == 1  # the same figures as the owner's API
 

@@ -141,7 +141,9 @@ def page() -> Response:
     )
 
 
-def _panels(session: Session, program: Program, numbers: Dashboard, now: datetime) -> dict[str, Any]:
+def _panels(
+    session: Session, program: Program, numbers: Dashboard, now: datetime
+) -> dict[str, Any]:
     """The segments and campaigns panels (admin/dashboard_segments.py), names in the page's
     language."""
     lang = staff_texts(program)["lang"]
