@@ -118,7 +118,7 @@ def test_segment_sizes_show_the_latest_recorded_day_and_the_change_in_the_range(
     assert rows["All members"][3].startswith('<svg class="spark"')
     assert rows["Champions"][1:4] == ["3", "+0", ""]  # one day: nothing to draw
     assert rows["Win back"][1:3] == ["—", "—"]  # never recorded
-    assert 'href="/admin/segments/win-back.csv"' in rows["Win back"][4]
+    assert 'href="/admin/segments/win-back/members.csv"' in rows["Win back"][4]
 
 
 def test_the_campaign_table_shows_reach_points_and_orders_against_before(
@@ -180,12 +180,12 @@ def test_a_segments_members_csv_downloads_with_the_dashboard_session(
     card = make_card(program, email="ann@example.com", name="=cmd")
     login(client, "boss@example.com")
     for code in ("all", "win-back"):
-        response = client.get(f"/admin/segments/{code}.csv")
+        response = client.get(f"/admin/segments/{code}/members.csv")
         assert response.status_code == 200 and response.mimetype == "text/csv"
         assert response.headers["Cache-Control"] == "no-store"
         (row,) = members(response)
         assert (row["member_number"], row["name"]) == (card.member_number, "'=cmd")
-    assert members(client.get("/admin/segments/champions.csv")) == []  # nobody scored yet
+    assert members(client.get("/admin/segments/champions/members.csv")) == []  # nobody scored yet
     # the owner's API wants the X-CSRF-Token header a link cannot send: hence the page's route
     api = client.get("/api/v1/programs/demo/segments/all/members.csv")
     assert api.status_code == 403 and json_of(api)["error"]["code"] == "csrf"
@@ -194,10 +194,10 @@ def test_a_segments_members_csv_downloads_with_the_dashboard_session(
 @pytest.mark.parametrize(
     ("url", "status", "code"),
     [
-        ("/admin/segments/nobody.csv", 404, "unknown_segment"),
-        ("/admin/segments/BAD.csv", 404, "unknown_segment"),
-        ("/admin/segments/" + "a" * 5000 + ".csv", 404, "unknown_segment"),
-        ("/admin/segments/a%00b.csv", 422, "invalid_text"),
+        ("/admin/segments/nobody/members.csv", 404, "unknown_segment"),
+        ("/admin/segments/BAD/members.csv", 404, "unknown_segment"),
+        ("/admin/segments/" + "a" * 5000 + "/members.csv", 404, "unknown_segment"),
+        ("/admin/segments/a%00b/members.csv", 422, "invalid_text"),
     ],
 )
 def test_bad_segment_codes_are_clear_errors(
@@ -211,11 +211,11 @@ def test_bad_segment_codes_are_clear_errors(
 def test_a_cashier_sees_neither_the_panels_nor_the_members(
     client: FlaskClient, scored: None, cashier: dict[str, str]
 ) -> None:
-    assert client.get("/admin/segments/all.csv").status_code == 401  # signed out
+    assert client.get("/admin/segments/all/members.csv").status_code == 401  # signed out
     login(client, "till1@example.com")
     html = client.get("/admin/").get_data(as_text=True)
     assert "rfm-grid" not in html and "segment-sizes" not in html and "campaigns" not in html
-    refused = client.get("/admin/segments/all.csv")
+    refused = client.get("/admin/segments/all/members.csv")
     assert refused.status_code == 403 and json_of(refused)["error"]["code"] == "forbidden"
 
 

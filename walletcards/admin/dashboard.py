@@ -198,7 +198,7 @@ def export() -> Response:
     return _csv(name, columns, rows)
 
 
-@bp.get("/segments/<code>.csv")
+@bp.get("/segments/<code>/members.csv")
 def segment_export(code: str) -> Response:
     """A segment's members, the owner's API's CSV (segments_api.py) with the page's session:
     a link on the page cannot send the API's bearer token or X-CSRF-Token header."""
