@@ -102,3 +102,26 @@ def bar_chart(title: str, items: Sequence[tuple[str, int]]) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text is escaped above)
+
+
+SPARK_W, SPARK_H = 120, 28
+
+
+def sparkline(title: str, values: Sequence[int]) -> Markup:
+    """A small line of a segment's daily sizes, scaled from 0 to its own top (the numbers are
+    in the table beside it); nothing to draw without two values."""
+    if len(values) < 2:
+        return Markup("")
+    top = _nice_max(max(values))
+    step = (SPARK_W - 4) / (len(values) - 1)
+    points = " ".join(
+        f"{2 + step * i:.1f},{SPARK_H - 2 - (SPARK_H - 4) * v / top:.1f}"
+        for i, v in enumerate(values)
+    )
+    return Markup(  # noqa: S704 (the title is escaped, the rest are numbers)
+        f'<svg class="spark" viewBox="0 0 {SPARK_W} {SPARK_H}" width="{SPARK_W}" '
+        f'height="{SPARK_H}" role="img" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>"
+        f'<polyline fill="none" stroke="{COLOURS[0]}" stroke-width="1.5" points="{points}"/>'
+        "</svg>"
+    )

@@ -18,11 +18,20 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm import Session
 
 from walletcards import web
-from walletcards.admin.charts import bar_chart, line_chart
+from walletcards.admin.charts import bar_chart, line_chart, sparkline
+from walletcards.admin.dashboard_segments import (
+    MEMBER_COLUMNS,
+    SEGMENT_CODE,
+    campaign_rows,
+    member_rows,
+    rfm_grid,
+    segment_sizes,
+)
 from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
 from walletcards.errors import ApiError
+from walletcards.loyalty import segments
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_rules
 from walletcards.money import from_minor
@@ -84,6 +93,7 @@ def page() -> Response:
                 return _page(403, staff=staff, program=program, forbidden=True)
             try:
                 numbers = _numbers(session, program, now)
+                panels = _panels(session, program, numbers, now)
             except PeriodError as exc:
                 # the form keeps what was typed (the browser drops what is not a date) and
                 # the quick ranges, next to the error
@@ -126,7 +136,23 @@ def page() -> Response:
             ],
         ),
         tiers_chart=bar_chart("Members per tier", [(t.name, t.members) for t in numbers.tiers]),
+        spark=sparkline,
+        **panels,
     )
+
+
+def _panels(
+    session: Session, program: Program, numbers: Dashboard, now: datetime
+) -> dict[str, Any]:
+    """The segments and campaigns panels (admin/dashboard_segments.py), names in the page's
+    language."""
+    lang = staff_texts(program)["lang"]
+    first, last = numbers.period.first, numbers.period.last
+    return {
+        "rfm": rfm_grid(session, program),
+        "sizes": segment_sizes(session, program, first, last, lang),
+        "campaigns": campaign_rows(session, program, now, lang),
+    }
 
 
 def _presets(program: Program, now: datetime) -> list[tuple[str, str]]:
@@ -160,11 +186,7 @@ def export() -> Response:
     table = request.args.get("table", "series")
     now = web.clock().now()
     with web.database().transaction() as session:
-        signed_in = staff_session.signed_in(session, now)
-        if signed_in is None:
-            raise ApiError(401, "unauthorized", "sign in at /admin/ first")
-        staff, program = signed_in
-        web.require_manager(staff)
+        program = _manager(session, now)
         if table not in TABLES:
             raise ApiError(422, "invalid_table", f"table: one of {', '.join(TABLES)}")
         try:
@@ -173,6 +195,37 @@ def export() -> Response:
             raise ApiError(422, "invalid_range", str(exc)) from exc
     columns, rows = _table(numbers, table, program.currency)
     name = f"{program.slug}-{table}-{numbers.period.first}-{numbers.period.last}.csv"
+    return _csv(name, columns, rows)
+
+
+@bp.get("/segments/<code>/members.csv")
+def segment_export(code: str) -> Response:
+    """A segment's members, the owner's API's CSV (segments_api.py) with the page's session:
+    a link on the page cannot send the API's bearer token or X-CSRF-Token header."""
+    now = web.clock().now()
+    with web.database().transaction() as session:
+        program = _manager(session, now)
+        if not SEGMENT_CODE.fullmatch(code):
+            raise ApiError(404, "unknown_segment", "no such segment")
+        try:
+            rows = member_rows(session, program, code, now)
+        except segments.UnknownSegment:
+            raise ApiError(404, "unknown_segment", f"no segment {code!r}") from None
+    found = (dict(zip(MEMBER_COLUMNS, row, strict=True)) for row in rows)
+    return _csv(f"{program.slug}-{code}.csv", MEMBER_COLUMNS, found)
+
+
+def _manager(session: Session, now: datetime) -> Program:
+    """The programme of the signed-in manager (401 signed out, 403 a cashier)."""
+    signed_in = staff_session.signed_in(session, now)
+    if signed_in is None:
+        raise ApiError(401, "unauthorized", "sign in at /admin/ first")
+    staff, program = signed_in
+    web.require_manager(staff)
+    return program
+
+
+def _csv(name: str, columns: list[str], rows: Iterable[dict[str, Any]]) -> Response:
     return Response(
         csv_text(columns, rows),
         mimetype="text/csv",

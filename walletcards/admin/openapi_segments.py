@@ -1,10 +1,11 @@
-"""The owner's API's part of the OpenAPI document: segments (RFM groups and rule segments)."""
+"""The owner's API's part of the OpenAPI document: segments (RFM groups and rule segments), and
+the dashboard's link to a segment's members (the same CSV with the dashboard's session)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from walletcards.openapi import op
+from walletcards.openapi import ERROR, op, page
 
 
 def segment_paths() -> dict[str, dict[str, Any]]:
@@ -25,4 +26,13 @@ def segment_paths() -> dict[str, dict[str, Any]]:
         "description": "member_number, name, email, phone, tier, available, pending",
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }
-    return {base: {"get": listing}, base + "/{code}/members.csv": {"get": members}}
+    page_csv = page("A segment's members as CSV, signed in at /admin/ (manager)", "dashboard")
+    page_csv["responses"] = {
+        "200": members["responses"]["200"],
+        **{str(code): ERROR for code in (401, 403, 404, 422)},
+    }
+    return {
+        base: {"get": listing},
+        base + "/{code}/members.csv": {"get": members},
+        "/admin/segments/{code}/members.csv": {"get": page_csv},
+    }

@@ -4,27 +4,25 @@ email, phone, tier, balance; erased customers are never in a segment)."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import select
 
 from walletcards import web
 from walletcards.admin.dashboard import csv_text
+from walletcards.admin.dashboard_segments import MEMBER_COLUMNS, SEGMENT_CODE, member_rows
 from walletcards.admin.inputs import check_request
 from walletcards.errors import ApiError
 from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import segments
-from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_config, program_rules
 from walletcards.staff.models import Staff
 
 bp = Blueprint("segments_api", __name__, url_prefix="/api/v1/programs/<slug>/segments")
 bp.before_request(check_request)
 
-CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 MAX_DAYS = 366
 
 
@@ -73,31 +71,17 @@ def index(slug: str) -> tuple[Response, int]:
 
 @bp.get("/<code>/members.csv")
 def members_csv(slug: str, code: str) -> Response:
-    if not CODE.fullmatch(code):
+    if not SEGMENT_CODE.fullmatch(code):
         raise ApiError(404, "unknown_segment", "no such segment")
     database = web.database()
     with database.transaction() as session:
         staff, program = web.staff_member(session)
         _allowed(staff, program, slug)
         try:
-            ids = segments.members(program, code, web.clock().now())
+            rows = member_rows(session, program, code, web.clock().now())
         except segments.UnknownSegment:
             raise ApiError(404, "unknown_segment", f"no segment {code!r}") from None
-        rows = session.execute(
-            select(
-                Card.member_number,
-                Customer.name,
-                Customer.email,
-                Customer.phone,
-                Card.tier_code,
-                Card.available,
-                Card.pending,
-            )
-            .join(Customer, Customer.id == Card.customer_id)
-            .where(Card.id.in_(ids))
-            .order_by(Card.id)
-        ).all()
-    columns = ["member_number", "name", "email", "phone", "tier", "available", "pending"]
+    columns = MEMBER_COLUMNS
     return Response(
         csv_text(columns, (dict(zip(columns, row, strict=True)) for row in rows)),
         mimetype="text/csv",
