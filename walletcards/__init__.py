@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.errors import register_error_handlers
     from walletcards.health import bp as health_bp
     from walletcards.join.poster import bp as join_poster_bp
+    from walletcards.join.referral_link import bp as referral_link_bp
     from walletcards.join.views import bp as join_bp
     from walletcards.join.views import limit_join
     from walletcards.openapi import bp as openapi_bp
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(openapi_bp)
     app.register_blueprint(join_bp)
     app.register_blueprint(join_poster_bp)
+    app.register_blueprint(referral_link_bp)
     _limit_logins(app, settings)
     limit_card_posts(app)  # the card page's posts: per card token and per client address
     limit_consent_posts(app)

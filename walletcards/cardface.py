@@ -18,6 +18,7 @@ from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import ledger
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
+from walletcards.loyalty.referral_codes import referral_code
 from walletcards.loyalty.reservations import open_for_card
 from walletcards.loyalty.rules import next_tier, orders_to_nth_reward
 from walletcards.loyalty.tiers import tier_outlook
@@ -53,6 +54,7 @@ class CardFace:
     # Nov 30"; campaign_face.py)
     campaigns: tuple[str, ...] = ()
     discount: str | None = None  # the tier's price discount, "10% off" ([[tiers.levels]])
+    referral: str | None = None  # the card's referral code ([referral]; the link is /r/<code>)
     # the customer's data was erased: Apple's pass is ``voided``, Google's object INACTIVE
     voided: bool = False
 
@@ -188,6 +190,7 @@ def card_face(
             else None
         ),
         voided=customer is not None and customer.erased_at is not None,
+        referral=referral_code(card.id, card.qr_secret) if config.referral else None,
     )
 
 

@@ -10,3 +10,8 @@ def card_links(public_url: str, public_token: str, google: bool) -> dict[str, st
         "apple": f"{page}/card.pkpass",
         "google": f"{page}/google" if google else None,
     }
+
+
+def referral_url(card_url: str, code: str) -> str:
+    """A card's referral link, ``<PUBLIC_URL>/r/<code>``, next to its page ``…/c/<token>``."""
+    return f"{card_url.rsplit('/c/', 1)[0]}/r/{code}"

@@ -24,6 +24,7 @@ LABEL_KEYS = (
     "label.value",
     "label.codes",
     "label.campaigns",
+    "label.referral",
 )
 NONE = "—"  # an empty value, the same in every language
 
@@ -45,6 +46,8 @@ def labels(lang: str) -> dict[str, str]:
         "label.codes": t.gettext("Discount codes"),
         # the running campaigns ("Double points until Mar 8")
         "label.campaigns": t.gettext("Offers"),
+        # the member's referral link, /r/<code> (docs/referrals.md)
+        "label.referral": t.gettext("Invite a friend"),
     }
 
 

@@ -21,6 +21,7 @@ from walletcards.apple.certificates import PassSigner
 from walletcards.apple.package import Archive, Entry
 from walletcards.apple.signature import sign_manifest
 from walletcards.cardface import CardFace
+from walletcards.links import referral_url
 
 DEFAULT_IMAGES = Path(__file__).parent / "images"
 IMAGE_NAMES = tuple(
@@ -113,6 +114,9 @@ class PassDesign:
         if face.codes:  # open online-redemption codes, with their value and expiry
             info.backFields.append(_field("codes", "\n".join(face.codes), "label.codes"))
         info.backFields.append(_field("card_page", card_url, "label.card_page"))
+        if face.referral:  # the member's referral link (docs/referrals.md)
+            link = referral_url(card_url, face.referral)
+            info.backFields.append(_field("referral", link, "label.referral"))
         model = Pass(
             info,
             passTypeIdentifier=style.pass_type_identifier,

@@ -17,6 +17,7 @@ from typing import Any
 from walletcards import texts
 from walletcards.cardface import CardFace
 from walletcards.codes import totp_key
+from walletcards.links import referral_url
 
 ID_SUFFIX = re.compile(r"[^A-Za-z0-9._-]")
 GOOGLE_LANGUAGE = {"en": "en", "ru": "ru", "zh": "zh-CN"}  # Google's tags for our languages
@@ -121,6 +122,7 @@ def loyalty_object(
         ("expiring", face.expiring),
         ("codes", "\n".join(face.codes)),  # open online-redemption codes
         ("campaigns", "\n".join(face.campaigns)),  # the running campaigns
+        ("referral", face.referral and referral_url(card_url, face.referral)),
     ):
         if text:
             name = f"label.{key}"

@@ -20,7 +20,7 @@ from typing import Literal
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from walletcards.i18n import language
-from walletcards.join.links import staff_code
+from walletcards.join.links import ref_code, staff_code
 from walletcards.loyalty.config_join import JoinTable
 from walletcards.loyalty.members import (
     MAX_EMAIL,
@@ -77,6 +77,7 @@ class Filled:
     errors: dict[str, str] = field(default_factory=dict)
     applicant: Applicant | None = None
     staff: str | None = None
+    ref: str | None = None  # a referral code (``?ref=``), carried like ``staff``
 
 
 def required_contacts(join: JoinTable) -> tuple[str, ...]:
@@ -97,12 +98,12 @@ def read_form(
     """The posted fields checked; ``applicant`` is None when any field has a problem."""
     raw = {
         name: form.get(name, "")
-        for name in ("name", "email", "phone", "birthday", "language", "staff")
+        for name in ("name", "email", "phone", "birthday", "language", "staff", "ref")
     }
     wanted = raw["language"]
     lang = wanted if wanted in languages else page_lang
     t = language(lang)
-    filled = Filled(lang, staff=staff_code(raw["staff"] or None))
+    filled = Filled(lang, staff=staff_code(raw["staff"] or None), ref=ref_code(raw["ref"] or None))
     filled.values = {key: _shown(value) for key, value in raw.items()}
     errors = filled.errors
     name = raw["name"].strip()

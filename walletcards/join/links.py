@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from walletcards.loyalty.referral_codes import CODE_RE as REF_RE
+
 CONFIRM_SALT = "walletcards.join-confirm"
 CONFIRM_AGE = 7 * 24 * 3600
 CONFIRM_DAYS = CONFIRM_AGE // 86400
@@ -31,6 +33,11 @@ class LinkExpired(Exception):
 def staff_code(raw: str | None) -> str | None:
     """A ``?staff=`` attribution code if it is one (``[a-z0-9-]{1,63}``), else None (ignored)."""
     return raw if raw is not None and STAFF_RE.fullmatch(raw) else None
+
+
+def ref_code(raw: str | None) -> str | None:
+    """A ``?ref=`` referral code if it has a code's shape, else None (ignored)."""
+    return raw if raw is not None and REF_RE.fullmatch(raw) else None
 
 
 def join_url(public_url: str, slug: str, staff: str | None = None) -> str:

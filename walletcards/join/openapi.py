@@ -1,5 +1,5 @@
 """The OpenAPI document's part for joining: the sign-up page, its confirmation link, the
-counter poster and its QR code (HTML pages and an image, not JSON)."""
+counter poster and its QR code, the referral link (HTML pages and an image, not JSON)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def join_paths() -> dict[str, dict[str, Any]]:
             "type": "object", "required": ["form", "terms"],
             "properties": {name: {"type": "string"} for name in (
                 "form", "name", "email", "phone", "birthday", "language", "terms",
-                "marketing", "website", "staff")}}}}},
+                "marketing", "website", "staff", "ref")}}}}},
         "responses": {
             "200": {"description": "check your email (always the same answer)", **html},
             "303": {"description": "to the new card (email confirmation off)"},
@@ -33,6 +33,13 @@ def join_paths() -> dict[str, dict[str, Any]]:
         "/join/{slug}": {"get": page("The sign-up page", "join"), "post": sign_up},
         "/join/{slug}/confirm/{token}": {"get": confirm},
         "/join/{slug}/poster": {"get": page("The printable counter poster", "join")},
+        "/r/{code}": {
+            "get": page(
+                "A member's referral link: 302 to the sign-up page or the shop with ?ref= "
+                "(404 unknown); docs/referrals.md",
+                "join",
+            )
+        },
         "/join/{slug}/qr.svg": {
             "get": page("The QR code of the sign-up page", "join", "image/svg+xml")
         },

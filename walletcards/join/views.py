@@ -50,9 +50,10 @@ from walletcards.join.links import (
     LinkExpired,
     confirmed_by,
     email_matches,
+    ref_code,
     staff_code,
 )
-from walletcards.loyalty import ledger, members
+from walletcards.loyalty import ledger, members, referrals
 from walletcards.loyalty.config import ProgramConfig
 from walletcards.loyalty.config_join import JoinTable
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
@@ -140,6 +141,7 @@ def form_page(
         values=filled.values,
         errors=filled.errors,
         staff=filled.staff,
+        ref=filled.ref,
         message=message,
         required=required_contacts(join),
         terms_url=join.terms_url,
@@ -166,7 +168,12 @@ def show(slug: str) -> Response:
     with web.database().transaction() as session:
         program = joinable(session, slug)
     lang = page_lang(program_config(program))
-    filled = Filled(lang, values={"language": lang}, staff=staff_code(request.args.get("staff")))
+    filled = Filled(
+        lang,
+        values={"language": lang},
+        staff=staff_code(request.args.get("staff")),
+        ref=ref_code(request.args.get("ref")),
+    )
     return form_page(program, lang, filled=filled)
 
 
@@ -206,6 +213,8 @@ def submit(slug: str) -> Response:
         )
         if not done.created:
             resend_card(session, program, done.card, now)
+        elif filled.ref:
+            referrals.attribute(session, program, done.card, filled.ref, now, via="join")
         card_token = done.card.public_token
     if done.created and not join.confirm_email:
         return redirect(f"/c/{card_token}", code=303)  # type: ignore[return-value]

@@ -21,6 +21,7 @@ from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_campaigns import Campaign, plain_dates, read_campaigns
 from walletcards.loyalty.config_join import JoinTable, read_join
 from walletcards.loyalty.config_reader import TableReader
+from walletcards.loyalty.config_referral import ReferralTable, read_referral
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
 from walletcards.loyalty.config_segments import SegmentRule, read_segments
@@ -90,6 +91,7 @@ class ProgramConfig:
     join: JoinTable | None = None  # the sign-up page (config_join.py); None: no sign-up page
     segments: tuple[SegmentRule, ...] = ()  # the owner's rule segments (config_segments.py)
     campaigns: tuple[Campaign, ...] = ()  # [[campaigns]] (config_campaigns.py)
+    referral: ReferralTable | None = None  # [referral] (config_referral.py); None: no referrals
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -152,6 +154,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         for unknown in sorted(segment.tiers - tier_codes):
             problems.append((f"segments[{index}].tiers", f"no tier {unknown!r}"))
     campaigns = read_campaigns(top.raw("campaigns"), rules, languages, locale, problems)
+    referral = read_referral(top.raw("referral"), problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
@@ -176,6 +179,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         join,
         segments,
         campaigns,
+        referral,
     )
 
 

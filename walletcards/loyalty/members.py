@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from walletcards.db import lock_names
-from walletcards.loyalty import ledger
+from walletcards.loyalty import ledger, referrals
 from walletcards.loyalty.cards import create_customer, issue_card, phone_key
 from walletcards.loyalty.member_models import Consent, WelcomeClaim
 from walletcards.loyalty.models import Card, Customer, Program
@@ -170,6 +170,7 @@ def confirm(session: Session, program: Program, customer: Customer, now: datetim
     customer.confirmed_at = now
     card = session.execute(select(Card).where(Card.customer_id == customer.id)).scalar_one()
     pay_join_welcome(session, program, customer, card, now)
+    referrals.pay_friend(session, program, card, now)  # a referred sign-up held until now
     return True
 
 

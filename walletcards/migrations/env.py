@@ -12,6 +12,7 @@ from walletcards.loyalty import campaign_models as campaign_models
 from walletcards.loyalty import member_models as member_models
 from walletcards.loyalty import models  # noqa: F401  (registers the tables)
 from walletcards.loyalty import redemption_models as redemption_models
+from walletcards.loyalty import referral_models as referral_models
 from walletcards.loyalty import segment_models as segment_models
 from walletcards.orders import models as order_models  # noqa: F401
 from walletcards.shops import models as shop_models  # noqa: F401

@@ -60,6 +60,7 @@ class OrderEvent:
     refunds: tuple[RefundInfo, ...] = ()  # for refund, and refunds nested in a cancellation
     codes: tuple[str, ...] = ()  # for paid: its discount codes, upper-case (payload.MAX_CODES)
     test: bool = False
+    referral: str | None = None  # for paid: the referral code it carries (loyalty/referrals.py)
     occurred_at: datetime | None = None
 
 

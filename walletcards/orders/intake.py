@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from walletcards.db import wake_appliers
 from walletcards.links import card_links
-from walletcards.loyalty import awards, ledger
+from walletcards.loyalty import awards, ledger, referrals
 from walletcards.loyalty.customers import CustomerDetails
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
@@ -212,8 +212,11 @@ def _event(
         customer = CustomerDetails(
             info.external_id, info.email, info.phone, info.name, info.birthday, info.locale
         )
-        return awards.apply_paid(
+        done = awards.apply_paid(
             session, program, event.facts, customer, ctx.now, delivery.triggered_at, event.codes
         )
+        if done.status == "applied" and done.card is not None and event.referral:
+            referrals.attribute(session, program, done.card, event.referral, ctx.now, via="order")
+        return done
     apply = awards.apply_cancel if event.kind == "cancel" else awards.apply_refund
     return apply(session, program, event.source, event.order_id, event.refunds, ctx.now)

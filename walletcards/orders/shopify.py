@@ -31,6 +31,7 @@ from walletcards.orders.payload import (
     text,
     timestamp,
 )
+from walletcards.orders.referral_fields import shopify_ref
 from walletcards.orders.shopify_body import customer_of, order_facts, refund_info
 
 NAME = "shopify"
@@ -119,6 +120,7 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sho
             facts=order_facts(payload, source, _currency(payload, currency)),
             test=test,
             codes=shop_codes(payload, "discount_codes", ""),
+            referral=shopify_ref(payload),
         )
         return _with(base, event)
     if topic == "orders/cancelled":

@@ -43,6 +43,7 @@ from walletcards.orders.signatures import verify_timestamped
 
 SIGNATURE_HEADER = "walletcards-signature"
 NAME = "orders"
+MAX_REFERRAL = 40  # a referral code (loyalty/referral_codes.py) is at most 21 characters
 TYPES = ("order.paid", "order.refunded", "order.cancelled")
 
 
@@ -141,7 +142,16 @@ def read(payload: dict[str, Any], currency: str) -> Delivery:
             minor(order.get("tax", "0"), currency, "order.tax"),
         )
         codes = code_list(order.get("redemption_codes"), "order.redemption_codes")
-        event = OrderEvent("paid", NAME, order_id, customer, facts=facts, codes=codes)
+        referral = text(order, "referral_code", "order.", limit=MAX_REFERRAL)
+        event = OrderEvent(
+            "paid",
+            NAME,
+            order_id,
+            customer,
+            facts=facts,
+            codes=codes,
+            referral=referral.strip().lower() if referral else None,
+        )
     elif kind == "order.refunded":
         refund = obj(payload, "refund", "")
         key = f"{NAME}:refund:{ident(refund, 'id', 'refund.')}"

@@ -48,6 +48,7 @@ from walletcards.orders.payload import (
     text,
     timestamp,
 )
+from walletcards.orders.referral_fields import woocommerce_ref
 
 NAME = "woocommerce"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
@@ -194,7 +195,12 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], currency: str, sit
     if status in PAID_STATUSES and paid:
         facts = _facts(payload, source, currency)
         codes = shop_codes(payload, "coupon_lines", "")
-        events.append(OrderEvent("paid", source, order_id, customer, facts=facts, codes=codes))
+        referral = woocommerce_ref(payload)
+        events.append(
+            OrderEvent(
+                "paid", source, order_id, customer, facts=facts, codes=codes, referral=referral
+            )
+        )
     refunds = []
     for i, refund in enumerate(items(payload, "refunds", "")):
         amount = -minor(refund.get("total", "0"), currency, f"refunds[{i}].total", negative=True)

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from walletcards.apple.apns import short
@@ -39,6 +39,7 @@ from walletcards.loyalty.models import (
     Refund,
 )
 from walletcards.loyalty.redemption_models import Redemption
+from walletcards.loyalty.referral_models import Referral
 from walletcards.loyalty.segment_models import RfmScore
 from walletcards.orders.models import InboxDelivery
 from walletcards.outbound.models import OutboundEvent, OutboxEmail
@@ -68,6 +69,7 @@ TABLES = {
     "inbox_deliveries": "shop_deliveries",
     "campaign_grants": "campaign_grants",
     "shop_tier_tags": "shop_tier_tags",
+    "referrals": "referrals",
 }
 # also exported, though without a foreign key to find it by: rfm_scores (section "rfm_score")
 # tables referring to a customer or card that the export leaves out, and why
@@ -166,6 +168,20 @@ def export_customer(
                 )
             ],
         },
+        "referrals": [  # as referrer or as friend; the other member's card is not named
+            {
+                "role": "referrer" if r.referrer_card_id == card.id else "friend",
+                **row(r, ("program_id", "referrer_card_id", "friend_card_id")),
+            }
+            for r in _all(
+                session,
+                select(Referral)
+                .where(
+                    or_(Referral.referrer_card_id == card.id, Referral.friend_card_id == card.id)
+                )
+                .order_by(Referral.id),
+            )
+        ],
         "till_code_uses": [
             row(u, ("card_id",))
             for u in _all(

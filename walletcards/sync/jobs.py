@@ -44,6 +44,7 @@ from walletcards.outbound import outbox
 from walletcards.rights.erasure import forget_devices
 from walletcards.shops import code_jobs, tier_jobs
 from walletcards.sync.campaign_jobs import announce, give_gifts
+from walletcards.sync.referral_jobs import settle_referrals
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
@@ -81,6 +82,7 @@ def run_due(
             return {}
         counts = {
             "holds_and_expiry": _settle(database, now),
+            "referrals_settled": settle_referrals(database, now),
             "expiry_warnings": _warn(database, now),
             "birthdays": _birthdays(database, now),
             "tiers": _requalify(database, now),
