@@ -20,6 +20,7 @@ from typing import Any
 from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_campaigns import Campaign, plain_dates, read_campaigns
 from walletcards.loyalty.config_join import JoinTable, read_join
+from walletcards.loyalty.config_messages import MessagesTable, read_messages
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
@@ -90,6 +91,7 @@ class ProgramConfig:
     join: JoinTable | None = None  # the sign-up page (config_join.py); None: no sign-up page
     segments: tuple[SegmentRule, ...] = ()  # the owner's rule segments (config_segments.py)
     campaigns: tuple[Campaign, ...] = ()  # [[campaigns]] (config_campaigns.py)
+    messages: MessagesTable = MessagesTable()  # [messages] (config_messages.py)
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -152,6 +154,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         for unknown in sorted(segment.tiers - tier_codes):
             problems.append((f"segments[{index}].tiers", f"no tier {unknown!r}"))
     campaigns = read_campaigns(top.raw("campaigns"), rules, languages, locale, problems)
+    messages = read_messages(top.raw("messages"), problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
@@ -176,6 +179,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         join,
         segments,
         campaigns,
+        messages,
     )
 
 
