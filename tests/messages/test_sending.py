@@ -86,9 +86,7 @@ def test_marketing_goes_only_to_consenting_members_within_the_weekly_cap(
 ) -> None:
     clock.advance(DAYTIME)
     ids = [send(client, manager, kind="marketing", text={"en": f"Offer {n}"}) for n in range(3)]
-    for message_id in ids:
-        run_due(database, clock.now())
-        clock.advance(timedelta(hours=1))
+    run_due(database, clock.now())  # in order: the third is over the cap
     first, third = recipients(database, ids[0]), recipients(database, ids[2])
     assert first[cards["ann"].id] == ("sent", None)
     assert first[cards["cid"].id] == ("skipped", "no_consent")

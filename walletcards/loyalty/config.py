@@ -91,7 +91,7 @@ class ProgramConfig:
     join: JoinTable | None = None  # the sign-up page (config_join.py); None: no sign-up page
     segments: tuple[SegmentRule, ...] = ()  # the owner's rule segments (config_segments.py)
     campaigns: tuple[Campaign, ...] = ()  # [[campaigns]] (config_campaigns.py)
-    messages: MessagesTable = MessagesTable()  # [messages] (config_messages.py)
+    messages: MessagesTable = field(default_factory=MessagesTable)  # [messages]
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)

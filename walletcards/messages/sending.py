@@ -84,7 +84,7 @@ def _reason(message: Message, program: Program, now: datetime) -> ColumnElement[
                 r.card_id == Card.id,
                 r.status == SENT,
                 m.kind == MARKETING,
-                m.started_at >= now - WEEK,
+                m.started_at > now - WEEK,
                 m.id != message.id,
             )
             .scalar_subquery()
