@@ -45,6 +45,9 @@ def labels(lang: str) -> dict[str, str]:
         "label.codes": t.gettext("Discount codes"),
         # the running campaigns ("Double points until Mar 8")
         "label.campaigns": t.gettext("Offers"),
+        # the owner's latest message to the card (walletcards/messages/) and its link
+        "label.message": t.gettext("News"),
+        "label.message_link": t.gettext("More"),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.kit.apple import PTID
 from tests.kit.programs import MakeCard
 from walletcards.apple.models import AppleRegistration
 from walletcards.clock import FixedClock
@@ -49,6 +50,22 @@ def member(
                 )
             )
     return card
+
+
+def register(
+    client: FlaskClient, database: Database, token: str, device: str, push_token: str
+) -> tuple[str, str]:
+    """Registers a device for the card with public ``token``; returns its serial and secret."""
+    with database.transaction() as session:
+        card = session.execute(select(Card).where(Card.public_token == token)).scalar_one()
+        serial, secret = card.serial, card.auth_token
+    response = client.post(
+        f"/passkit/v1/devices/{device}/registrations/{PTID}/{serial}",
+        json={"pushToken": push_token},
+        headers={"Authorization": f"ApplePass {secret}"},
+    )
+    assert response.status_code == 201
+    return serial, secret
 
 
 def post(

@@ -113,6 +113,11 @@ class PassDesign:
         if face.codes:  # open online-redemption codes, with their value and expiry
             info.backFields.append(_field("codes", "\n".join(face.codes), "label.codes"))
         info.backFields.append(_field("card_page", card_url, "label.card_page"))
+        if face.message:  # the owner's message, on top; "%@": the lock screen shows it
+            news = [_field("message", face.message, "label.message", "%@")]
+            if face.message_link:
+                news.append(_field("message_link", face.message_link, "label.message_link"))
+            info.backFields[0:0] = news
         model = Pass(
             info,
             passTypeIdentifier=style.pass_type_identifier,
