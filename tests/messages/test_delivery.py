@@ -75,7 +75,11 @@ def test_the_phone_fetching_the_new_pass_is_the_proof_of_delivery(
     client.get(url, headers=auth(secret))
     assert figures(client, manager, message_id)["fetched_by_phone"] == 1  # once per card
 
-    clock.advance(timedelta(days=3))  # expired: the pass drops it
+    clock.advance(timedelta(days=3))  # expired: the card is pushed once more, without it
+    apns.requests.clear()
+    run_due(database, clock.now())
+    run_due(database, clock.now())  # once
+    assert worker.drain().pushed == 1 and len(apns.requests) == 1
     assert "message" not in fields(pass_json(unpack(client.get(url, headers=auth(secret)).data)))
 
 

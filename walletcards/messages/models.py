@@ -45,6 +45,8 @@ class Message(Model):
     started_at: Mapped[datetime | None]  # the first batch (the weekly cap counts from it)
     sent_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # when its expiry was pushed (the cards it went to updated once more, without it)
+    withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 

@@ -69,6 +69,42 @@ def send_due(database: Database, now: datetime, batch: int = BATCH) -> int:
     return added
 
 
+def withdraw_expired(database: Database, now: datetime) -> int:
+    """Expired messages leave the passes silently: the cards they went to get a new version
+    (the back field goes; no field with a ``changeMessage`` changes, so no notice). Once per
+    message, one ``UPDATE`` each; returns the cards bumped."""
+    bumped = 0
+    with database.transaction() as session:
+        expired = (
+            session.execute(
+                select(Message)
+                .where(
+                    Message.status == SENT,
+                    Message.expires_at <= now,
+                    Message.withdrawn_at.is_(None),
+                )
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
+        for message in expired:
+            went = select(MessageRecipient.card_id).where(
+                MessageRecipient.message_id == message.id, MessageRecipient.status == SENT
+            )
+            result = session.execute(
+                update(Card)
+                .where(Card.id.in_(went))
+                .values(version=Card.version + 1, updated_at=now),
+                execution_options={"synchronize_session": False},
+            )
+            bumped += int(getattr(result, "rowcount", 0) or 0)
+            message.withdrawn_at = now
+        if bumped:
+            wake_workers(session)
+    return bumped
+
+
 def _reason(message: Message, program: Program, now: datetime) -> ColumnElement[Any]:
     rules = program_config(program).messages
     whens: list[tuple[ColumnElement[bool], Any]] = []

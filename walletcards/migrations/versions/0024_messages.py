@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("started_at", When, nullable=True),
         sa.Column("sent_at", When, nullable=True),
         sa.Column("cancelled_at", When, nullable=True),
+        sa.Column("withdrawn_at", When, nullable=True),
         sa.Column("created_at", When, nullable=False),
         sa.ForeignKeyConstraint(
             ["program_id"], ["programs.id"], name=op.f("fk_messages_program_id_programs")
