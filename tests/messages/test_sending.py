@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from tests.kit.web import json_of
 from tests.messages.helpers import URL, member, message, post, recipients
+from walletcards.cardface import card_face
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
@@ -147,3 +148,30 @@ def test_an_unconfigured_programme_can_turn_the_rules_off(
     message_id = send(client, manager, kind="marketing")
     run_due(database, clock.now())
     assert recipients(database, message_id) == {card.id: ("skipped", "cap")}
+
+
+def test_the_card_shows_only_the_latest_message_and_nothing_once_it_expired(
+    client: FlaskClient,
+    manager: dict[str, str],
+    database: Database,
+    program: Program,
+    cards: dict[str, Card],
+    clock: FixedClock,
+) -> None:
+    def shown() -> tuple[str | None, str | None]:
+        with database.transaction() as session:
+            face = card_face(
+                session, program, reload_card(session, cards["ann"].id), clock.now(), "k"
+            )
+        return face.message, face.message_link
+
+    send(client, manager, text={"en": "Old news"}, link="https://shop.example/old")
+    run_due(database, clock.now())
+    assert shown() == ("Old news", "https://shop.example/old")
+    clock.advance(timedelta(minutes=1))
+    until = (clock.now() + timedelta(hours=1)).isoformat()
+    send(client, manager, text={"en": "Today only", "ru": "Только сегодня"}, expires_at=until)
+    run_due(database, clock.now())
+    assert shown() == ("Today only", None)
+    clock.advance(timedelta(hours=1))
+    assert shown() == (None, None)  # the older message does not come back

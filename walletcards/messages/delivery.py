@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from walletcards.messages.models import SENT, Message, MessageRecipient
@@ -21,21 +21,18 @@ from walletcards.messages.models import SENT, Message, MessageRecipient
 def latest_message(
     session: Session, card_id: int, lang: str, default: str, now: datetime
 ) -> tuple[str | None, str | None]:
-    """(text, link) of the latest message the card was sent that has not expired."""
+    """(text, link) of the latest message the card was sent, unless it has expired (older
+    messages have dropped off: they never come back)."""
     found = session.execute(
-        select(Message.text, Message.link)
+        select(Message.text, Message.link, Message.expires_at)
         .join(MessageRecipient, MessageRecipient.message_id == Message.id)
-        .where(
-            MessageRecipient.card_id == card_id,
-            MessageRecipient.status == SENT,
-            or_(Message.expires_at.is_(None), Message.expires_at > now),
-        )
+        .where(MessageRecipient.card_id == card_id, MessageRecipient.status == SENT)
         .order_by(Message.started_at.desc(), Message.id.desc())
         .limit(1)
     ).first()
-    if found is None:
+    if found is None or (found.expires_at is not None and found.expires_at <= now):
         return None, None
-    texts, link = found
+    texts, link, _ = found
     text = texts.get(lang) or texts.get(default) or next(iter(texts.values()), None)
     return text, link
 
