@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.join.referral_link import bp as referral_link_bp
     from walletcards.join.views import bp as join_bp
     from walletcards.join.views import limit_join
+    from walletcards.messages.api import bp as messages_bp
     from walletcards.openapi import bp as openapi_bp
     from walletcards.orders.deliveries import bp as deliveries_bp
     from walletcards.orders.views import bp as webhooks_bp
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(admin_bp)
     app.register_blueprint(redemptions_bp)
     app.register_blueprint(segments_bp)
+    app.register_blueprint(messages_bp)
     app.register_blueprint(openapi_bp)
     app.register_blueprint(join_bp)
     app.register_blueprint(join_poster_bp)

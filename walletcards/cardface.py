@@ -22,6 +22,7 @@ from walletcards.loyalty.referral_codes import referral_code
 from walletcards.loyalty.reservations import open_for_card
 from walletcards.loyalty.rules import next_tier, orders_to_nth_reward
 from walletcards.loyalty.tiers import tier_outlook
+from walletcards.messages.delivery import latest_message
 from walletcards.money import from_minor, points_value_minor
 
 
@@ -57,6 +58,9 @@ class CardFace:
     referral: str | None = None  # the card's referral code ([referral]; the link is /r/<code>)
     # the customer's data was erased: Apple's pass is ``voided``, Google's object INACTIVE
     voided: bool = False
+    # the owner's latest unexpired message to this card and its link (walletcards/messages/)
+    message: str | None = None
+    message_link: str | None = None
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
@@ -164,6 +168,7 @@ def card_face(
         )
         for r in open_for_card(session, card)
     )
+    message, message_link = latest_message(session, card.id, lang, config.locale, now)
     return CardFace(
         locale=lang,
         program_name=config.name_in(lang),
@@ -191,6 +196,8 @@ def card_face(
         ),
         voided=customer is not None and customer.erased_at is not None,
         referral=referral_code(card.id, card.qr_secret) if config.referral else None,
+        message=message,
+        message_link=message_link,
     )
 
 

@@ -48,6 +48,10 @@ class GoogleWallet(Protocol):
         self, service_account_file: str, body: dict[str, Any], notify: bool = False
     ) -> dict[str, Any]: ...
 
+    def add_message(
+        self, service_account_file: str, kind: str, resource_id: str, message: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
     def close(self) -> None: ...
 
 

@@ -273,6 +273,7 @@ def document() -> dict[str, Any]:
     from walletcards.admin.openapi_segments import segment_paths
     from walletcards.cashier.openapi import enrolment_paths
     from walletcards.join.openapi import join_paths
+    from walletcards.messages.openapi import message_paths
 
     paths.update(admin_paths())
     paths.update(campaign_paths())
@@ -281,6 +282,7 @@ def document() -> dict[str, Any]:
     paths.update(redemption_paths())
     paths.update(segment_paths())
     paths.update(customer_paths())
+    paths.update(message_paths())
     for path, item in paths.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         for operation in item.values():

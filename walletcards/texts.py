@@ -48,6 +48,9 @@ def labels(lang: str) -> dict[str, str]:
         "label.campaigns": t.gettext("Offers"),
         # the member's referral link, /r/<code> (docs/referrals.md)
         "label.referral": t.gettext("Invite a friend"),
+        # the owner's latest message to the card (walletcards/messages/) and its link
+        "label.message": t.gettext("News"),
+        "label.message_link": t.gettext("More"),
     }
 
 

@@ -141,6 +141,27 @@ class FakeGoogle(LoopbackFake):
                 items[resource_id] = body
             return jsonify(items[resource_id]), 200
 
+        @app.post("/walletobjects/v1/<kind>/<resource_id>/addMessage")
+        def add_message(kind: str, resource_id: str) -> tuple[Response, int]:
+            body: Any = request.get_json(silent=True)
+            self.calls.append(("POST", f"{kind}/addMessage", body))
+            bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if bearer not in self.tokens:
+                return envelope(401, "Request had invalid authentication credentials.")
+            scripted = self.script.get(f"POST {kind}/addMessage")
+            if scripted:
+                return envelope(scripted.pop(0), "scripted")
+            if kind not in KINDS or not isinstance(body, dict):
+                return envelope(400, "Invalid JSON payload received.")
+            problems = validate(schemas, "AddMessageRequest", body)
+            if problems:
+                return envelope(400, "; ".join(problems))
+            if resource_id not in self.store[kind]:
+                return envelope(404, f"Resource not found: {resource_id}")
+            item = self.store[kind][resource_id]
+            item["messages"] = [*item.get("messages", []), body["message"]]
+            return jsonify({"resource": item}), 200
+
         return self.serve(app)
 
 

@@ -72,6 +72,14 @@ class MemoryGoogle:
         self._call("object", self.objects, sent)
         return self.objects[body["id"]]
 
+    def add_message(
+        self, service_account_file: str, kind: str, resource_id: str, message: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.calls.append((f"{kind}/addMessage", resource_id, message))
+        if self.failures:
+            raise self.failures.pop(0)
+        return {}
+
     def close(self) -> None:
         pass
 

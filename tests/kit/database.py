@@ -25,6 +25,7 @@ from walletcards.db import Database, Model
 from walletcards.google import models as _google_models  # noqa: F401
 from walletcards.loyalty import models as _loyalty_models  # noqa: F401
 from walletcards.loyalty import redemption_models as _redemption_models  # noqa: F401
+from walletcards.messages import models as _message_models  # noqa: F401
 from walletcards.orders import models as _order_models  # noqa: F401
 from walletcards.staff import models as _staff_models  # noqa: F401
 

@@ -117,6 +117,11 @@ class PassDesign:
         if face.referral:  # the member's referral link (docs/referrals.md)
             link = referral_url(card_url, face.referral)
             info.backFields.append(_field("referral", link, "label.referral"))
+        if face.message:  # the owner's message, on top; "%@": the lock screen shows it
+            news = [_field("message", face.message, "label.message", "%@")]
+            if face.message_link:
+                news.append(_field("message_link", face.message_link, "label.message_link"))
+            info.backFields[0:0] = news
         model = Pass(
             info,
             passTypeIdentifier=style.pass_type_identifier,

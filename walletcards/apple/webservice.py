@@ -38,6 +38,7 @@ from walletcards.apple.throttle import TokenBuckets, client_key
 from walletcards.db import lock_names
 from walletcards.errors import ApiError
 from walletcards.loyalty.models import Card, Program
+from walletcards.messages.delivery import mark_fetched
 from walletcards.web import json_object
 
 bp = Blueprint("passkit", __name__, url_prefix="/passkit/v1")
@@ -208,6 +209,8 @@ def latest_pass(ptid: str, serial: str) -> Response:
             settings.secret_key.reveal(),
             web.clock().now(),
         )
+        if request.method == "GET":  # the phone has this version: the proof of its messages
+            mark_fetched(session, card.id, card.version, web.clock().now())
     return Response(
         chunks,
         mimetype=MEDIA_TYPE,

@@ -151,6 +151,12 @@ class GoogleWalletClient:
                 response = self._call("PATCH", f"loyaltyObject/{body['id']}", sent)
         return self._checked(response)
 
+    def add_message(self, kind: str, resource_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """``kind``: loyaltyClass (every object of the class) or loyaltyObject (one card)."""
+        return self._checked(
+            self._call("POST", f"{kind}/{resource_id}/addMessage", {"message": message})
+        )
+
     def close(self) -> None:
         self.session.close()
         self._auth_http.close()
@@ -188,6 +194,11 @@ class GoogleWalletApi:
         self, service_account_file: str, body: dict[str, Any], notify: bool = False
     ) -> dict[str, Any]:
         return self._client(service_account_file).upsert_object(body, notify)
+
+    def add_message(
+        self, service_account_file: str, kind: str, resource_id: str, message: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._client(service_account_file).add_message(kind, resource_id, message)
 
     def close(self) -> None:
         for client in self._clients.take_all():

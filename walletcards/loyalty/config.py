@@ -20,6 +20,7 @@ from typing import Any
 from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_campaigns import Campaign, plain_dates, read_campaigns
 from walletcards.loyalty.config_join import JoinTable, read_join
+from walletcards.loyalty.config_messages import MessagesTable, read_messages
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_referral import ReferralTable, read_referral
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
@@ -92,6 +93,7 @@ class ProgramConfig:
     segments: tuple[SegmentRule, ...] = ()  # the owner's rule segments (config_segments.py)
     campaigns: tuple[Campaign, ...] = ()  # [[campaigns]] (config_campaigns.py)
     referral: ReferralTable | None = None  # [referral] (config_referral.py); None: no referrals
+    messages: MessagesTable = field(default_factory=MessagesTable)  # [messages]
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -155,6 +157,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
             problems.append((f"segments[{index}].tiers", f"no tier {unknown!r}"))
     campaigns = read_campaigns(top.raw("campaigns"), rules, languages, locale, problems)
     referral = read_referral(top.raw("referral"), problems)
+    messages = read_messages(top.raw("messages"), problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
@@ -180,6 +183,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         segments,
         campaigns,
         referral,
+        messages,
     )
 
 

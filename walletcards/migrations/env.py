@@ -14,6 +14,7 @@ from walletcards.loyalty import models  # noqa: F401  (registers the tables)
 from walletcards.loyalty import redemption_models as redemption_models
 from walletcards.loyalty import referral_models as referral_models
 from walletcards.loyalty import segment_models as segment_models
+from walletcards.messages import models as message_models  # noqa: F401
 from walletcards.orders import models as order_models  # noqa: F401
 from walletcards.shops import models as shop_models  # noqa: F401
 from walletcards.staff import models as staff_models  # noqa: F401

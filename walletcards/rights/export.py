@@ -41,6 +41,7 @@ from walletcards.loyalty.models import (
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.loyalty.referral_models import Referral
 from walletcards.loyalty.segment_models import RfmScore
+from walletcards.messages.models import MessageRecipient
 from walletcards.orders.models import InboxDelivery
 from walletcards.outbound.models import OutboundEvent, OutboxEmail
 from walletcards.shops.models import ShopTierTag
@@ -70,6 +71,7 @@ TABLES = {
     "campaign_grants": "campaign_grants",
     "shop_tier_tags": "shop_tier_tags",
     "referrals": "referrals",
+    "message_recipients": "messages",
 }
 # also exported, though without a foreign key to find it by: rfm_scores (section "rfm_score")
 # tables referring to a customer or card that the export leaves out, and why
@@ -121,6 +123,7 @@ def export_customer(
         (CampaignGrant, "campaign_grants"),
         (ShopTierTag, "shop_tier_tags"),
         (RfmScore, "rfm_score"),
+        (MessageRecipient, "messages"),  # the owner's messages to the card and their delivery
     )
     document: dict[str, Any] = {
         "schema": SCHEMA,

@@ -44,6 +44,7 @@ from walletcards.google.sync import (
 )
 from walletcards.leases import backoff, claim
 from walletcards.loyalty.models import Card, Program
+from walletcards.messages.delivery import mark_pushed
 from walletcards.settings import Settings
 
 log = logging.getLogger("walletcards.sync.worker")
@@ -164,6 +165,7 @@ def record(
     report = StepReport(cards=len(claims))
     with database.transaction() as session:
         done: list[dict[str, int]] = []
+        pushed: list[dict[str, int]] = []  # an APNs push of this version was accepted
         for claimed in claims:
             results = [outcomes.get(token, Outcome.DELIVERED) for _, token in claimed.devices]
             if claimed.google is not None and claimed.google_outcome is Outcome.DELIVERED:
@@ -180,6 +182,8 @@ def record(
                     )
                 elif outcome is Outcome.DELIVERED:
                     report.pushed += 1
+            if Outcome.DELIVERED in results:
+                pushed.append({"b_card": claimed.card_id, "b_version": claimed.version})
             card = update(Card).where(Card.id == claimed.card_id)
             results.append(claimed.google_outcome)
             if Outcome.RETRY in results or Outcome.FORBIDDEN in results:
@@ -213,4 +217,5 @@ def record(
                 ),
                 done,
             )
+        mark_pushed(session, pushed, now)  # messages' proof of delivery (messages/delivery.py)
     return report

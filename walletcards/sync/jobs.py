@@ -39,6 +39,8 @@ from walletcards.loyalty.models import Card, Customer, EarlyReversal, Lot, Progr
 from walletcards.loyalty.programs import program_rules
 from walletcards.loyalty.rules import birthday_in
 from walletcards.loyalty.tiers import refresh_tier
+from walletcards.messages.google import send_google
+from walletcards.messages.sending import send_due, withdraw_expired
 from walletcards.orders.reconcile import reconcile_orders
 from walletcards.outbound import outbox
 from walletcards.rights.erasure import forget_devices
@@ -93,10 +95,13 @@ def run_due(
         }
         counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
         counts["segments_scored"] = _segments(database, now)
+        counts["message_recipients"] = send_due(database, now)
+        counts["messages_withdrawn"] = withdraw_expired(database, now)
         if clients is not None:
             counts["orders_reconciled"] = reconcile_orders(database, clients.shops, public_url, now)
             counts["shop_codes"] = code_jobs.sync_codes(database, clients, now)
             counts["shop_tier_tags"] = tier_jobs.sync_tier_tags(database, clients, now)
+            counts["google_messages"] = send_google(database, clients, now)
     if any(counts.values()):
         log.info("jobs at %s: %s", now.isoformat(), counts)
     return counts
