@@ -151,6 +151,18 @@ def require_manager(staff: Staff) -> None:
         raise ApiError(403, "forbidden", "this needs a manager or admin account")
 
 
+def require_program(program: Program, slug: str) -> None:
+    """404 unless ``slug`` names the account's own programme (an account serves one)."""
+    if program.slug != slug:
+        raise ApiError(404, "unknown_program", f"no programme {slug[:63]!r} for this account")
+
+
+def require_own_manager(staff: Staff, program: Program, slug: str) -> None:
+    """The owner's API under /api/v1/programs/<slug>/: its programme, a manager or admin."""
+    require_program(program, slug)
+    require_manager(staff)
+
+
 def idempotent_write(
     action: str, run: Write, *, status: int = 200, integration: bool = False
 ) -> tuple[Response, int]:

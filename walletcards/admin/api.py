@@ -41,7 +41,7 @@ MEMBER_NUMBER = 20  # Card.member_number
 
 def _manager(session: Session, slug: str) -> tuple[Staff, Program]:
     staff, program = web.staff_member(session)
-    _require_manager(staff, program, slug)
+    web.require_own_manager(staff, program, slug)
     return staff, program
 
 
@@ -50,14 +50,8 @@ def _reader(session: Session, slug: str) -> tuple[Staff, Program]:
     staff, program = web.staff_member(session, integration=True)
     if staff.role == INTEGRATION and program.slug == slug:
         return staff, program
-    _require_manager(staff, program, slug)
+    web.require_own_manager(staff, program, slug)
     return staff, program
-
-
-def _require_manager(staff: Staff, program: Program, slug: str) -> None:
-    if program.slug != slug:
-        raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
-    web.require_manager(staff)
 
 
 def _card(session: Session, program: Program, member_number: str) -> Card:
@@ -143,7 +137,7 @@ def adjust(slug: str, member_number: str) -> tuple[Response, int]:
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        _require_manager(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         points, reason = body.get("points"), body.get("reason")
         if isinstance(points, bool) or not isinstance(points, int) or points == 0:
             raise ApiError(422, "invalid_points", "points: a whole number, not 0")
@@ -248,7 +242,7 @@ def reverse(slug: str, member_number: str, entry_id: int) -> tuple[Response, int
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        _require_manager(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         reason = body.get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise ApiError(422, "invalid_reason", "reason: why (required, at most 500 characters)")

@@ -32,12 +32,6 @@ bp.before_request(check_request)
 MAX_CODE = 63
 
 
-def _own(staff: Staff, program: Program, slug: str) -> None:
-    if program.slug != slug:
-        raise ApiError(404, "unknown_program", f"no programme {slug[:MAX_CODE]!r} for this account")
-    web.require_manager(staff)
-
-
 def _listed(session: Session, program: Program, config: ProgramConfig) -> list[dict[str, Any]]:
     now = web.clock().now()
     zone = config.rules.timezone
@@ -75,7 +69,7 @@ def _save(session: Session, program: Program, campaigns: list[Any]) -> None:
 def list_campaigns(slug: str) -> tuple[Response, int]:
     with web.database().transaction() as session:
         staff, program = web.staff_member(session)
-        _own(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         answer = {"campaigns": _listed(session, program, program_config(program))}
     return jsonify(answer), 200
 
@@ -85,7 +79,7 @@ def create(slug: str) -> tuple[Response, int]:
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        _own(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         session.refresh(program, with_for_update=True)  # writers of the document queue here
         code = body.get("code")
         existing = list(program.config.get("campaigns") or [])
@@ -102,7 +96,7 @@ def change(slug: str, code: str) -> tuple[Response, int]:
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        _own(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         session.refresh(program, with_for_update=True)
         existing = list(program.config.get("campaigns") or [])
         index = next((i for i, e in enumerate(existing) if e.get("code") == code), None)

@@ -31,11 +31,6 @@ bp.before_request(check_request)
 ADMIN = "admin"
 
 
-def _own_program(program: Program, slug: str) -> None:
-    if program.slug != slug:
-        raise ApiError(404, "unknown_program", f"no programme {slug[:63]!r} for this account")
-
-
 def _member(session: Session, program: Program, member: str) -> Customer:
     found = by_member_number(session, program, member)
     if found is None:
@@ -47,7 +42,7 @@ def _member(session: Session, program: Program, member: str) -> Customer:
 def export(slug: str, member: str) -> tuple[Response, int]:
     with web.database().transaction() as session:
         staff, program = web.staff_member(session)
-        _own_program(program, slug)
+        web.require_program(program, slug)
         web.require_manager(staff)
         document = export_customer(
             session, program, _member(session, program, member), web.clock().now()
@@ -62,7 +57,7 @@ def erasure(slug: str, member: str) -> tuple[Response, int]:
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        _own_program(program, slug)
+        web.require_program(program, slug)
         if staff.role != ADMIN:
             raise ApiError(403, "forbidden", "erasing a customer needs an admin account")
         if body:

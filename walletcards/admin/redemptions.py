@@ -48,8 +48,7 @@ TOTAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,3})?")  # far below 2**63 minor uni
 
 
 def _allowed(staff: Staff, program: Program, slug: str) -> None:
-    if program.slug != slug:
-        raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
+    web.require_program(program, slug)
     if staff.role != INTEGRATION and not staff.is_manager:
         raise ApiError(403, "forbidden", "this needs an integration or manager account")
 

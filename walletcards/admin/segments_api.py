@@ -16,20 +16,12 @@ from walletcards.admin.inputs import check_request
 from walletcards.errors import ApiError
 from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import segments
-from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_config, program_rules
-from walletcards.staff.models import Staff
 
 bp = Blueprint("segments_api", __name__, url_prefix="/api/v1/programs/<slug>/segments")
 bp.before_request(check_request)
 
 MAX_DAYS = 366
-
-
-def _allowed(staff: Staff, program: Program, slug: str) -> None:
-    if program.slug != slug:
-        raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
-    web.require_manager(staff)
 
 
 @bp.get("")
@@ -42,7 +34,7 @@ def index(slug: str) -> tuple[Response, int]:
         raise ApiError(400, "invalid_days", f"days: a whole number from 1 to {MAX_DAYS}")
     with web.database().transaction() as session:
         staff, program = web.staff_member(session)
-        _allowed(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         now = web.clock().now()
         config = program_config(program)
         found = segments.segments(
@@ -76,7 +68,7 @@ def members_csv(slug: str, code: str) -> Response:
     database = web.database()
     with database.transaction() as session:
         staff, program = web.staff_member(session)
-        _allowed(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         try:
             rows = member_rows(session, program, code, web.clock().now())
         except segments.UnknownSegment:

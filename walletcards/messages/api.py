@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from walletcards import web
 from walletcards.admin.inputs import check_request
-from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import program_config
 from walletcards.messages import service
@@ -25,13 +24,6 @@ from walletcards.staff.models import Staff
 
 bp = Blueprint("messages_api", __name__, url_prefix="/api/v1/programs/<slug>/messages")
 bp.before_request(check_request)
-MAX_SLUG = 63
-
-
-def _own(staff: Staff, program: Program, slug: str) -> None:
-    if program.slug != slug:
-        raise ApiError(404, "unknown_program", f"no programme {slug[:MAX_SLUG]!r} for this account")
-    web.require_manager(staff)
 
 
 @bp.post("")
@@ -39,7 +31,7 @@ def create(slug: str) -> tuple[Response, int]:
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        _own(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         now = web.clock().now()
         given = read_message(body, program_config(program), now)
         message = service.create(session, program, given, now)
@@ -52,7 +44,7 @@ def create(slug: str) -> tuple[Response, int]:
 def index(slug: str) -> tuple[Response, int]:
     with web.database().transaction() as session:
         staff, program = web.staff_member(session)
-        _own(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         answer = {"messages": service.listing(session, program)}
     return jsonify(answer), 200
 
@@ -61,7 +53,7 @@ def index(slug: str) -> tuple[Response, int]:
 def show(slug: str, message_id: str) -> tuple[Response, int]:
     with web.database().transaction() as session:
         staff, program = web.staff_member(session)
-        _own(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         message = service.find(session, program, message_id)
         answer = {"message": service.summary(message), **service.figures(session, message)}
     return jsonify(answer), 200
@@ -72,7 +64,7 @@ def cancel(slug: str, message_id: str) -> tuple[Response, int]:
     def run(
         session: Session, staff: Staff, program: Program, body: dict[str, Any], key: str
     ) -> dict[str, Any]:
-        _own(staff, program, slug)
+        web.require_own_manager(staff, program, slug)
         message = service.find(session, program, message_id, lock=True)
         service.cancel(session, message, web.clock().now())
         return {"message": service.summary(message)}

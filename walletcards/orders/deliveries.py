@@ -53,8 +53,7 @@ def _authorised(session: Session, slug: str) -> tuple[Program, str | None]:
             raise ApiError(401, "invalid_signature", str(exc)) from exc
         return program, SIGNED_JSON
     staff, program = web.staff_member(session, integration=True)
-    if program.slug != slug:
-        raise ApiError(404, "unknown_program", f"no programme {slug!r} for this account")
+    web.require_program(program, slug)
     if staff.role != INTEGRATION:
         web.require_manager(staff)
     return program, None
