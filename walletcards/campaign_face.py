@@ -1,7 +1,7 @@
 """The card's campaign lines: what the running campaigns give this card, one line each, in the
 card's language ("Black Friday: Double points until Nov 30", "Spring: 1 more purchase by
 Mar 12"). Gifts have no line (their points are on the card already); a campaign for a
-segment shows to nobody until segments exist (loyalty/campaigns.py)."""
+segment shows only to the segment's cards (loyalty/campaigns.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def campaign_lines(
     t = language(lang)
     lines = []
     streaks = {p.campaign.code: p for p in campaigns.streak_progress(session, program, card, now)}
-    for campaign, window in campaigns.running(program, now, card.tier_code):
+    member = campaigns.member_of(session, program, card.id, now)
+    for campaign, window in campaigns.running(program, now, card.tier_code, member):
         until = t.day(window.last_day(rules.timezone))
         if campaign.kind == "multiplier" and campaign.multiplier is not None:
             text = (

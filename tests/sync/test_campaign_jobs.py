@@ -17,7 +17,7 @@ from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.campaign_models import CampaignGrant
-from walletcards.loyalty.models import Card, LedgerEntry, Program
+from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.verify import verify
 from walletcards.sync.campaign_jobs import announce, give_gifts
 from walletcards.sync.jobs import run_due
@@ -119,4 +119,22 @@ def test_two_workers_racing_give_each_card_its_gift_once(
         ).all()
         assert per_card == []
         assert session.execute(select(func.count(CampaignGrant.id))).scalar_one() == len(cards)
+        assert verify(session) == []
+
+
+def test_a_gift_for_a_segment_reaches_only_its_members(
+    database: Database, make_program: MakeProgram, make_card: MakeCard
+) -> None:
+    program = make_program(
+        segments=[{"code": "opted-in", "marketing_consent": True}],
+        campaigns=[{**GIFT, "segment": "opted-in"}],
+    )
+    cards = [make_card(program, email=f"s{n}@example.com") for n in range(3)]
+    with database.transaction() as session:
+        customer = session.get(Customer, cards[1].customer_id)
+        assert customer is not None
+        customer.marketing_consent = True
+    assert run_due(database, RUNNING)["campaign_gifts"] == 1
+    assert gifts(database, program) == [(cards[1].id, 200)]
+    with database.transaction() as session:
         assert verify(session) == []

@@ -13,11 +13,12 @@
 - :func:`give_gift`: a gift's credit to one card, once per campaign occurrence and card.
 
 Audience: ``tiers`` (the card's level), ``min_order_amount`` (the order's eligible amount);
-a campaign naming a ``segment`` applies to nobody until segments exist.
+``segment`` (the card is in it now: loyalty/segments.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR
@@ -25,7 +26,7 @@ from decimal import ROUND_FLOOR
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import ledger
+from walletcards.loyalty import ledger, segments
 from walletcards.loyalty.campaign_models import CampaignGrant
 from walletcards.loyalty.config_campaigns import Campaign, Window
 from walletcards.loyalty.config_rules import ProgramRules
@@ -44,22 +45,32 @@ class StreakProgress:
     by: datetime  # before this moment
 
 
-def applies(campaign: Campaign, tier_code: str | None) -> bool:
-    """Whether a card at this level is in the campaign's audience (segments: nobody yet)."""
-    if campaign.segment is not None:
+MemberOf = Callable[[str], bool]
+
+
+def applies(campaign: Campaign, tier_code: str | None, member_of: MemberOf) -> bool:
+    """Whether a card at this level, in the segments ``member_of`` says, is in the campaign's
+    audience."""
+    if campaign.segment is not None and not member_of(campaign.segment):
         return False
     return not campaign.tiers or (tier_code is not None and tier_code in campaign.tiers)
 
 
+def member_of(session: Session, program: Program, card_id: int, now: datetime) -> MemberOf:
+    """Segment membership of one card (loyalty/segments.py), asked only for campaigns that
+    name a segment."""
+    return lambda code: segments.is_member(session, program, code, card_id, now)
+
+
 def running(
-    program: Program, moment: datetime, tier_code: str | None
+    program: Program, moment: datetime, tier_code: str | None, member: MemberOf
 ) -> list[tuple[Campaign, Window]]:
     """The campaigns running at ``moment`` for a card at this level, in the file's order."""
     config = program_config(program)
     found = []
     for campaign in config.campaigns:
         window = campaign.window_at(moment, config.rules.timezone)
-        if window is not None and applies(campaign, tier_code):
+        if window is not None and applies(campaign, tier_code, member):
             found.append((campaign, window))
     return found
 
@@ -82,7 +93,8 @@ def award_order(
     the entries posted."""
     plans: list[tuple[Campaign, Window, int]] = []
     best: tuple[Campaign, Window, int] | None = None
-    for campaign, window in running(program, order.paid_at, tier_code):
+    member = member_of(session, program, card.id, now)
+    for campaign, window in running(program, order.paid_at, tier_code, member):
         if order.eligible_minor < campaign.min_order_minor:
             continue
         if campaign.kind == "multiplier" and campaign.multiplier is not None:
@@ -199,7 +211,9 @@ def streak_progress(
     """For each streak running for the card: orders missing and the moment they are due by
     (the window's end, or ``within_days`` after the streak's first order)."""
     found = []
-    for campaign, window in running(program, now, card.tier_code):
+    for campaign, window in running(
+        program, now, card.tier_code, member_of(session, program, card.id, now)
+    ):
         if campaign.kind != "streak" or campaign.orders is None or campaign.within_days is None:
             continue
         paid = _streak_orders(session, card, campaign, window, now)
@@ -272,7 +286,8 @@ def give_gift(
     key = gift_key(campaign, window, card.id)
     if ledger.find_entry_any(session, program.id, key) is not None:
         return False
-    if not applies(campaign, card.tier_code) or campaign.points is None:
+    member = member_of(session, program, card.id, now)
+    if not applies(campaign, card.tier_code, member) or campaign.points is None:
         return False
     _, expires_at = lot_dates(now, 0, campaign.expires or rules.expiry, rules.timezone)
     posted = ledger.credit(

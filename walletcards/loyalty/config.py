@@ -25,7 +25,7 @@ from walletcards.loyalty.config_reader import TableReader
 from walletcards.loyalty.config_referral import ReferralTable, read_referral
 from walletcards.loyalty.config_rules import CODE_RE as SLUG_RE
 from walletcards.loyalty.config_rules import ProgramRules, parse_rules
-from walletcards.loyalty.config_segments import SegmentRule, read_segments
+from walletcards.loyalty.config_segments import RFM_GROUPS, SegmentRule, read_segments
 from walletcards.loyalty.config_shops import (
     ShopifyTable,
     WooCommerceTable,
@@ -156,6 +156,10 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         for unknown in sorted(segment.tiers - tier_codes):
             problems.append((f"segments[{index}].tiers", f"no tier {unknown!r}"))
     campaigns = read_campaigns(top.raw("campaigns"), rules, languages, locale, problems)
+    known = {"all", *RFM_GROUPS, *(segment.code for segment in segments)}
+    for index, campaign in enumerate(campaigns):
+        if campaign.segment is not None and campaign.segment not in known:
+            problems.append((f"campaigns[{index}].segment", f"no segment {campaign.segment!r}"))
     referral = read_referral(top.raw("referral"), problems)
     messages = read_messages(top.raw("messages"), problems)
     top.finish()

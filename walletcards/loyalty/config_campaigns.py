@@ -16,8 +16,8 @@ that day. ``every_year = true`` repeats the window yearly and then takes month a
 
 Optional for every kind: ``tiers`` (codes of the levels it applies to), ``min_order_amount``
 (eligible amount an order needs), ``expires_days`` (how long its points stay spendable,
-default: ``[expiry]``), ``segment`` (stored; segments do not exist yet, so a campaign naming
-one applies to nobody until they do).
+default: ``[expiry]``), ``segment`` (an RFM group, a ``[[segments]]`` code or ``all``;
+checked in config.py once the segments are read).
 """
 
 from __future__ import annotations

@@ -170,6 +170,16 @@ def members(program: Program, code: str, now: datetime) -> Select[tuple[int]]:
     raise UnknownSegment(code)
 
 
+def is_member(session: Session, program: Program, code: str, card_id: int, now: datetime) -> bool:
+    """Whether the card is in the segment now (an unknown segment has nobody)."""
+    try:
+        query = members(program, code, now).subquery()
+    except UnknownSegment:
+        return False
+    column = next(iter(query.c))
+    return bool(session.scalar(select(exists().where(column == card_id))))
+
+
 @dataclass(frozen=True)
 class Segment:
     code: str

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, false, select, update
 
 from walletcards.db import Database, wake_workers
-from walletcards.loyalty import campaigns
+from walletcards.loyalty import campaigns, segments
 from walletcards.loyalty.campaign_models import CampaignGrant, CampaignRun
 from walletcards.loyalty.config_campaigns import Campaign, Window
 from walletcards.loyalty.models import Card, Program
@@ -37,8 +37,8 @@ def give_gifts(database: Database, now: datetime) -> int:
     for program in programs:
         config = program_config(program)
         for campaign in config.campaigns:
-            if campaign.kind != "gift" or campaign.segment is not None:
-                continue  # a segment's audience: nobody until segments exist
+            if campaign.kind != "gift":
+                continue
             window = campaign.window_at(now, config.rules.timezone)
             if window is not None:
                 given += _give(database, program, campaign, window, now)
@@ -68,6 +68,8 @@ def _give(
             )
             if campaign.tiers:
                 query = query.where(Card.tier_code.in_(sorted(campaign.tiers)))
+            if campaign.segment is not None:
+                query = query.where(Card.id.in_(_segment(program, campaign.segment, now)))
             card_ids = list(session.execute(query.order_by(Card.id).limit(BATCH)).scalars())
             for card_id in card_ids:
                 given += campaigns.give_gift(session, program, campaign, window, card_id, now)
@@ -96,8 +98,8 @@ def announce(database: Database, now: datetime) -> int:
                         program_id=program.id, campaign=campaign.code, occurrence=window.key
                     )
                     session.add(run)
-                    if window.end <= now or campaign.segment is not None:
-                        run.started_at = run.ended_at = now  # over already, or shown to nobody
+                    if window.end <= now:
+                        run.started_at = run.ended_at = now  # over already
                         continue
                 due = run.started_at is None or (window.end <= now and run.ended_at is None)
                 if not due:
@@ -109,7 +111,17 @@ def announce(database: Database, now: datetime) -> int:
                 audience = update(Card).where(Card.program_id == program.id)
                 if campaign.tiers:
                     audience = audience.where(Card.tier_code.in_(sorted(campaign.tiers)))
+                if campaign.segment is not None:
+                    audience = audience.where(Card.id.in_(_segment(program, campaign.segment, now)))
                 session.execute(audience.values(version=Card.version + 1, updated_at=now))
                 wake_workers(session)
                 announced += 1
     return announced
+
+
+def _segment(program: Program, code: str, now: datetime) -> Select[tuple[int]]:
+    """The card ids of a campaign's segment (loyalty/segments.py; an unknown one: nobody)."""
+    try:
+        return segments.members(program, code, now)
+    except segments.UnknownSegment:
+        return select(Card.id).where(false())
