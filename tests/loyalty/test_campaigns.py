@@ -22,7 +22,7 @@ from walletcards.loyalty import awards
 from walletcards.loyalty.campaign_models import CampaignGrant
 from walletcards.loyalty.config import ProgramConfigError, parse_program
 from walletcards.loyalty.config_campaigns import Campaign
-from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
+from walletcards.loyalty.models import Card, LedgerEntry, Program
 from walletcards.loyalty.rules import OrderFacts, OrderLine
 from walletcards.loyalty.verify import verify
 
@@ -260,28 +260,6 @@ def test_a_tier_campaign_pays_only_that_tier(
     second = pay_at(database, program, card, "2", 1000, local(2026, 3, 3, 12, 0))  # silver
     assert [e.points for e in first.entries] == [50]
     assert [e.points for e in second.entries] == [70, 70]
-
-
-def test_a_segment_campaign_pays_only_the_segments_members(
-    database: Database, make_program: MakeProgram, make_card: MakeCard
-) -> None:
-    program = make_program(
-        welcome=None,
-        every_nth=None,
-        segments=[{"code": "opted-in", "marketing_consent": True}],
-        campaigns=[campaign(starts="2026-03-01", ends="2026-03-31", segment="opted-in")],
-    )
-    member = make_card(program, email="in@example.com")
-    other = make_card(program, email="out@example.com")
-    with database.transaction() as session:
-        customer = session.get(Customer, member.customer_id)
-        assert customer is not None
-        customer.marketing_consent = True
-    inside = pay_at(database, program, member, "1", 1000, local(2026, 3, 2, 12, 0))
-    outside = pay_at(database, program, other, "2", 1000, local(2026, 3, 2, 12, 0))
-    assert [e.points for e in inside.entries] == [50, 50]  # base + the double's extra
-    assert [e.points for e in outside.entries] == [50]
-    clean(database)
 
 
 def test_a_refunded_order_takes_its_campaign_points_back_once(

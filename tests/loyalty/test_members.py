@@ -24,6 +24,7 @@ from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.verify import verify
 
 JOIN_WELCOME = {"points": 300, "on": "join"}
+SECRET = "test-secret-key-0123456789"
 
 
 def join(
@@ -39,6 +40,7 @@ def join(
             via="join",
             confirmed=confirmed,
             terms_version="2026-01",
+            secret=SECRET,
         )
         return done.customer.id, done.card.id, done.created
 
@@ -135,7 +137,7 @@ def test_a_held_sign_up_earns_its_welcome_when_confirmed_once(
         with database.transaction() as session:
             customer = session.get(Customer, customer_id)
             assert customer is not None
-            results.append(confirm(session, session.merge(program), customer, clock.now()))
+            results.append(confirm(session, session.merge(program), customer, clock.now(), SECRET))
     assert results == [True, False]
     assert welcomes(database, card_id) == 300
     with database.transaction() as session:

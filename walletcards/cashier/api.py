@@ -171,6 +171,7 @@ def _enrol(
         via="till",
         staff=staff.email if len(staff.email) <= JOINED_STAFF else f"staff:{staff.id}",
         actor=staff.actor,
+        secret=web.settings().secret_key.reveal(),
     )
     card = done.card
     # the till goes on with the member number: it earns, and redeeming by it needs a manager

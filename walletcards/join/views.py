@@ -210,6 +210,7 @@ def submit(slug: str) -> Response:
             confirmed=not join.confirm_email,
             staff=filled.staff,
             terms_version=join.terms_version,
+            secret=web.settings().secret_key.reveal(),
         )
         if not done.created:
             resend_card(session, program, done.card, now)
@@ -257,7 +258,7 @@ def confirm(slug: str, token: str) -> Response:
             and customer.erased_at is None
             and email_matches(secret, customer.email, found[1])
         ):
-            card_token = confirm_held(session, program, customer, web.clock().now())
+            card_token = confirm_held(session, program, customer, web.clock().now(), secret)
     if card_token is not None:
         return redirect(f"/c/{card_token}", code=303)  # type: ignore[return-value]
     return page(
@@ -265,7 +266,9 @@ def confirm(slug: str, token: str) -> Response:
     )
 
 
-def confirm_held(session: Session, program: Program, customer: Customer, now: datetime) -> str:
+def confirm_held(
+    session: Session, program: Program, customer: Customer, now: datetime, secret: str
+) -> str:
     """Confirm the sign-up (once, however often the link is opened at once: the card's lock
     serialises them) and announce its card (``card.issued``, held back until now); the card's
     URL token."""
@@ -274,7 +277,7 @@ def confirm_held(session: Session, program: Program, customer: Customer, now: da
     session.refresh(customer)
     if customer.confirmed_at is None:
         outbox.announce_card(session, program, card, customer, now)
-        members.confirm(session, program, customer, now)
+        members.confirm(session, program, customer, now, secret)
     return card.public_token
 
 

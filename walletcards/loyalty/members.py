@@ -11,6 +11,7 @@ the member is confirmed (:func:`confirm`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -116,6 +117,7 @@ def enrol(
     staff: str | None = None,
     actor: str | None = None,
     terms_version: str | None = None,
+    secret: str,
 ) -> Enrolment:
     """The applicant's card: an existing member's (found by email or phone, left unchanged:
     whoever types someone's email must not change their details or consent), else a new
@@ -158,18 +160,20 @@ def enrol(
         set_marketing_consent(session, customer, True, now, source, terms_version, actor)
     card = issue_card(session, program, customer, now, new=True)
     if confirmed:
-        pay_join_welcome(session, program, customer, card, now)
+        pay_join_welcome(session, program, customer, card, now, secret)
     return Enrolment(customer, card, created=True)
 
 
-def confirm(session: Session, program: Program, customer: Customer, now: datetime) -> bool:
+def confirm(
+    session: Session, program: Program, customer: Customer, now: datetime, secret: str
+) -> bool:
     """Confirm a held sign-up (its email link was opened) and pay the join welcome; False when
-    it was confirmed before (nothing changes)."""
+    it was confirmed before (nothing changes). ``secret``: the service's key (welcome claims)."""
     if customer.confirmed_at is not None or customer.erased_at is not None:
         return False
     customer.confirmed_at = now
     card = session.execute(select(Card).where(Card.customer_id == customer.id)).scalar_one()
-    pay_join_welcome(session, program, customer, card, now)
+    pay_join_welcome(session, program, customer, card, now, secret)
     referrals.pay_friend(session, program, card, now)  # a referred sign-up held until now
     return True
 
@@ -217,13 +221,21 @@ def set_marketing_consent(
     return True
 
 
-def identity_hash(program: Program, kind: str, value: str) -> str:
-    """A one-way key for an email or phone digits within a programme (welcome claims)."""
-    return hashlib.sha256(f"{program.id}\x00{kind}\x00{value}".encode()).hexdigest()
+def identity_hash(program: Program, kind: str, value: str, secret: str) -> str:
+    """A one-way key for an email or phone digits within a programme (welcome claims): an
+    HMAC under the service's secret key, so a stored claim cannot be turned back into a phone
+    number by trying them all (a new secret key forgets who had a welcome)."""
+    message = f"{program.id}\x00{kind}\x00{value}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def pay_join_welcome(
-    session: Session, program: Program, customer: Customer, card: Card, now: datetime
+    session: Session,
+    program: Program,
+    customer: Customer,
+    card: Card,
+    now: datetime,
+    secret: str,
 ) -> ledger.Posted | None:
     """``[welcome] on = "join"``: the welcome bonus, once per person. None when the programme
     pays on the first order, the card already had it, or its email or phone was paid before
@@ -233,7 +245,7 @@ def pay_join_welcome(
     if welcome is None or welcome.on != "join" or customer.confirmed_at is None:
         return None
     identities = [
-        identity_hash(program, kind, value)
+        identity_hash(program, kind, value, secret)
         for kind, value in (("email", customer.email), ("phone", phone_key(customer.phone)))
         if value
     ]
