@@ -102,7 +102,7 @@ def _text(
             pairs[lang] = text
     if default not in value:
         reader.fail(key, f"needs a text in the default language ({default})")
-    if len(pairs) != len(value):
+    if len(pairs) != len(value) or default not in pairs:
         return ()
     return ((default, pairs.pop(default)), *pairs.items())
 
@@ -133,6 +133,9 @@ def read_locations(reader: TableReader) -> tuple[Location, ...]:
         return ()
     found = []
     for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            reader.fail(f"locations[{index}]", "a table {latitude, longitude, relevant_text}")
+            continue
         before = len(reader.problems)
         place = TableReader(item, reader.where(f"locations[{index}]"), reader.problems)
         latitude = _coordinate(place, "latitude", 90)
