@@ -153,5 +153,5 @@ def test_a_bad_card_text_names_its_field(card: dict[str, Any], where: str) -> No
 
 
 def test_a_language_the_programme_does_not_offer_is_refused() -> None:
-    found = problems(languages=["en", "zh"], card={"terms": {"en": "T", "ru": "У"}})
+    found = problems(languages=["en", "zh"], card={"terms": {"en": "Terms", "ru": "Условия"}})
     assert found == [("card.terms.ru", "the programme offers only en, zh")]
