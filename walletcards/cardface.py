@@ -5,7 +5,7 @@ Both wallets render this: ``apple/`` and ``google/`` only translate it into thei
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from walletcards.campaign_face import campaign_lines
 from walletcards.codes import card_code
 from walletcards.i18n import LANGUAGES
 from walletcards.loyalty import ledger
+from walletcards.loyalty.config_card import CardInfo
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
 from walletcards.loyalty.referral_codes import referral_code
@@ -61,6 +62,8 @@ class CardFace:
     # the owner's latest unexpired message to this card and its link (walletcards/messages/)
     message: str | None = None
     message_link: str | None = None
+    # the programme's [card] terms, contact, website and how to earn, in ``locale``
+    about: CardInfo = field(default_factory=CardInfo)
 
     def label(self, key: str) -> str:
         return texts.labels(self.locale)[key] if key != "none" else texts.NONE
@@ -198,6 +201,7 @@ def card_face(
         referral=referral_code(card.id, card.qr_secret) if config.referral else None,
         message=message,
         message_link=message_link,
+        about=config.card.info(lang),
     )
 
 

@@ -25,6 +25,10 @@ LABEL_KEYS = (
     "label.codes",
     "label.campaigns",
     "label.referral",
+    "label.how_to_earn",
+    "label.terms",
+    "label.contact",
+    "label.website",
 )
 NONE = "—"  # an empty value, the same in every language
 
@@ -51,6 +55,11 @@ def labels(lang: str) -> dict[str, str]:
         # the owner's latest message to the card (walletcards/messages/) and its link
         "label.message": t.gettext("News"),
         "label.message_link": t.gettext("More"),
+        # the programme's own texts ([card] in the programme file: config_card.py)
+        "label.how_to_earn": t.gettext("How to earn points"),
+        "label.terms": t.gettext("Terms"),
+        "label.contact": t.gettext("Contact"),
+        "label.website": t.gettext("Website"),
     }
 
 

@@ -68,6 +68,8 @@ def factory_for(program: Program, public_url: str, now: datetime) -> PassFactory
             organization_name=program.name,
             web_service_url=f"{public_url}/passkit/",
             **{key: colour.wallet for key, colour in table.colours.items()},
+            locations=table.locations,
+            max_distance=table.max_distance,
         )
         images = Path(table.images_dir) if table.images_dir else None
         languages = program_config(program).languages

@@ -22,6 +22,7 @@ from walletcards.apple.package import Archive, Entry
 from walletcards.apple.signature import sign_manifest
 from walletcards.cardface import CardFace
 from walletcards.links import referral_url
+from walletcards.loyalty.config_card import Location
 
 DEFAULT_IMAGES = Path(__file__).parent / "images"
 IMAGE_NAMES = tuple(
@@ -55,6 +56,8 @@ class PassStyle:
     background_color: str = "rgb(44, 62, 80)"
     foreground_color: str = "rgb(253, 246, 236)"
     label_color: str = "rgb(230, 126, 34)"
+    locations: tuple[Location, ...] = ()  # [apple] locations: the lock screen offers the pass
+    max_distance: int | None = None  # metres
 
 
 class PassDesign:
@@ -117,6 +120,10 @@ class PassDesign:
         if face.referral:  # the member's referral link (docs/referrals.md)
             link = referral_url(card_url, face.referral)
             info.backFields.append(_field("referral", link, "label.referral"))
+        about = face.about  # the programme's [card] texts; the website's URL is tappable
+        for key in ("how_to_earn", "terms", "contact", "website"):
+            if text := getattr(about, key):
+                info.backFields.append(_field(key, text, f"label.{key}"))
         if face.message:  # the owner's message, on top; "%@": the lock screen shows it
             news = [_field("message", face.message, "label.message", "%@")]
             if face.message_link:
@@ -139,6 +146,10 @@ class PassDesign:
         document: dict[str, Any] = model.json_dict()
         barcode = Barcode(face.code, BarcodeFormat.QR, altText=face.member_number)
         document["barcodes"] = [barcode]  # the array; never the deprecated "barcode" key
+        if style.locations:
+            document["locations"] = [_location(place) for place in style.locations]
+        if style.max_distance is not None:
+            document["maxDistance"] = style.max_distance
         if face.voided:  # the customer's data was erased (walletcards/rights/erasure.py)
             document["voided"] = True
         return json.dumps(
@@ -170,3 +181,10 @@ def _field(key: str, value: object, label: str, change: str | None = None) -> Fi
     if change:
         field.changeMessage = change
     return field
+
+
+def _location(place: Location) -> dict[str, Any]:
+    found: dict[str, Any] = {"latitude": place.latitude, "longitude": place.longitude}
+    if place.relevant_text:
+        found["relevantText"] = place.relevant_text
+    return found

@@ -123,6 +123,9 @@ def loyalty_object(
         ("codes", "\n".join(face.codes)),  # open online-redemption codes
         ("campaigns", "\n".join(face.campaigns)),  # the running campaigns
         ("referral", face.referral and referral_url(card_url, face.referral)),
+        ("how_to_earn", face.about.how_to_earn),  # the programme's [card] texts
+        ("terms", face.about.terms),
+        ("contact", face.about.contact),
     ):
         if text:
             name = f"label.{key}"
@@ -163,6 +166,14 @@ def loyalty_object(
             ]
         },
     }
+    if face.about.website:  # [card] website
+        website = {
+            "uri": face.about.website,
+            "description": face.label("label.website"),
+            "localizedDescription": label("label.website"),
+            "id": "website",
+        }
+        body["linksModuleData"]["uris"].append(website)
     if rotating_secret is not None:
         del body["barcode"]
         body["rotatingBarcode"] = rotating_barcode(face, rotating_secret)

@@ -19,6 +19,7 @@ from typing import Any
 
 from walletcards.i18n import LANGUAGES
 from walletcards.loyalty.config_campaigns import Campaign, plain_dates, read_campaigns
+from walletcards.loyalty.config_card import CardTable, read_card
 from walletcards.loyalty.config_join import JoinTable, read_join
 from walletcards.loyalty.config_messages import MessagesTable, read_messages
 from walletcards.loyalty.config_reader import TableReader
@@ -94,6 +95,7 @@ class ProgramConfig:
     campaigns: tuple[Campaign, ...] = ()  # [[campaigns]] (config_campaigns.py)
     referral: ReferralTable | None = None  # [referral] (config_referral.py); None: no referrals
     messages: MessagesTable = field(default_factory=MessagesTable)  # [messages]
+    card: CardTable = field(default_factory=CardTable)  # [card] texts (config_card.py)
 
     def name_in(self, lang: str) -> str:
         return name_in(self.name, self.names, lang)
@@ -162,6 +164,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
             problems.append((f"campaigns[{index}].segment", f"no segment {campaign.segment!r}"))
     referral = read_referral(top.raw("referral"), problems)
     messages = read_messages(top.raw("messages"), problems)
+    card = read_card(top.raw("card"), languages, locale, problems)
     top.finish()
     if problems:
         raise ProgramConfigError(problems)
@@ -188,6 +191,7 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
         campaigns,
         referral,
         messages,
+        card,
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from walletcards.loyalty.config_card import Location, read_locations, read_max_distance
 from walletcards.loyalty.config_reader import TableReader
 from walletcards.outbound.destinations import MAX_URL
 
@@ -114,6 +115,8 @@ class AppleTable:
     apns_key_file: str | None = None  # token auth (.p8) with apns_key_id
     apns_key_id: str | None = None
     colours: Mapping[str, Colour] = field(default_factory=dict)  # by key, those the file sets
+    locations: tuple[Location, ...] = ()  # the lock screen offers the pass near these
+    max_distance: int | None = None  # metres (config_card.py)
 
     def password(self) -> str | None:
         """The private key's password now (None: unencrypted key, or the variable unset)."""
@@ -188,6 +191,7 @@ def read_apple(data: Any, problems: Problems) -> AppleTable | None:
             reader.fail(key, 'use "#rrggbb" or "rgb(r, g, b)"')
         elif colour is not None:
             colours[key] = colour
+    locations, max_distance = read_locations(reader), read_max_distance(reader)
     reader.finish()
     if len(problems) > before:
         return None
@@ -202,6 +206,8 @@ def read_apple(data: Any, problems: Problems) -> AppleTable | None:
         key_file,
         key_id,
         colours,
+        locations,
+        max_distance,
     )
 
 
