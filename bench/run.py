@@ -15,6 +15,7 @@ BENCHMARKS = [
     ("bench.dashboard", ["--cards", "20000"]),
     ("bench.redemptions", ["--reservations", "50"]),
     ("bench.segments", ["--cards", "20000"]),
+    ("bench.broadcast", ["--cards", "2000", "--push", "200", "--passes", "100"]),
 ]
 
 

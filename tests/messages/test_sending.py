@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from tests.kit.web import json_of
@@ -175,3 +176,35 @@ def test_the_card_shows_only_the_latest_message_and_nothing_once_it_expired(
     assert shown() == ("Today only", None)
     clock.advance(timedelta(hours=1))
     assert shown() == (None, None)  # the older message does not come back
+
+
+def test_a_batch_applies_the_rules_once_per_card_within_its_id_range(
+    client: FlaskClient,
+    manager: dict[str, str],
+    database: Database,
+    cards: dict[str, Card],
+    clock: FixedClock,
+) -> None:
+    # each rule's correlated subquery appears once (PostgreSQL does not share repeated ones:
+    # three copies tripled the batch's cost), and the cards are bounded by the batch's id
+    # range (not read whole per batch); bench/broadcast.py measures it
+    clock.advance(DAYTIME)
+    message_id = send(client, manager, kind="marketing")
+    inserts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO message_recipients"):
+            inserts.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        assert send_due(database, clock.now(), batch=3) == 4
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert len(inserts) == 2
+    for statement in inserts:
+        assert statement.count("FROM apple_registrations") == 1
+        assert statement.count("FROM google_objects") == 1
+        assert statement.count("JOIN messages") == 1
+        assert statement.count("cards.id <=") == 1
+    assert recipients(database, message_id)[cards["cid"].id] == ("skipped", "no_consent")

@@ -160,18 +160,25 @@ def send_batch(session: Session, message_id: int, now: datetime, batch: int) -> 
     )
     found, last = session.execute(select(func.count(), func.max(chosen.c[0]))).one()
     if found:
-        reason = _reason(message, program, now)
-        went = reason.is_(None)
-        rows = (
-            select(
-                literal(message.id),
-                Card.id,
-                case((went, literal(SENT)), else_=literal(SKIPPED)),
-                case((went, Card.version + 1), else_=null()),
-                reason,
-            )
+        # each card's reason once: OFFSET 0 keeps PostgreSQL from inlining the subquery, which
+        # would repeat the rules' correlated subqueries in all three columns that read it
+        scored = (
+            select(Card.id, Card.version, _reason(message, program, now).label("reason"))
             .join(Customer, Customer.id == Card.customer_id)
-            .where(Card.id.in_(select(chosen.c[0])))
+            # the batch's id range as well: cards read by index, not scanned whole per batch
+            .where(
+                Card.id.in_(select(chosen.c[0])), Card.id > message.last_card_id, Card.id <= last
+            )
+            .offset(0)
+            .subquery()
+        )
+        went = scored.c.reason.is_(None)
+        rows = select(
+            literal(message.id),
+            scored.c.id,
+            case((went, literal(SENT)), else_=literal(SKIPPED)),
+            case((went, scored.c.version + 1), else_=null()),
+            scored.c.reason,
         )
         columns = ["message_id", "card_id", "status", "card_version", "skipped_reason"]
         session.execute(insert(MessageRecipient).from_select(columns, rows))
