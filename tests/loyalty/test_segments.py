@@ -76,6 +76,13 @@ def test_rfm_quintiles_rank_recent_frequent_big_spenders_highest(
     assert found[cards[0].id] == (5, 5, 5, "champions")
     assert found[cards[9].id] == (1, 1, 1, "lost")
     assert [found[c.id][0] for c in cards] == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    with database.transaction() as session:  # members, sizes and scores agree on every group
+        merged = session.merge(program)
+        sizes = {s.code: s.size for s in segments.segments(session, merged, now, "en")}
+        for code in RFM_GROUPS:
+            members = set(session.scalars(segments.members(merged, code, now)))
+            assert members == {card_id for card_id, s in found.items() if s[3] == code}
+            assert len(members) == sizes[code]
     # scoring again later drops a card whose orders are all cancelled now
     with database.transaction() as session:
         session.execute(
