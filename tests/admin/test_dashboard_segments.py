@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from tests.admin.seed import order
 from tests.admin.test_dashboard_page import cells
@@ -24,7 +25,7 @@ from walletcards.db import Database
 from walletcards.loyalty import awards
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.rules import OrderFacts, OrderLine
-from walletcards.loyalty.segment_models import RfmScore, SegmentSize
+from walletcards.loyalty.segment_models import RfmCuts, SegmentSize
 
 DOUBLE = {
     "code": "double",
@@ -46,28 +47,31 @@ def program(make_program: MakeProgram) -> Program:
     )
 
 
-def scores(program_id: int, first_id: int, *rows: tuple[int, int, int]) -> list[RfmScore]:
-    return [
-        RfmScore(
-            card_id=first_id + index,  # a derived table without foreign keys: any id will do
-            program_id=program_id,
-            recency=r,
-            frequency=f,
-            monetary=m,
-            rfm_group="lost",  # the grid places cards by their scores, not by this column
-            scored_at=T0,
-        )
-        for index, (r, f, m) in enumerate(rows)
-    ]
+CUTS: dict[str, object] = {f"{k}{i}": 10 * i for k in "fm" for i in (1, 2, 3, 4)}
+CUTS |= {f"r{i}": T0 + timedelta(days=10 * i) for i in (1, 2, 3, 4)}
+
+
+def scored_card(session: Session, card: Card, score: tuple[int, int, int]) -> None:
+    """Give the card order facts that the cut points in CUTS score as ``score`` (the middle of
+    the score's interval: 5, 15, 25, 35, 45)."""
+    r, f, m = (10 * value - 5 for value in score)
+    merged = session.get_one(Card, card.id)
+    merged.last_order_at, merged.orders_count, merged.spend_minor = T0 + timedelta(days=r), f, m
 
 
 @pytest.fixture
-def scored(database: Database, program: Program, make_program: MakeProgram) -> None:
+def scored(
+    database: Database, program: Program, make_program: MakeProgram, make_card: MakeCard
+) -> None:
     other = make_program(slug="other", name="Other shop")
+    ours = [(5, 5, 5), (5, 5, 5), (5, 4, 5), (5, 4, 3), (1, 1, 2), (3, 2, 3), (2, 5, 5)]
+    cards = [(make_card(program, email=f"c{i}@example.com"), s) for i, s in enumerate(ours)]
+    cards.append((make_card(other, email="o@example.com"), (5, 5, 5)))
     with database.transaction() as session:
-        session.add_all(scores(program.id, 1000, (5, 5, 5), (5, 5, 5), (5, 4, 5), (5, 4, 3)))
-        session.add_all(scores(program.id, 2000, (1, 1, 2), (3, 2, 3), (2, 5, 5)))
-        session.add_all(scores(other.id, 3000, (5, 5, 5)))
+        for card, score in cards:
+            scored_card(session, card, score)
+        for owner in (program, other):
+            session.add(RfmCuts(program_id=owner.id, scored_at=T0, scored=1, sampled=1, **CUTS))
         sizes = [
             ("all", date(2026, 1, 1), 99),  # before the page's 30 days
             ("all", date(2026, 2, 27), 10),

@@ -1,52 +1,39 @@
-"""On PostgreSQL the RFM grid is one aggregate over the programme's own rfm_scores rows: through
-ix_rfm_scores_group when the programme is a slice of the table, touching none of the big
-tables (cards, orders, ledger). Timings at a million cards: docs/dashboard.md."""
+"""On PostgreSQL the RFM grid is one aggregate over the programme's cards, scored against the
+programme's stored cut points: it never reads the orders or the ledger, and "not erased" reads
+only the partial index of erased customers (ix_customers_erased), never the customers table.
+Timings at a million cards: BENCHMARKS.md "Segments"."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from bench.dashboard import BIG_TABLES, captured, plans, scans
-from tests.kit.programs import MakeProgram
+from bench.dashboard import captured, generate, plans, scans
+from tests.kit.database import T0
 from walletcards.admin.dashboard_segments import rfm_grid
 from walletcards.db import Database
+from walletcards.loyalty import order_facts, segments
 from walletcards.loyalty.models import Program
 
 pytestmark = pytest.mark.postgres
 
-FILL = (
-    "INSERT INTO rfm_scores (card_id, program_id, recency, frequency, monetary, rfm_group, "
-    "scored_at) SELECT :first + g, :p, 1 + g % 5, 1 + (g / 5) % 5, 1 + (g / 25) % 5, 'lost', "
-    "now() FROM generate_series(1, :n) g"
-)
 
-
-def test_the_rfm_grid_reads_only_the_programmes_scores_through_the_index(
-    database: Database, program: Program, make_program: MakeProgram
+def test_the_rfm_grid_reads_the_programmes_cards_and_no_orders_nor_customers(
+    database: Database, program: Program
 ) -> None:
-    other = make_program(slug="other", name="Other shop")
+    generate(database, program.id, 3_000, 1)
     with database.engine.begin() as conn:
-        conn.execute(text(FILL), {"first": 0, "p": other.id, "n": 60_000})
-        conn.execute(text(FILL), {"first": 100_000, "p": program.id, "n": 2_000})
+        conn.execute(text(order_facts.BACKFILL))
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE rfm_scores"))
+        conn.execute(text("VACUUM ANALYZE"))
+    with database.transaction() as session:
+        scored = segments.score_rfm(session, session.merge(program), T0)
     with captured(database.engine) as statements, database.transaction() as session:
-        grid = rfm_grid(session, program)
-    assert sum(cell.cards for row in grid for cell in row) == 2_000
-    (found,) = plans(database, statements)
-    read = list(scans(found["plan"]))
-    assert {relation for _, relation, _ in read} == {"rfm_scores"}
-    assert not {relation for _, relation, _ in read} & BIG_TABLES
-    assert "Seq Scan" not in {kind for kind, _, _ in read}
-    assert indexes(found["plan"]) == {"ix_rfm_scores_group"}
-
-
-def indexes(node: dict[str, Any]) -> set[str]:
-    """Every index a plan reads (a bitmap heap scan names its index in its child node)."""
-    found = {node["Index Name"]} if "Index Name" in node else set()
-    for child in node.get("Plans", []):
-        found |= indexes(child)
-    return found
+        grid = rfm_grid(session, session.merge(program))
+    assert sum(cell.cards for row in grid for cell in row) == scored > 2_900
+    found = plans(database, statements)
+    read = [scan for item in found for scan in scans(item["plan"])]
+    assert not {relation for _, relation, _ in read} & {"orders", "ledger_entries", "lots"}
+    assert {index for _, relation, index in read if relation == "customers"} == {
+        "ix_customers_erased"
+    }

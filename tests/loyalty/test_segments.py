@@ -11,11 +11,12 @@ from sqlalchemy import select, update
 from tests.kit.programs import MakeCard, MakeProgram, demo_document
 from walletcards.clock import FixedClock
 from walletcards.db import Database
-from walletcards.loyalty import segments
+from walletcards.loyalty import order_facts, segments
 from walletcards.loyalty.config import ProgramConfigError, parse_program
 from walletcards.loyalty.config_segments import RFM_GROUPS
 from walletcards.loyalty.models import Card, Customer, Order, Program
-from walletcards.loyalty.segment_models import RfmScore, SegmentSize
+from walletcards.loyalty.segment_models import SegmentSize
+from walletcards.loyalty.verify import verify
 from walletcards.sync.jobs import run_due
 
 RULES = [
@@ -45,20 +46,12 @@ def add_orders(
                     created_at=when,
                 )
             )
+        order_facts.refresh(session, session.get_one(Card, card.id))  # as awards.py does
 
 
-def scores(database: Database) -> dict[int, tuple[int, int, int, str]]:
+def scores(database: Database, program: Program) -> dict[int, tuple[int, int, int, str]]:
     with database.transaction() as session:
-        rows = session.execute(
-            select(
-                RfmScore.card_id,
-                RfmScore.recency,
-                RfmScore.frequency,
-                RfmScore.monetary,
-                RfmScore.rfm_group,
-            )
-        ).tuples()
-        return {card_id: (r, f, m, group) for card_id, r, f, m, group in rows}
+        return segments.card_scores(session, session.merge(program))
 
 
 def test_the_group_map_places_every_cell_and_reaches_every_group() -> None:
@@ -79,17 +72,25 @@ def test_rfm_quintiles_rank_recent_frequent_big_spenders_highest(
     add_orders(database, cards[9], [now], 999_00, status="cancelled")  # never counts
     with database.transaction() as session:
         assert segments.score_rfm(session, session.merge(program), now) == 10
-    found = scores(database)
+    found = scores(database, program)
     assert found[cards[0].id] == (5, 5, 5, "champions")
     assert found[cards[9].id] == (1, 1, 1, "lost")
     assert [found[c.id][0] for c in cards] == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    with database.transaction() as session:  # members, sizes and scores agree on every group
+        merged = session.merge(program)
+        sizes = {s.code: s.size for s in segments.segments(session, merged, now, "en")}
+        for code in RFM_GROUPS:
+            members = set(session.scalars(segments.members(merged, code, now)))
+            assert members == {card_id for card_id, s in found.items() if s[3] == code}
+            assert len(members) == sizes[code]
     # scoring again later drops a card whose orders are all cancelled now
     with database.transaction() as session:
         session.execute(
             update(Order).where(Order.card_id == cards[9].id).values(status="cancelled")
         )
+        order_facts.refresh(session, session.get_one(Card, cards[9].id))  # as refunds.py does
         assert segments.score_rfm(session, session.merge(program), now + timedelta(hours=1)) == 9
-    assert cards[9].id not in scores(database)
+    assert cards[9].id not in scores(database, program)
 
 
 def test_equal_values_share_a_score(
@@ -105,7 +106,7 @@ def test_equal_values_share_a_score(
         segments.score_rfm(session, session.merge(program), now)
     frequency = {
         found[1]
-        for card_id, found in scores(database).items()
+        for card_id, found in scores(database, program).items()
         if card_id in {c.id for c in cards[:7]}
     }
     assert len(frequency) == 1  # seven one-order customers: one frequency score
@@ -189,3 +190,18 @@ def test_bad_segments_name_their_field(segment: dict[str, Any], field: str) -> N
     with pytest.raises(ProgramConfigError) as caught:
         parse_program(demo_document(segments=[segment]))
     assert field in [where for where, _ in caught.value.problems]
+
+
+def test_ledger_verify_reports_a_card_whose_order_facts_differ_from_its_orders(
+    database: Database, program: Program, make_card: MakeCard, clock: FixedClock
+) -> None:
+    card = make_card(program, email="ann@example.com")
+    add_orders(database, card, [clock.now() - timedelta(days=2), clock.now()], 500)
+    with database.transaction() as session:
+        kept = session.get_one(Card, card.id)
+        assert (kept.last_order_at, kept.orders_count, kept.spend_minor) == (clock.now(), 2, 1000)
+        assert [m for m in verify(session) if m.check == "order_facts"] == []
+        kept.spend_minor = 999
+    with database.transaction() as session:
+        found = [m.card_id for m in verify(session, program.slug) if m.check == "order_facts"]
+    assert found == [card.id]

@@ -3,9 +3,9 @@ segment's recorded daily sizes over the page's range, a segment's members for it
 owner's API and the dashboard's own link share the query), and every campaign's figures
 (admin/campaign_figures.py).
 
-Speed (docs/dashboard.md): the grid is one ``GROUP BY`` of the programme's ``rfm_scores`` rows
-(at most 125 groups, read through ``ix_rfm_scores_group``); the sizes are the daily job's
-``segment_sizes`` rows (primary key ``(program_id, day, segment)``), never a recount of the
+Speed (docs/dashboard.md): the grid is one ``GROUP BY`` over the programme's cards, each scored
+against its stored cut points (loyalty/rfm.py, at most 125 groups); the sizes are the daily
+job's ``segment_sizes`` rows (primary key ``(program_id, day, segment)``), never a recount of the
 segments; a campaign's figures read ``ix_campaign_grants_campaign`` and
 ``ix_orders_program_paid_at``.
 """
@@ -19,15 +19,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from walletcards.admin.campaign_figures import figures, status
-from walletcards.loyalty import segments
+from walletcards.loyalty import rfm, segments
 from walletcards.loyalty.config_segments import RFM_GROUPS
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
-from walletcards.loyalty.segment_models import RfmScore
 
 SEGMENT_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # what a segment code can be
 MEMBER_COLUMNS = ["member_number", "name", "email", "phone", "tier", "available", "pending"]
@@ -45,14 +44,10 @@ def rfm_grid(session: Session, program: Program) -> list[list[Cell]]:
     """The 5x5 RFM map: rows recency 5 down to 1, columns FM 1 to 5, each cell with its group
     (segments.GROUP_MAP) and how many cards the last scoring put there."""
     counts: dict[tuple[int, int], int] = {}
-    rows = session.execute(
-        select(RfmScore.recency, RfmScore.frequency, RfmScore.monetary, func.count())
-        .where(RfmScore.program_id == program.id)
-        .group_by(RfmScore.recency, RfmScore.frequency, RfmScore.monetary)
-    ).tuples()
-    for recency, frequency, monetary, count in rows:
-        cell = (int(recency), (int(frequency) + int(monetary) + 1) // 2)
-        counts[cell] = counts.get(cell, 0) + int(count)
+    _, scores = rfm.counts(session, program)
+    for (recency, frequency, monetary), count in scores.items():
+        cell = (recency, (frequency + monetary + 1) // 2)
+        counts[cell] = counts.get(cell, 0) + count
     return [
         [Cell(r, fm, segments.GROUP_MAP[(r, fm)], counts.get((r, fm), 0)) for fm in range(1, 6)]
         for r in range(5, 0, -1)

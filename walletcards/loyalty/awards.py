@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import campaigns, early, ledger, redemption_orders, refunds, unlocks
+from walletcards.loyalty import (
+    campaigns,
+    early,
+    ledger,
+    order_facts,
+    redemption_orders,
+    refunds,
+    unlocks,
+)
 from walletcards.loyalty.cards import card_changed, issue_card
 from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
@@ -192,6 +200,7 @@ def _award(
     session.add(order)
     session.flush()
     card.paid_orders += int(counted)
+    order_facts.refresh(session, card)
     tier = refresh_tier(session, rules, card, now, "raise")
     base = points_for(eligible, earning_rate(rules, tier), facts.currency)
     key = order_key(facts.source, facts.external_id)

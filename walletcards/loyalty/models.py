@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +50,12 @@ class Customer(Model):
         Index("ix_customers_program_email", "program_id", "email"),
         Index("ix_customers_program_phone", "program_id", "phone"),
         Index("ix_customers_program_phone_key", "program_id", "phone_key"),
+        Index(  # the few erased: "not erased" over a million cards is a tiny anti-join
+            "ix_customers_erased",
+            "id",
+            postgresql_where=text("erased_at IS NOT NULL"),
+            sqlite_where=text("erased_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -104,6 +111,10 @@ class Card(Model):
     pending: Mapped[int] = mapped_column(BigInteger, default=0)
     debt: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_orders: Mapped[int] = mapped_column(Integer, default=0)
+    # RFM's facts of the card's live orders, kept by loyalty/order_facts.py (segments.py)
+    last_order_at: Mapped[datetime | None]
+    orders_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    spend_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     tier_code: Mapped[str | None] = mapped_column(String(63))
     tier_since: Mapped[datetime | None]
     # A windowed tier's next review: when the oldest order it needs leaves the window

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from walletcards.loyalty import campaigns, early, ledger, unlocks
+from walletcards.loyalty import campaigns, early, ledger, order_facts, unlocks
 from walletcards.loyalty.cards import card_changed
 from walletcards.loyalty.models import Card, EarlyReversal, LedgerEntry, Lot, Order, Program, Refund
 from walletcards.loyalty.order_book import (
@@ -277,6 +277,7 @@ def reverse(
         order.status = "cancelled"
     elif order.status != "cancelled":  # a late refund never revives a cancelled order
         order.status = "refunded" if full else "partially_refunded"
+    order_facts.refresh(session, card)
     taken = points
     left = order.eligible_minor - order.refunded_eligible_minor
     counting = order.status in COUNTING and counts(rules.earning, left)

@@ -1,5 +1,5 @@
-"""Segments' stored state: each card's RFM scores (rewritten by the daily job) and the daily
-size of every segment (the dashboard's segment sizes over time)."""
+"""Segments' stored state: each programme's RFM cut points (rewritten by the daily job) and the
+daily size of every segment (the dashboard's segment sizes over time)."""
 
 from __future__ import annotations
 
@@ -9,32 +9,37 @@ from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
-    Index,
     PrimaryKeyConstraint,
-    SmallInteger,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from walletcards.db import BigId, Model
+from walletcards.db import Model
 
 
-class RfmScore(Model):
-    """A card's recency, frequency and monetary quintiles (1 to 5, within its programme) and the
-    RFM group they put it in; cards without a paid order have none."""
+class RfmCuts(Model):
+    """A programme's RFM quintile boundaries as last scored (loyalty/segments.py): the 20th,
+    40th, 60th and 80th percentiles (percentile_disc) of its cards' last order time (r1-r4),
+    live order count (f1-f4) and net spend (m1-m4); a card's scores are read off them."""
 
-    __tablename__ = "rfm_scores"
-    __table_args__ = (Index("ix_rfm_scores_group", "program_id", "rfm_group"),)
+    __tablename__ = "rfm_cuts"
 
-    # no foreign keys: a derived table rewritten whole by one statement, where PostgreSQL's
-    # per-row constraint triggers cost more than the scoring (bench/segments.py)
-    card_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    program_id: Mapped[int] = mapped_column(BigId)
-    recency: Mapped[int] = mapped_column(SmallInteger)
-    frequency: Mapped[int] = mapped_column(SmallInteger)
-    monetary: Mapped[int] = mapped_column(SmallInteger)
-    rfm_group: Mapped[str] = mapped_column(String(30))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), primary_key=True)
     scored_at: Mapped[datetime]
+    scored: Mapped[int] = mapped_column(BigInteger)  # cards with a live order then
+    sampled: Mapped[int] = mapped_column(BigInteger)  # how many of them the cuts came from
+    r1: Mapped[datetime]
+    r2: Mapped[datetime]
+    r3: Mapped[datetime]
+    r4: Mapped[datetime]
+    f1: Mapped[int] = mapped_column(BigInteger)
+    f2: Mapped[int] = mapped_column(BigInteger)
+    f3: Mapped[int] = mapped_column(BigInteger)
+    f4: Mapped[int] = mapped_column(BigInteger)
+    m1: Mapped[int] = mapped_column(BigInteger)
+    m2: Mapped[int] = mapped_column(BigInteger)
+    m3: Mapped[int] = mapped_column(BigInteger)
+    m4: Mapped[int] = mapped_column(BigInteger)
 
 
 class SegmentSize(Model):

@@ -1,12 +1,12 @@
 """Segments: the standard RFM groups, scored daily, and the owner's rule segments.
 
-RFM: for every card with a paid (not cancelled) order, recency (the latest order), frequency
-(orders) and monetary value (paid net of refunds) are ranked within the programme and cut into
-quintiles 1 to 5 by their mid-rank ((percent_rank + cume_dist) / 2, so equal values share a score
-and a crowd of one-order customers is not split at random). Recency and the average of
+RFM: for every card with a live (not cancelled) order, recency (its latest order), frequency
+(its orders) and monetary value (paid net of refunds) — kept on the card (loyalty/order_facts.py)
+— are scored 1 to 5 against the programme's quintile cut points, which the daily job stores
+(loyalty/rfm.py: twelve values per programme, no row per card). Recency and the average of
 frequency and monetary ("FM", rounded half up) place the card in one of ten groups, the
-widely used RFM segment map (:data:`GROUP_MAP`). One set-based statement scores a whole
-programme (``INSERT … SELECT … ON CONFLICT``), so a million cards are not a Python loop.
+widely used RFM segment map (:data:`GROUP_MAP`); a group's members are a ``WHERE`` over the
+cards and all sizes one ``GROUP BY`` over them.
 
 Rule segments (``[[segments]]``, config_segments.py) are evaluated when asked, as a query.
 Both kinds are the audience of campaigns and messages: :func:`members` gives a segment's cards.
@@ -17,14 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, not_, select, text
+from sqlalchemy import Integer, Select, exists, func, insert, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from walletcards.db import UTCDateTime
+from walletcards.loyalty import rfm
 from walletcards.loyalty.config_segments import RFM_GROUPS, SegmentRule
-from walletcards.loyalty.models import Card, Customer, Order, Program
+from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
-from walletcards.loyalty.segment_models import RfmScore, SegmentSize
+from walletcards.loyalty.segment_models import RfmCuts, SegmentSize
 
 ALL = "all"  # every card of the programme (an erased customer's card excluded)
 RFM_NAMES = {
@@ -68,56 +68,25 @@ class UnknownSegment(LookupError):
     pass
 
 
-def _quintile(rank: str) -> str:
-    return (
-        f"CASE WHEN {rank} <= 0.2 THEN 1 WHEN {rank} <= 0.4 THEN 2 WHEN {rank} <= 0.6 THEN 3 "
-        f"WHEN {rank} <= 0.8 THEN 4 ELSE 5 END"
-    )
-
-
-def _mid(column: str) -> str:
-    return f"(PERCENT_RANK() OVER (ORDER BY {column}) + CUME_DIST() OVER (ORDER BY {column})) / 2"
-
-
-_GROUP_CASE = (
-    "CASE "
-    + " ".join(
-        f"WHEN recency = {r} AND (frequency + monetary + 1) / 2 = {fm} THEN '{group}'"
-        for (r, fm), group in GROUP_MAP.items()
-    )
-    + " END"
-)
-# built from constants only (no input): the quintile cuts and the 25-cell group map
-_SCORE = f"""
-WITH stats AS (
-    SELECT card_id, MAX(paid_at) AS last_at, COUNT(*) AS n,
-           SUM(total_minor - refunded_minor) AS spend
-    FROM orders WHERE program_id = :program AND status <> 'cancelled'
-    GROUP BY card_id
-), ranked AS (
-    SELECT card_id, {_mid("last_at")} AS r, {_mid("n")} AS f, {_mid("spend")} AS m FROM stats
-), scored AS (
-    SELECT card_id, {_quintile("r")} AS recency, {_quintile("f")} AS frequency,
-           {_quintile("m")} AS monetary
-    FROM ranked
-)
-INSERT INTO rfm_scores (card_id, program_id, recency, frequency, monetary, rfm_group, scored_at)
-SELECT card_id, :program, recency, frequency, monetary, {_GROUP_CASE}, :now FROM scored WHERE true
-ON CONFLICT (card_id) DO UPDATE SET recency = excluded.recency,
-    frequency = excluded.frequency, monetary = excluded.monetary,
-    rfm_group = excluded.rfm_group, scored_at = excluded.scored_at
-"""  # noqa: S608
-SCORE_SQL = text(_SCORE).bindparams(bindparam("now", type_=UTCDateTime()))
-
-
 def score_rfm(session: Session, program: Program, now: datetime) -> int:
-    """Score every card of the programme that has an order; returns how many were scored."""
-    session.execute(SCORE_SQL, {"program": program.id, "now": now})
-    session.execute(
-        delete(RfmScore).where(RfmScore.program_id == program.id, RfmScore.scored_at < now)
-    )
-    count = select(func.count()).where(RfmScore.program_id == program.id)
-    return int(session.scalar(count) or 0)
+    """Score the programme: store its RFM cut points (loyalty/rfm.py); returns how many cards
+    have a live order (estimated from the sample on a large PostgreSQL table)."""
+    return rfm.score(session, program, now)
+
+
+def card_scores(session: Session, program: Program) -> dict[int, tuple[int, int, int, str]]:
+    """Every scored card's (recency, frequency, monetary, group) as last scored (small
+    programmes, tests and support: a row per card)."""
+    rows = session.execute(
+        select(Card.id, literal_column(rfm.triple_sql(), Integer()))
+        .join(RfmCuts, RfmCuts.program_id == Card.program_id)
+        .where(Card.program_id == program.id, Card.last_order_at.is_not(None))
+    ).tuples()
+    found: dict[int, tuple[int, int, int, str]] = {}
+    for card_id, triple in rows:
+        r, f, m = (int(triple) // 100, int(triple) // 10 % 10, int(triple) % 10)
+        found[int(card_id)] = (r, f, m, GROUP_MAP[(r, (f + m + 1) // 2)])
+    return found
 
 
 def _rule_members(program: Program, rule: SegmentRule, now: datetime) -> Select[tuple[int]]:
@@ -126,19 +95,13 @@ def _rule_members(program: Program, rule: SegmentRule, now: datetime) -> Select[
         .join(Customer, Customer.id == Card.customer_id)
         .where(Card.program_id == program.id, Customer.erased_at.is_(None))
     )
-    live = and_(Order.card_id == Card.id, Order.status != "cancelled")
     if rule.last_order_before_days is not None:
         since = now - timedelta(days=rule.last_order_before_days)
-        query = query.where(not_(exists().where(live, Order.paid_at >= since)))
+        query = query.where(or_(Card.last_order_at.is_(None), Card.last_order_at < since))
     if rule.tiers:
         query = query.where(Card.tier_code.in_(sorted(rule.tiers)))
     if rule.min_spend_minor is not None:
-        spend = (
-            select(func.coalesce(func.sum(Order.total_minor - Order.refunded_minor), 0))
-            .where(live)
-            .scalar_subquery()
-        )
-        query = query.where(spend >= rule.min_spend_minor)
+        query = query.where(Card.spend_minor >= rule.min_spend_minor)
     if rule.birthday_month is not None:
         query = query.where(func.extract("month", Customer.birthday) == rule.birthday_month)
     if rule.joined_within_days is not None:
@@ -154,14 +117,16 @@ def members(program: Program, code: str, now: datetime) -> Select[tuple[int]]:
     if code == ALL:
         return _rule_members(program, SegmentRule(ALL, ALL), now)
     if code in RFM_GROUPS:
+        cells = ", ".join(str(r * 10 + fm) for (r, fm), group in GROUP_MAP.items() if group == code)
         return (
-            select(RfmScore.card_id)
-            .join(Card, Card.id == RfmScore.card_id)
+            select(Card.id)
             .join(Customer, Customer.id == Card.customer_id)
+            .join(RfmCuts, RfmCuts.program_id == Card.program_id)
             .where(
-                RfmScore.program_id == program.id,
-                RfmScore.rfm_group == code,
+                Card.program_id == program.id,
+                Card.last_order_at.is_not(None),
                 Customer.erased_at.is_(None),
+                text(f"{rfm.cell_sql()} IN ({cells})"),
             )
         )
     for rule in program_config(program).segments:
@@ -194,17 +159,13 @@ def segments(session: Session, program: Program, now: datetime, lang: str) -> li
     def size(query: Select[tuple[int]]) -> int:
         return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
-    found = [Segment(ALL, "all", "All members", size(members(program, ALL, now)))]
-    rfm = dict(
-        session.execute(
-            select(RfmScore.rfm_group, func.count())
-            .where(RfmScore.program_id == program.id)
-            .group_by(RfmScore.rfm_group)
-        )
-        .tuples()
-        .all()
-    )
-    found += [Segment(code, "rfm", RFM_NAMES[code], int(rfm.get(code, 0))) for code in RFM_GROUPS]
+    everyone, scores = rfm.counts(session, program)
+    rfm_sizes: dict[str, int] = {}
+    for (r, f, m), count in scores.items():
+        group = GROUP_MAP[(r, (f + m + 1) // 2)]
+        rfm_sizes[group] = rfm_sizes.get(group, 0) + count
+    found = [Segment(ALL, "all", "All members", everyone)]
+    found += [Segment(code, "rfm", RFM_NAMES[code], rfm_sizes.get(code, 0)) for code in RFM_GROUPS]
     for rule in program_config(program).segments:
         name = dict(rule.names).get(lang, rule.name)
         found.append(Segment(rule.code, "rule", name, size(_rule_members(program, rule, now))))

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from walletcards.loyalty import order_facts
 from walletcards.loyalty.models import Card, LedgerEntry, Lot, LotDraw, Program
 from walletcards.loyalty.redemption_models import Redemption
 
@@ -156,7 +157,11 @@ def verify(session: Session, program_slug: str | None = None) -> list[Mismatch]:
                 "left standing beside points",
             )
         )
-    return found + verify_reservations(session, program_id)
+    facts = [  # the RFM facts kept on the card (loyalty/order_facts.py)
+        Mismatch(card_id, "order_facts", "last order, order count or spend differs from orders")
+        for card_id in session.scalars(order_facts.mismatched(program_id))
+    ]
+    return found + verify_reservations(session, program_id) + facts
 
 
 def verify_reservations(session: Session, program_id: int | None) -> list[Mismatch]:

@@ -40,7 +40,6 @@ from walletcards.loyalty.models import (
 )
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.loyalty.referral_models import Referral
-from walletcards.loyalty.segment_models import RfmScore
 from walletcards.messages.models import MessageRecipient
 from walletcards.orders.models import InboxDelivery
 from walletcards.outbound.models import OutboundEvent, OutboxEmail
@@ -73,7 +72,8 @@ TABLES = {
     "referrals": "referrals",
     "message_recipients": "messages",
 }
-# also exported, though without a foreign key to find it by: rfm_scores (section "rfm_score")
+# (RFM: the card's own last_order_at / orders_count / spend_minor are in "card"; the scores
+# are not stored per card but read off the programme's rfm_cuts)
 # tables referring to a customer or card that the export leaves out, and why
 EXCLUDED: dict[str, str] = {}
 
@@ -122,7 +122,6 @@ def export_customer(
         (WelcomeClaim, "welcome_claims"),
         (CampaignGrant, "campaign_grants"),
         (ShopTierTag, "shop_tier_tags"),
-        (RfmScore, "rfm_score"),
         (MessageRecipient, "messages"),  # the owner's messages to the card and their delivery
     )
     document: dict[str, Any] = {
