@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,10 @@ import pytest
 from tests.fakes.shopify_admin import FakeShopify
 from tests.fakes.tls import loopback_server_cert
 from tests.fakes.woocommerce_admin import FakeWooCommerce
+from tests.kit.web import MakeSettings
+from walletcards.clients import Clients, build_clients
 from walletcards.clock import FixedClock
+from walletcards.shops.clients import ShopClients
 from walletcards.shops.shopify_admin import ShopifyAdmin
 from walletcards.shops.woocommerce_admin import WooCommerceAdmin
 
@@ -97,3 +101,20 @@ def woo(
     yield client
     client.close()
     assert fake_woo.problems == []
+
+
+@pytest.fixture
+def shop_clients(
+    make_settings: MakeSettings,
+    clock: FixedClock,
+    fake_shopify: FakeShopify,
+    fake_woo: FakeWooCommerce,
+    trust: ssl.SSLContext,
+) -> Iterator[Clients]:
+    """The app's real clients with the shop admin clients pointed at the loopback fakes (a
+    test module that drives the app through the shops uses them as its ``clients``)."""
+    settings = make_settings(shopify_api_url=fake_shopify.url, woocommerce_api_url=fake_woo.url)
+    made = replace(build_clients(settings, clock), shops=ShopClients(settings, clock, verify=trust))
+    yield made
+    made.close()
+    assert fake_shopify.problems == [] and fake_woo.problems == []

@@ -5,12 +5,8 @@ deleted in the shop; a shop refusing the code answers 502 with nothing reserved.
 
 from __future__ import annotations
 
-import ssl
 import uuid
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,16 +31,13 @@ from tests.kit.webhooks import (
 )
 from tests.shops.conftest import TOKEN, WOO_KEY
 from tests.shops.conftest import WOO_SECRET as WOO_CONSUMER_SECRET
-from walletcards import create_app
-from walletcards.clients import Clients, build_clients
+from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, LedgerEntry, Program
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.loyalty.verify import verify
-from walletcards.settings import Secret, Settings
 from walletcards.shops import codes
-from walletcards.shops.clients import ShopClients
 from walletcards.sync.jobs import run_due
 
 BASE = "/api/v1/programs/demo/redemptions"
@@ -79,39 +72,9 @@ def program(make_program: MakeProgram, monkeypatch: pytest.MonkeyPatch) -> Progr
 
 
 @pytest.fixture
-def clients(
-    clock: FixedClock,
-    tmp_path: Path,
-    database: Database,
-    fake_shopify: FakeShopify,
-    fake_woo: FakeWooCommerce,
-    trust: ssl.SSLContext,
-) -> Iterator[Clients]:
-    settings = Settings(
-        database_url=database.url,
-        public_url=PUBLIC_URL,
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-        shopify_api_url=fake_shopify.url,
-        woocommerce_api_url=fake_woo.url,
-    )
-    made = replace(build_clients(settings, clock), shops=ShopClients(settings, clock, verify=trust))
-    yield made
-    made.close()
-    assert fake_shopify.problems == [] and fake_woo.problems == []
-
-
-@pytest.fixture
-def app(database: Database, clients: Clients, tmp_path: Path) -> Iterator[Flask]:
-    settings = Settings(
-        database_url=database.url,
-        public_url=PUBLIC_URL,
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-    )
-    app = create_app(settings, clients)
-    yield app
-    app.extensions["walletcards.db"].dispose()
+def clients(shop_clients: Clients) -> Clients:
+    """The shop admin clients point at the loopback fakes."""
+    return shop_clients
 
 
 @pytest.fixture

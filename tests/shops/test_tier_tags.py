@@ -4,11 +4,7 @@ tagsRemove through the real client against the loopback fake), WooCommerce meta
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,7 +17,6 @@ from tests.kit.inbox import DrainInbox
 from tests.kit.programs import MakeProgram
 from tests.kit.webhooks import (
     ORDERS_SECRET,
-    PUBLIC_URL,
     SHOP,
     SHOPIFY_SECRET,
     WOO_SECRET,
@@ -31,15 +26,12 @@ from tests.kit.webhooks import (
 )
 from tests.shops.conftest import TOKEN, WOO_KEY
 from tests.shops.conftest import WOO_SECRET as WOO_CONSUMER_SECRET
-from walletcards import create_app
-from walletcards.clients import Clients, build_clients
+from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.cards import create_customer, issue_card
 from walletcards.loyalty.models import Card, Program
 from walletcards.outbound import outbox
-from walletcards.settings import Secret, Settings
-from walletcards.shops.clients import ShopClients
 from walletcards.shops.models import ShopTierTag
 from walletcards.shops.tier_jobs import sync_tier_tags
 from walletcards.sync.jobs import run_due
@@ -69,39 +61,9 @@ def make_shop_program(make_program: MakeProgram, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
-def clients(
-    clock: FixedClock,
-    tmp_path: Path,
-    database: Database,
-    fake_shopify: FakeShopify,
-    fake_woo: FakeWooCommerce,
-    trust: ssl.SSLContext,
-) -> Iterator[Clients]:
-    settings = Settings(
-        database_url=database.url,
-        public_url=PUBLIC_URL,
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-        shopify_api_url=fake_shopify.url,
-        woocommerce_api_url=fake_woo.url,
-    )
-    made = replace(build_clients(settings, clock), shops=ShopClients(settings, clock, verify=trust))
-    yield made
-    made.close()
-    assert fake_shopify.problems == [] and fake_woo.problems == []
-
-
-@pytest.fixture
-def app(database: Database, clients: Clients, tmp_path: Path) -> Iterator[Flask]:
-    settings = Settings(
-        database_url=database.url,
-        public_url=PUBLIC_URL,
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-    )
-    app = create_app(settings, clients)
-    yield app
-    app.extensions["walletcards.db"].dispose()
+def clients(shop_clients: Clients) -> Clients:
+    """The shop admin clients point at the loopback fakes."""
+    return shop_clients
 
 
 def tag_rows(database: Database) -> list[ShopTierTag]:
