@@ -31,6 +31,7 @@ from walletcards.db import Database, Model
 from walletcards.loyalty.member_models import Consent
 from walletcards.loyalty.models import Card, Customer
 from walletcards.loyalty.verify import verify
+from walletcards.outbound.models import OutboundEvent
 from walletcards.sync.jobs import run_due
 from walletcards.sync.worker import Worker
 
@@ -126,6 +127,12 @@ def test_erasure_leaves_no_personal_value_and_the_ledger_and_dashboard_as_they_w
             ("marketing", False, "owner@example.com"),
             ("terms", False, "owner@example.com"),
         ]
+        (erased,) = session.execute(
+            select(OutboundEvent).where(OutboundEvent.type == "customer.erased")
+        ).scalars()
+        assert erased.card_id == member.card_id and erased.status == "pending"
+        assert erased.payload["erased_at"] == clock.now().isoformat()
+        assert erased.payload["card"]["member_number"] == member.member_number
     after = json_of(client.get(METRICS, headers=manager))
     assert without_names(after) == without_names(before)
     assert client.get(f"/c/{member.public_token}").status_code == 404
@@ -200,6 +207,8 @@ def test_erasing_again_answers_as_the_first_time(
     with database.transaction() as session:
         markers = session.execute(select(Consent).where(Consent.source == "erasure")).all()
         assert len(markers) == 2
+        told = select(OutboundEvent).where(OutboundEvent.type == "customer.erased")
+        assert len(session.execute(told).all()) == 1  # the CRM is told once
 
 
 def card_version(database: Database, member: Member) -> int:

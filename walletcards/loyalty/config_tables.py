@@ -22,7 +22,14 @@ from walletcards.loyalty.config_reader import TableReader
 from walletcards.outbound.destinations import MAX_URL
 
 Problems = list[tuple[str, str]]
-EVENT_TYPES = ("card.issued", "points.changed", "tier.changed", "points.expiring", "points.expired")
+EVENT_TYPES = (
+    "card.issued",
+    "points.changed",
+    "tier.changed",
+    "points.expiring",
+    "points.expired",
+    "customer.erased",
+)
 COLOUR_KEYS = ("background_color", "foreground_color", "label_color")
 _COLOUR = re.compile(r"#([0-9a-fA-F]{6})|rgb\((\d{1,3}), ?(\d{1,3}), ?(\d{1,3})\)")
 

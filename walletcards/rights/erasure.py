@@ -16,7 +16,9 @@ What happens next, outside the transaction: the card's version moves, so the syn
 pushes the phones, which fetch the pass now ``voided`` (the Google object ``INACTIVE``); the
 Apple device registrations are deleted by the scheduled job once ``DEVICE_GRACE`` has passed
 (the phone must still be registered to learn that its pass changed). Unsent card emails and
-undelivered events are dropped. Erasing twice changes nothing and answers the same.
+undelivered events are dropped, and a ``customer.erased`` event (the card's reference and
+when, nothing personal) tells the shop's CRM to erase its own copy. Erasing twice changes
+nothing and answers the same.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from walletcards.loyalty.members import record_consent
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Order, Program
 from walletcards.loyalty.redemption_models import Redemption
 from walletcards.orders.models import InboxDelivery
+from walletcards.outbound import outbox
 from walletcards.outbound.models import OutboundEvent, OutboxEmail
 from walletcards.rights.scrub import Person, scrub_body, scrub_json, scrub_text
 from walletcards.staff.models import Staff
@@ -107,6 +110,8 @@ def erase(
     for kind in CONSENT_KINDS:  # the marker: every consent ends with the erasure
         record_consent(session, customer, kind, False, now, "erasure", actor=actor[:200])
     card_changed(session, card, now)  # the wallets get the voided pass / INACTIVE object
+    # the CRM holds what card.issued told it: it is told to erase its copy (card ref only)
+    outbox.emit(session, program, card, "customer.erased", {"erased_at": now.isoformat()}, now)
     return Erasure(card.member_number, now, customer.erased_by, True)
 
 
