@@ -47,7 +47,7 @@ BODY = {
         "audience": AUDIENCE,
         "send_at": WHEN,
         "expires_at": WHEN,
-        "channels": {"type": "array", "items": {"type": "string", "enum": ["wallet"]}},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["wallet", "email"]}},
     },
 }
 MESSAGE = {
@@ -77,6 +77,12 @@ FIGURES = {
         "properties": {"no_consent": COUNT, "cap": COUNT, "no_device": COUNT},
     },
     "failed": COUNT,
+    "emailed": {**COUNT, "description": "emails the SMTP relay took (channel email)"},
+    "email_skipped": {
+        "type": "object",
+        "properties": {"no_email": COUNT, "no_consent": COUNT, "cap": COUNT},
+    },
+    "email_failed": COUNT,
 }
 
 
