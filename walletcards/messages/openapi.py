@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from walletcards.admin.openapi_messages import message_page_paths
 from walletcards.messages.inputs import MAX_LINK, MAX_MEMBERS, MAX_TEXT, MAX_TIERS
 from walletcards.openapi import op
 
@@ -117,4 +118,5 @@ def message_paths() -> dict[str, dict[str, Any]]:
         base: {"get": listing, "post": create},
         f"{base}/{{message_id}}": {"get": show},
         f"{base}/{{message_id}}/cancel": {"post": cancel},
+        **message_page_paths(),  # the dashboard's pages (admin/messages_page.py)
     }
