@@ -75,6 +75,9 @@ def queue_emails(
     session: Session, message: Message, program: Program, after: int, upto: int, now: datetime
 ) -> None:
     """The outbox emails of the batch of cards ``after < id <= upto`` (its recipient rows)."""
+    email = program_config(program).email
+    if email is None or not email.enabled:
+        return  # [email] turned off since the message was scheduled: the wallet only
     r = MessageRecipient
     scored = (
         select(
