@@ -141,7 +141,8 @@ def test_the_unsubscribe_link_withdraws_consent_once_and_later_emails_skip_the_m
     one_click = {"List-Unsubscribe": "One-Click"}
     assert client.post(path, data=one_click).status_code == 200
     assert client.post(path, data=one_click).status_code == 200  # again: nothing more
-    forged = path[:-4] + ("AAAA" if not path.endswith("AAAA") else "BBBB")
+    swapped = "B" if path[-10] == "A" else "A"  # inside the signature: every bit counts there
+    forged = path[:-10] + swapped + path[-9:]
     assert client.post(forged, data=one_click).status_code == 404
     with database.transaction() as session:
         customer = session.get(Customer, cards["ann"].customer_id)
