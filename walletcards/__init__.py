@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     from walletcards.admin.campaigns import bp as admin_campaigns_bp
     from walletcards.admin.customers_api import bp as admin_customers_bp
     from walletcards.admin.dashboard import bp as admin_bp
+    from walletcards.admin.messages_page import bp as admin_messages_bp
     from walletcards.admin.redemptions import bp as redemptions_bp
     from walletcards.admin.segments_api import bp as segments_bp
     from walletcards.apple.webservice import bp as passkit_bp
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, clients: Clients | None = None)
     app.register_blueprint(card_consent_bp)
     app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(admin_messages_bp)
     app.register_blueprint(redemptions_bp)
     app.register_blueprint(segments_bp)
     app.register_blueprint(messages_bp)

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from walletcards import web
+from walletcards.admin.card_delivery import card_delivery
 from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import dashboard
 from walletcards.admin.period import PeriodError, parse_period
@@ -31,6 +32,7 @@ from walletcards.loyalty.corrections import reverse_entry
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.programs import apply_program, program_rules
 from walletcards.outbound.outbox import queue_card_email
+from walletcards.page_texts import staff_texts
 from walletcards.staff.models import INTEGRATION, Staff
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/programs/<slug>")
@@ -127,6 +129,9 @@ def card(slug: str, member_number: str) -> tuple[Response, int]:
                 for e in entries
             ],
         )
+        # the proof of delivery, worded in the owner's language (admin/card_delivery.py)
+        lang = staff_texts(program)["lang"]
+        answer["delivery"] = card_delivery(session, found.id, web.clock().now(), lang)
     return jsonify(answer), 200
 
 

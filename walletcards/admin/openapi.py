@@ -89,7 +89,7 @@ def admin_paths() -> dict[str, dict[str, Any]]:
         f"{base}/customers": {"get": customers},
         f"{base}/cards/{{member_number}}": {
             "get": op(
-                "A card with its latest ledger entries (the till's answer plus entries)",
+                "A card with its latest ledger entries and proof of delivery (docs/messages.md)",
                 "admin",
                 401,
                 403,

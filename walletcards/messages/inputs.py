@@ -59,7 +59,7 @@ def read_message(body: dict[str, Any], config: ProgramConfig, now: datetime) -> 
         _audience(body.get("audience"), config),
         max(send_at, now),
         expires_at,
-        _channels(body.get("channels")),
+        _channels(body.get("channels"), config),
     )
 
 
@@ -124,7 +124,7 @@ def _audience(value: Any, config: ProgramConfig) -> dict[str, Any]:
     )
 
 
-def _channels(value: Any) -> list[str]:
+def _channels(value: Any, config: ProgramConfig) -> list[str]:
     if value is None:
         return ["wallet"]
     if (
@@ -134,6 +134,8 @@ def _channels(value: Any) -> list[str]:
         or not all(isinstance(c, str) and c in CHANNELS for c in value)
     ):
         raise _fail("channels", 'a list of "wallet" and/or "email"')
-    if "email" in value:
-        raise _fail("channels", '"email" is not offered yet; use ["wallet"]')
+    if "email" in value and "wallet" not in value:
+        raise _fail("channels", '"email" goes with the wallet: ["wallet", "email"]')
+    if "email" in value and not (config.email and config.email.enabled):
+        raise _fail("channels", '"email" needs the programme\'s [email] enabled')
     return sorted(set(value))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from walletcards.admin.openapi_messages import message_page_paths
 from walletcards.messages.inputs import MAX_LINK, MAX_MEMBERS, MAX_TEXT, MAX_TIERS
 from walletcards.openapi import op
 
@@ -47,7 +48,7 @@ BODY = {
         "audience": AUDIENCE,
         "send_at": WHEN,
         "expires_at": WHEN,
-        "channels": {"type": "array", "items": {"type": "string", "enum": ["wallet"]}},
+        "channels": {"type": "array", "items": {"type": "string", "enum": ["wallet", "email"]}},
     },
 }
 MESSAGE = {
@@ -77,6 +78,12 @@ FIGURES = {
         "properties": {"no_consent": COUNT, "cap": COUNT, "no_device": COUNT},
     },
     "failed": COUNT,
+    "emailed": {**COUNT, "description": "emails the SMTP relay took (channel email)"},
+    "email_skipped": {
+        "type": "object",
+        "properties": {"no_email": COUNT, "no_consent": COUNT, "cap": COUNT},
+    },
+    "email_failed": COUNT,
 }
 
 
@@ -111,4 +118,5 @@ def message_paths() -> dict[str, dict[str, Any]]:
         base: {"get": listing, "post": create},
         f"{base}/{{message_id}}": {"get": show},
         f"{base}/{{message_id}}/cancel": {"post": cancel},
+        **message_page_paths(),  # the dashboard's pages (admin/messages_page.py)
     }

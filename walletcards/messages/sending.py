@@ -27,6 +27,7 @@ from walletcards.db import Database, wake_workers
 from walletcards.google.models import GoogleObject
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
+from walletcards.messages.email import EMAIL, queue_emails
 from walletcards.messages.models import (
     CAP,
     MARKETING,
@@ -194,6 +195,8 @@ def send_batch(session: Session, message_id: int, now: datetime, batch: int) -> 
             execution_options={"synchronize_session": False},
         )
         wake_workers(session)
+        if EMAIL in message.channels:
+            queue_emails(session, message, program, message.last_card_id, int(last), now)
         message.last_card_id = int(last)
     if found < batch:
         message.status, message.sent_at = SENT, now

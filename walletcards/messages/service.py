@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from walletcards.errors import ApiError
 from walletcards.loyalty import segments
 from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.messages import email
 from walletcards.messages.inputs import MessageInput
 from walletcards.messages.models import (
     CANCELLED,
@@ -143,4 +144,5 @@ def figures(session: Session, message: Message) -> dict[str, Any]:
         "google_updated": google,
         "skipped": {"no_consent": no_consent, "cap": cap, "no_device": no_device},
         "failed": failed,
+        **email.figures(session, message.id),
     }

@@ -32,6 +32,7 @@ from walletcards.leases import backoff, claim
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
+from walletcards.messages.email import MessageMail, build_message, message_mail
 from walletcards.orders.signatures import timestamped_header
 from walletcards.outbound import mail
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
@@ -82,12 +83,17 @@ def deliver_emails(
 
     def read(
         session: Session, claimed: list[Row[Any]]
-    ) -> list[tuple[int, int, mail.CardMail | mail.ConfirmMail]]:
-        batch = []
+    ) -> list[tuple[int, int, mail.CardMail | mail.ConfirmMail | MessageMail]]:
+        batch: list[tuple[int, int, mail.CardMail | mail.ConfirmMail | MessageMail]] = []
+        secret = settings.secret_key.reveal()
         for row in _rows(session, OutboxEmail, claimed):
             card = session.get(Card, row.card_id)
             program = session.get(Program, row.program_id)
             assert card is not None and program is not None and row.recipient
+            if row.message_ref is not None:  # an owner's message (walletcards/messages/email.py)
+                composed = message_mail(session, settings.public_url, secret, row, card, program)
+                batch.append((row.id, row.attempts, composed))
+                continue
             config = program_config(program)
             email = config.email
             assert email is not None  # only a programme with [email] queues card emails
@@ -118,7 +124,9 @@ def deliver_emails(
     for row_id, attempts, message in _claim_due(database, OutboxEmail, now, limit, read):
         error = None
         try:
-            if isinstance(message, mail.ConfirmMail):
+            if isinstance(message, MessageMail):
+                mailer.send(build_message(message))
+            elif isinstance(message, mail.ConfirmMail):
                 mailer.send(mail.build_confirmation(message))
             else:
                 mailer.send(mail.build(message))

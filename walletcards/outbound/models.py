@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from walletcards.db import BigId, Model
@@ -13,7 +13,10 @@ from walletcards.db import BigId, Model
 
 class OutboxEmail(Model):
     __tablename__ = "outbox_emails"
-    __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+        Index("ix_outbox_emails_message_ref", "message_ref", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
@@ -26,6 +29,9 @@ class OutboxEmail(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # an owner's message sent by email (walletcards/messages/email.py), else the card email;
+    # a skipped one says why in ``last_error`` (no_email, no_consent, cap)
+    message_ref: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OutboundEvent(Model):
