@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=3_000, help="pushes by the httpx client")
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--commits", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=1000, help="the worker's cards per batch")
     parser.add_argument("--quick", action="store_true", help="2,000 devices, 10,000 backlog")
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -182,7 +183,7 @@ def main() -> None:
 
             # 2. One worker drains the changed cards.
             clients = build_clients(settings)
-            worker = Worker(db, clients, settings, batch=1000)
+            worker = Worker(db, clients, settings, batch=args.batch)
             start, started_cpu = time.perf_counter(), time.process_time()
             report = worker.drain()
             elapsed, used = time.perf_counter() - start, time.process_time() - started_cpu
@@ -228,7 +229,10 @@ def main() -> None:
         if any(t >= at for t in received.get(token_of[card], []))
     ]
     q = statistics.quantiles(latencies, n=100)
-    print(f"push benchmark: {args.devices} devices, PostgreSQL, fake APNs in its own process")
+    print(
+        f"push benchmark: {args.devices} devices, worker batches of {args.batch}, PostgreSQL, "
+        "fake APNs in its own process"
+    )
     print("| measure | client CPU ms per push | pushes/s |")
     print("|---|---:|---:|")
     for row in rows:

@@ -133,7 +133,8 @@ def push_apple(clients: Clients, claims: list[Claim]) -> dict[str, Outcome]:
     for group in by_program.values():
         program = group[0].program
         topic = pass_type_identifier(program)
-        tokens = sorted({token for c in group for _, token in c.devices})
+        # in claim order: the freshest changes' pushes go out first
+        tokens = list(dict.fromkeys(token for c in group for _, token in c.devices))
         if topic and tokens:
             try:
                 outcomes.update(clients.apns.push(apns_auth(program), topic, tokens))
