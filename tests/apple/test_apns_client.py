@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -167,7 +168,13 @@ def test_no_server_is_retry_for_every_device(
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    outcomes, _ = run(
-        f"https://127.0.0.1:{port}", auth, tls_files[0], lambda c: c.push_many(TOKENS[:3], PTID)
-    )
-    assert outcomes == dict.fromkeys(TOKENS[:3], Outcome.RETRY)
+
+    async def twice(client: ApnsClient) -> tuple[dict[str, Outcome], dict[str, Outcome], float]:
+        first = await client.push_many(TOKENS[:3], PTID)
+        started = time.monotonic()
+        again = await client.push_many(TOKENS[3:5], PTID)  # within the reconnect pause
+        return first, again, time.monotonic() - started
+
+    (first, again, waited), _ = run(f"https://127.0.0.1:{port}", auth, tls_files[0], twice)
+    assert first == dict.fromkeys(TOKENS[:3], Outcome.RETRY)
+    assert again == dict.fromkeys(TOKENS[3:5], Outcome.RETRY) and waited < 1.0  # not a timeout

@@ -67,6 +67,8 @@ class H2Pool:
             task = self.loop.create_task(self._connect())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        elif self.pending and not self.connections and not self.connecting:
+            self._refused("ConnectError")  # refused a moment ago: fail now, retry later
 
     async def _connect(self) -> None:
         try:
@@ -90,6 +92,9 @@ class H2Pool:
             self._refused(type(exc).__name__)
             return
         self.connecting -= 1
+        if self.closed:  # closed while this one connected
+            connection.abort("Closed")
+            return
         self.opened += 1
         self.connections.append(connection)
         connection.fill()  # once its SETTINGS arrive, data_received pumps
