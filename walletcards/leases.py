@@ -34,12 +34,14 @@ def claim(
     limit: int,
     read: Callable[[Session, list[Row[Any]]], list[T]],
     columns: Sequence[Any] = (),
+    order: Sequence[Any] = (),
 ) -> list[T]:
-    """Up to ``limit`` rows matching ``due``, lowest id first, leased with the ``lease`` values;
+    """Up to ``limit`` rows matching ``due``, lowest id first (or in ``order``), leased with the
+    ``lease`` values;
     ``read(session, rows)`` (rows of ``id`` + ``columns``, read before the lease was written)
     turns them into what the sender needs, in the same transaction. Nothing due: ``[]``."""
     with database.transaction() as session:
-        query = select(model.id, *columns).where(*due).order_by(model.id).limit(limit)
+        query = select(model.id, *columns).where(*due).order_by(*order or [model.id]).limit(limit)
         if database.is_postgres:
             query = query.with_for_update(skip_locked=True, of=model)
         rows = list(session.execute(query))

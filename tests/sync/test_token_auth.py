@@ -1,4 +1,5 @@
-"""APNs token authentication: an ES256 JWT from a .p8 key, reused, checked by the fake."""
+"""APNs token authentication: an ES256 JWT from a .p8 key, reused, checked by the fake, which
+allows one stream per connection until a valid token arrives (as APNs does)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ def test_token_auth_pushes_with_one_reused_jwt(
 ) -> None:
     import asyncio
 
+    token_apns.delay = 0.005  # answers wait: streams pile up as far as the server allows
+
     async def run() -> dict[str, Outcome]:
         client = ApnsClient(
             f"https://127.0.0.1:{token_apns.port}",
@@ -77,13 +80,15 @@ def test_token_auth_pushes_with_one_reused_jwt(
             str(tls_files[0]),
         )
         try:
-            return await client.push_many(["01" * 32, "02" * 32, "03" * 32], "pass.com.x")
+            return await client.push_many([f"{i:064x}" for i in range(200)], "pass.com.x")
         finally:
             await client.aclose()
 
     outcomes = asyncio.run(run())
-    assert set(outcomes.values()) == {Outcome.DELIVERED}
+    assert set(outcomes.values()) == {Outcome.DELIVERED} and len(outcomes) == 200
     assert len(set(token_apns.seen_jwts)) == 1  # type: ignore[attr-defined]
+    # one stream until the token is accepted (the fake says so, as APNs does), then many
+    assert token_apns.protocol_errors == 0 and token_apns.peak_streams > 1
 
 
 def test_a_wrong_key_is_forbidden_not_retried(

@@ -1,4 +1,4 @@
-"""An APNs provider for pass updates: HTTP/2 over one long-lived connection pool.
+"""An APNs provider for pass updates: HTTP/2 frames over a few long-lived TLS connections.
 
 ``POST <WALLETCARDS_APNS_URL>/3/device/<pushToken>`` with ``apns-topic: <passTypeIdentifier>``
 and the payload ``{}`` (FACTS: Apple Wallet). Authentication with the pass's own Pass Type ID
@@ -7,9 +7,11 @@ for 40 minutes: APNs answers 403/429 to JWTs refreshed too often or too rarely).
 Responses: 200 done; 410 Unregistered and 400 BadDeviceToken/DeviceTokenNotForTopic mean the
 registration is dead; 429 and 5xx retry later; 403 is a configuration error. Outcomes are per
 device: nothing one device's token or answer does can fail another device's push. Logs show
-push tokens by their first 8 characters only (:func:`short`). :class:`ApnsPusher` is the
-service's ``ApnsPush`` (walletcards/clients.py): one private event loop, one client per
-programme credentials.
+push tokens by their first 8 characters only (:func:`short`). The wire is ``h2`` over asyncio
+(apns_h2.py, apns_pool.py: as many concurrent streams per connection as the server allows,
+another connection when one is saturated): ~0.1 ms of CPU per push where httpx took 1.35 ms
+(BENCHMARKS.md, Pushes). :class:`ApnsPusher` is the service's ``ApnsPush``
+(walletcards/clients.py): one private event loop, one client per programme credentials.
 """
 
 from __future__ import annotations
@@ -26,15 +28,19 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from hpack import NeverIndexedHeaderTuple
 
+from walletcards.apple.apns_h2 import Request, short
+from walletcards.apple.apns_pool import H2Pool
 from walletcards.apple.identifiers import push_token_ok
 from walletcards.cache import KeyedCache
 
+__all__ = ["ApnsClient", "ApnsPusher", "CertificateAuth", "Outcome", "TokenAuth", "short"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 JWT_LIFETIME = 40 * 60
@@ -62,41 +68,13 @@ class TokenAuth:
     team_id: str
 
 
-def short(token: str) -> str:
-    """Push tokens are secrets of a kind: logs show only their first characters (and never a
-    control character from a token stored before registrations were checked)."""
-    return "".join(c if c.isascii() and c.isalnum() else "?" for c in token[:8]) + "…"
-
-
-class _ShortTokensInUrls(logging.Filter):
-    """httpx logs every request at INFO as ``HTTP Request: POST https://…/3/device/<token> …``
-    (the worker logs at INFO): shorten the token there too."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _short_url(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args
-            )
-        return True
-
-
-def _short_url(url: httpx.URL) -> str | httpx.URL:
-    prefix, _, token = url.path.partition("/3/device/")
-    if prefix or not token:
-        return url
-    return f"{url.scheme}://{url.netloc.decode()}/3/device/{short(token)}"
-
-
-logging.getLogger("httpx").addFilter(_ShortTokensInUrls())
-
-
-def _reason(response: httpx.Response) -> str:
+def _reason(body: bytes) -> str:
     """APNs's ``{"reason": "..."}``, or "" for any other body (it is logged: keep it tame)."""
     try:
-        body = response.json()
+        parsed = json.loads(body)
     except ValueError:
         return ""
-    reason = body.get("reason") if isinstance(body, dict) else None
+    reason = parsed.get("reason") if isinstance(parsed, dict) else None
     if not isinstance(reason, str) or not (reason.isascii() and reason.isprintable()):
         return ""
     return reason[:64]
@@ -130,17 +108,20 @@ class TokenSigner:
 
 
 class ApnsClient:
-    """One programme's connection to APNs; lives as long as the worker, on its event loop."""
+    """One programme's connections to APNs; lives as long as the worker, on its event loop
+    (make it there: the pool belongs to the running loop)."""
 
     def __init__(
         self,
         base_url: str,
         auth: CertificateAuth | TokenAuth,
         ca_file: str | None,
-        max_streams: int = 200,
+        max_streams: int = 1000,
         timeout: float = 10.0,
+        max_connections: int = 4,
     ) -> None:
         context = ssl.create_default_context()
+        context.set_alpn_protocols(["h2"])
         if ca_file:
             context.load_verify_locations(ca_file)  # a loopback APNs in tests, or a proxy's CA
         self._token: TokenSigner | None = None
@@ -148,46 +129,88 @@ class ApnsClient:
             context.load_cert_chain(auth.certificate, auth.private_key, auth.password)
         else:
             self._token = TokenSigner(auth)
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            http2=True,
-            verify=context,
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+        url = urlsplit(base_url)
+        if url.scheme != "https" or not url.hostname:
+            raise ValueError(f"APNs needs an https URL, not {base_url!r}")
+        self._authority = url.netloc.encode()
+        self._prefix = url.path.rstrip("/") + "/3/device/"
+        self._pool = H2Pool(
+            url.hostname, url.port or 443, context, max_connections, max_streams, timeout
         )
-        self._streams = asyncio.Semaphore(max_streams)
+        self._headers: tuple[str, list[tuple[bytes, bytes]]] = ("", [])
         self.forbidden_reported = False
 
-    async def push(self, token: str, topic: str) -> Outcome:
-        """One device's push. Never raises: whatever goes wrong is this device's outcome alone,
-        so one bad token or answer cannot fail the rest of a batch."""
-        try:
-            return await self._send(token, topic)
-        except httpx.InvalidURL:  # control characters and the like: no request can carry it
-            log.warning("APNs: push token %s cannot be sent; dropping it", short(token))
-            return Outcome.DEAD
-        except Exception as exc:  # a surprise from one device: try that device again later
-            log.warning("APNs push to %s failed: %s", short(token), type(exc).__name__)
-            return Outcome.RETRY
+    @property
+    def connections_opened(self) -> int:
+        return self._pool.opened
 
-    async def _send(self, token: str, topic: str) -> Outcome:
-        headers = {"apns-topic": topic}
-        if self._token is not None:
-            headers["authorization"] = f"bearer {self._token.current()}"
-        async with self._streams:
-            try:
-                response = await self._client.post(
-                    f"/3/device/{token}", content=b"{}", headers=headers
+    def _common(self, topic: str) -> list[tuple[bytes, bytes]]:
+        """Every header but the path, built once per topic and JWT (HPACK indexes them)."""
+        bearer = self._token.current() if self._token is not None else ""
+        key = f"{topic} {bearer}"
+        if self._headers[0] != key:
+            headers = [
+                (b":method", b"POST"),
+                (b":scheme", b"https"),
+                (b":authority", self._authority),
+                (b"apns-topic", topic.encode()),
+            ]
+            if bearer:
+                headers.append((b"authorization", f"bearer {bearer}".encode()))
+            self._headers = (key, headers)
+        return self._headers[1]
+
+    async def push(self, token: str, topic: str) -> Outcome:
+        """One device's push. Never raises: whatever goes wrong is this device's outcome alone."""
+        return (await self.push_many([token], topic))[token]
+
+    async def push_many(self, tokens: list[str], topic: str) -> dict[str, Outcome]:
+        """Every token's outcome. Tokens that are not APNs device tokens (hex, FACTS-2 §4) are
+        dead without a request: sent, they could only come back as a failure."""
+        outcomes = dict.fromkeys(tokens, Outcome.DEAD)
+        sendable = [token for token in outcomes if push_token_ok(token)]
+        for token in outcomes.keys() - set(sendable):
+            log.warning("APNs: push token %s is malformed; dropping it", short(token))
+        if not sendable:
+            return outcomes
+        done = asyncio.get_running_loop().create_future()
+        left = len(sendable)
+
+        def finished(request: Request, status: int, body: bytes) -> None:
+            nonlocal left
+            outcomes[request.token] = self._outcome(status, body, topic)
+            left -= 1
+            if not left and not done.done():
+                done.set_result(None)
+
+        common = self._common(topic)
+        prefix = self._prefix
+        self._pool.submit(
+            [
+                Request(
+                    token,
+                    [
+                        *common[:2],
+                        NeverIndexedHeaderTuple(b":path", f"{prefix}{token}".encode()),
+                        *common[2:],
+                    ],
+                    finished,
                 )
-            except httpx.HTTPError as exc:  # dropped connection, GOAWAY, timeout: reconnects
-                log.info("APNs connection problem for %s: %s", short(token), type(exc).__name__)
-                return Outcome.RETRY
-        if response.status_code == 200:
+                for token in sendable
+            ]
+        )
+        await done
+        return outcomes
+
+    def _outcome(self, status: int, body: bytes, topic: str) -> Outcome:
+        if status == 200:
             return Outcome.DELIVERED
-        reason = _reason(response)
-        if response.status_code == 410 or (response.status_code == 400 and reason in DEAD_REASONS):
+        if status == 0:  # no answer: connection lost, refused, timed out (logged by the pool)
+            return Outcome.RETRY
+        reason = _reason(body)
+        if status == 410 or (status == 400 and reason in DEAD_REASONS):
             return Outcome.DEAD
-        if response.status_code == 403:
+        if status == 403:
             if not self.forbidden_reported:
                 log.error(
                     "APNs refused our credentials (403 %s): check the [apple] certificate "
@@ -197,24 +220,13 @@ class ApnsClient:
                 )
                 self.forbidden_reported = True
             return Outcome.FORBIDDEN
-        if response.status_code == 400:  # BadTopic, BadPath, ...: our request, not the device
+        if status == 400:  # BadTopic, BadPath, ...: our request, not the device
             log.error("APNs 400 %s for topic %s", reason, topic)
             return Outcome.FORBIDDEN
         return Outcome.RETRY  # 429, 5xx
 
-    async def push_many(self, tokens: list[str], topic: str) -> dict[str, Outcome]:
-        """Every token's outcome. Tokens that are not APNs device tokens (hex, FACTS-2 §4) are
-        dead without a request: sent, they could only come back as a failure."""
-        sendable = [token for token in tokens if push_token_ok(token)]
-        outcomes = dict.fromkeys(tokens, Outcome.DEAD)
-        for token in set(tokens) - set(sendable):
-            log.warning("APNs: push token %s is malformed; dropping it", short(token))
-        results = await asyncio.gather(*(self.push(token, topic) for token in sendable))
-        outcomes.update(zip(sendable, results, strict=True))
-        return outcomes
-
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._pool.aclose()
 
 
 class ApnsPusher:

@@ -5,7 +5,9 @@ killed at any instant loses nothing.
 
 1. (transaction, walletcards/leases.py) claim a batch of due cards, ``FOR UPDATE SKIP LOCKED``
    on PostgreSQL, and lease them for a minute so no other worker pushes them meanwhile; read
-   their devices and plan their Google objects;
+   their devices and plan their Google objects. A tenth of the batch is the most recently
+   changed cards, the rest the lowest ids: a member's purchase is not queued behind a bulk
+   change of 100,000 cards (BENCHMARKS.md, Pushes);
 2. (no transaction) push every device over ``Clients.apns``, PATCH Google objects over
    ``Clients.google``;
 3. (transaction) record: delivered -> ``pushed_version`` = the claimed version (never lower);
@@ -51,6 +53,7 @@ log = logging.getLogger("walletcards.sync.worker")
 FORBIDDEN_PARK = timedelta(hours=1)
 MAX_BACKOFF = timedelta(seconds=300)
 FIRST_BACKOFF = timedelta(seconds=1)
+FRESH_SHARE = 10  # a tenth of each batch: the most recently changed cards (updated_at)
 
 
 @dataclass
@@ -109,18 +112,16 @@ def claim_cards(
                 claimed.google = plan_update(session, claimed.program, card, settings, now)
         return list(claims.values())
 
-    return claim(
-        database,
-        Card,
-        [
-            Card.version > Card.pushed_version,
-            or_(Card.push_lease_until.is_(None), Card.push_lease_until <= now),
-        ],
-        {"push_lease_until": now + lease},
-        batch,
-        read,
-        columns=(Card.version, Card.program_id),
-    )
+    due = [
+        Card.version > Card.pushed_version,
+        or_(Card.push_lease_until.is_(None), Card.push_lease_until <= now),
+    ]
+    leased, columns = {"push_lease_until": now + lease}, (Card.version, Card.program_id)
+    fresh = []  # the latest changes first, so one commit is not queued behind a bulk change
+    if batch >= FRESH_SHARE:
+        order = (Card.updated_at.desc(), Card.id)
+        fresh = claim(database, Card, due, leased, batch // FRESH_SHARE, read, columns, order)
+    return fresh + claim(database, Card, due, leased, batch - len(fresh), read, columns)
 
 
 def push_apple(clients: Clients, claims: list[Claim]) -> dict[str, Outcome]:
@@ -132,7 +133,8 @@ def push_apple(clients: Clients, claims: list[Claim]) -> dict[str, Outcome]:
     for group in by_program.values():
         program = group[0].program
         topic = pass_type_identifier(program)
-        tokens = sorted({token for c in group for _, token in c.devices})
+        # in claim order: the freshest changes' pushes go out first
+        tokens = list(dict.fromkeys(token for c in group for _, token in c.devices))
         if topic and tokens:
             try:
                 outcomes.update(clients.apns.push(apns_auth(program), topic, tokens))
