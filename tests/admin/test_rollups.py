@@ -20,6 +20,7 @@ from walletcards.admin.period import Period, midnight
 from walletcards.admin.rollup_models import DailyRollup
 from walletcards.admin.rollups import LOOKBACK_DAYS, due_days, rebuild, roll_up
 from walletcards.cli import main
+from walletcards.clock import SystemClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
 
@@ -159,7 +160,7 @@ def test_the_job_fills_older_days_without_a_row_a_few_at_a_time(
     assert written >= rows
 
 
-def test_the_command_rebuilds_a_programmes_rollups_on_demand(
+def test_the_command_rebuilds_days_past_the_jobs_look_back_on_demand(
     database: Database, program: Program, make_card: MakeCard
 ) -> None:
     card = make_card(program, email="cli@example.com")
@@ -173,12 +174,30 @@ def test_the_command_rebuilds_a_programmes_rollups_on_demand(
         issued = session.execute(select(func.sum(DailyRollup.issued))).scalar_one()
     assert first == date(2026, 2, 28) or first == date(2026, 3, 1)
     assert issued == sum(p["issued"] for p in _figures_live(database, program))
+    before = _issued(database, date(2026, 3, 12))
+    with database.transaction() as session:  # a correction into a day months ago
+        row = session.get(Card, card.id)
+        assert row is not None
+        session.add(entry(row, "earn", 700, "2026-03-12T12:00:00"))
+    roll_up(database, SystemClock().now() + timedelta(hours=2))  # past the look-back: not seen
+    assert _issued(database, date(2026, 3, 12)) == before
+    since = ["dashboard", "rollup", "--program", program.slug, "--since", "2026-03-12"]
+    done = runner.invoke(main, since, env=env)
+    assert done.exit_code == 0 and " day(s) rolled up" in done.output
+    assert _issued(database, date(2026, 3, 12)) == before + 700
     bad = runner.invoke(main, ["dashboard", "rollup", "--program", "nope"], env=env)
     assert bad.exit_code == 1 and "no programme" in bad.output
     bad = runner.invoke(
         main, ["dashboard", "rollup", "--program", program.slug, "--since", "x"], env=env
     )
     assert bad.exit_code != 0 and "--since" in bad.output
+
+
+def _issued(database: Database, day: date) -> int:
+    with database.transaction() as session:
+        return int(
+            session.execute(select(DailyRollup.issued).where(DailyRollup.day == day)).scalar_one()
+        )
 
 
 def _figures_live(database: Database, program: Program) -> list[dict[str, Any]]:

@@ -169,20 +169,25 @@ def first_day(session: Session, program: Program) -> date | None:
 
 
 def due_days(session: Session, program: Program, now: datetime) -> list[date]:
-    """What the job rewrites now: the last ``LOOKBACK_DAYS`` closed days when the programme's
-    newest row is older than ``EVERY`` (or missing), and up to ``BACKFILL_DAYS`` older days
+    """What the job rewrites now: the last ``LOOKBACK_DAYS`` closed days when one of their rows
+    is missing or older than ``EVERY``, and up to ``BACKFILL_DAYS`` older days
     without a row of the programme's zone."""
     zone = program_rules(program).timezone
     today = local_today(program, now)
     start = first_day(session, program)
     if start is None:
         return []
-    newest = session.execute(
-        select(func.max(DailyRollup.computed_at)).where(DailyRollup.program_id == program.id)
-    ).scalar_one()
     recent = max(start, today - timedelta(days=LOOKBACK_DAYS))
+    count, oldest = session.execute(
+        select(func.count(), func.min(DailyRollup.computed_at)).where(
+            DailyRollup.program_id == program.id,
+            DailyRollup.zone == zone,
+            DailyRollup.day >= recent,
+            DailyRollup.day < today,
+        )
+    ).one()
     due: list[date] = []
-    if newest is None or newest <= now - EVERY:
+    if count < (today - recent).days or oldest is None or oldest <= now - EVERY:
         due = [recent + timedelta(days=n) for n in range((today - recent).days)]
     have = rolled(session, program.id, zone, start, recent)
     older = (recent - start).days

@@ -5,6 +5,7 @@ a year of rolled-up days reads 365 small rows instead of millions of entries."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -39,10 +40,14 @@ def series(
     buckets = period.buckets()
     totals = [Figures() for _ in buckets]
     runs: list[tuple[int, date, date]] = []  # (bucket, first day, day after the last)
-    for n, bucket in enumerate(buckets):
-        ends = buckets[n + 1].label if n + 1 < len(buckets) else period.last + timedelta(days=1)
-        runs += _missing(rows, bucket.label, ends, today, n)
-        totals[n] = sum((f for d, f in rows.items() if bucket.label <= d < ends), Figures())
+    labels = [b.label for b in buckets]
+    for n, label in enumerate(labels):
+        ends = labels[n + 1] if n + 1 < len(labels) else period.last + timedelta(days=1)
+        runs += _missing(rows, label, ends, today, n)
+    for day, found in rows.items():
+        if day <= period.last:
+            n = bisect_right(labels, day) - 1
+            totals[n] = totals[n] + found
     ranges = [(midnight(a, zone), midnight(b, zone)) for _, a, b in runs]
     for (n, _, _), found in zip(runs, live_figures(session, program_id, ranges), strict=True):
         totals[n] = totals[n] + found
