@@ -10,7 +10,8 @@ Definitions (docs/dashboard.md):
   the order is recorded);
 - members per tier: now; top-tier share = members in the highest level / all members;
 - expiring: points left in lots that expire in the next 30 days from now;
-- top customers: by net spend (total - refunded) of their orders in the range.
+- top customers: by net spend (total - refunded) of their orders in the range
+  (admin/top_customers.py).
 """
 
 from __future__ import annotations
@@ -20,37 +21,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
-    Select,
-    and_,
-    case,
     func,
-    literal,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
 from walletcards.admin.period import Period
-from walletcards.db import UTCDateTime
-from walletcards.loyalty.models import Card, Customer, LedgerEntry, Lot, Order, Program
+from walletcards.admin.series import Point as Point
+from walletcards.admin.series import series as series_of
+from walletcards.admin.top_customers import TopCustomer as TopCustomer
+from walletcards.admin.top_customers import top_customers
+from walletcards.loyalty.models import Card, Lot, Program
 from walletcards.loyalty.programs import program_rules
 
-CREDITS = ("earn", "bonus")
 EXPIRY_WINDOW = timedelta(days=30)
-TOP = 10
 NO_TIER = "no tier"
-
-
-@dataclass(frozen=True)
-class Point:
-    label: str  # the bucket's first local day, YYYY-MM-DD
-    members: int  # at the bucket's end
-    new_members: int
-    issued: int
-    spent: int
-    orders: int
-    repeat_orders: int
 
 
 @dataclass(frozen=True)
@@ -58,17 +43,6 @@ class TierCount:
     code: str | None
     name: str
     members: int
-
-
-@dataclass(frozen=True)
-class TopCustomer:
-    member_number: str
-    name: str | None
-    email: str | None
-    orders: int
-    spend_minor: int
-    available: int
-    tier: str | None
 
 
 @dataclass(frozen=True)
@@ -157,85 +131,12 @@ def dashboard(session: Session, program: Program, period: Period, now: datetime)
     tiers = _tiers(session, program.id, {t.code: t.name for t in levels})
     return Dashboard(
         period=period,
-        series=_series(session, program.id, period, sum(t.members for t in tiers)),
+        series=series_of(session, program.id, period, sum(t.members for t in tiers), now),
         tiers=tiers,
         top_tier=levels[-1].code if levels else None,
         expiring_30_days=_expiring(session, program.id, now),
-        top_customers=_top_customers(session, program.id, period),
+        top_customers=top_customers(session, program.id, period),
     )
-
-
-def _series(session: Session, program_id: int, period: Period, members_now: int) -> list[Point]:
-    """One row per bucket; each figure is a correlated subquery over an index range, so the
-    planner walks only that bucket's slice of the index (index-only on PostgreSQL: the
-    indexes INCLUDE the summed columns)."""
-    buckets = period.buckets()
-    rows = union_all(
-        *(
-            select(
-                literal(n, Integer).label("n"),
-                literal(b.start, UTCDateTime()).label("lo"),
-                literal(b.end, UTCDateTime()).label("hi"),
-            )
-            for n, b in enumerate(buckets)
-        )
-    ).cte("buckets")
-    lo, hi = rows.c.lo, rows.c.hi
-    counted = and_(
-        Order.program_id == program_id,
-        Order.paid_at >= lo,
-        Order.paid_at < hi,
-        Order.status != "cancelled",
-    )
-    in_bucket = and_(
-        LedgerEntry.program_id == program_id,
-        LedgerEntry.created_at >= lo,
-        LedgerEntry.created_at < hi,
-    )
-    query = select(
-        rows.c.n,
-        _scalar(
-            select(func.count()).where(
-                Card.program_id == program_id, Card.created_at >= lo, Card.created_at < hi
-            )
-        ),
-        _scalar(select(_sum_if(LedgerEntry.kind.in_(CREDITS))).where(in_bucket)),
-        _scalar(
-            select(
-                _sum_if(LedgerEntry.kind == "redeem") - _sum_if(LedgerEntry.kind == "restore")
-            ).where(in_bucket)
-        ),
-        _scalar(select(func.count()).where(counted)),
-        _scalar(select(func.count()).where(counted, Order.is_repeat.is_(True))),
-    ).order_by(rows.c.n)
-    # Members before the range = all members now - those who joined since it began: an index
-    # range scan of the recent cards, where counting the older ones would read nearly all.
-    since = session.execute(
-        select(func.count()).where(Card.program_id == program_id, Card.created_at >= period.start)
-    ).scalar_one()
-    points, members = [], members_now - int(since)
-    for n, new, issued, spent, orders, repeats in session.execute(query):
-        members += int(new)
-        points.append(
-            Point(
-                buckets[n].label.isoformat(),
-                members,
-                int(new),
-                int(issued),
-                int(spent),
-                int(orders),
-                int(repeats),
-            )
-        )
-    return points
-
-
-def _scalar(query: Select[Any]) -> Any:
-    return func.coalesce(query.scalar_subquery(), 0)
-
-
-def _sum_if(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, LedgerEntry.points), else_=0)), 0)
 
 
 def _tiers(session: Session, program_id: int, names: dict[str, str]) -> list[TierCount]:
@@ -266,35 +167,3 @@ def _expiring(session: Session, program_id: int, now: datetime) -> int:
         )
     ).scalar_one()
     return int(total)
-
-
-def _top_customers(session: Session, program_id: int, period: Period) -> list[TopCustomer]:
-    spend = func.sum(Order.total_minor - Order.refunded_minor)
-    ranked = (
-        select(Order.card_id, func.count().label("orders"), spend.label("spend"))
-        .where(
-            Order.program_id == program_id,
-            Order.paid_at >= period.start,
-            Order.paid_at < period.end,
-            Order.status != "cancelled",
-        )
-        .group_by(Order.card_id)
-        .order_by(spend.desc(), Order.card_id)
-        .limit(TOP)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            Card.member_number,
-            Customer.name,
-            Customer.email,
-            ranked.c.orders,
-            ranked.c.spend,
-            Card.available,
-            Card.tier_code,
-        )
-        .join(Card, Card.id == ranked.c.card_id)
-        .join(Customer, Customer.id == Card.customer_id)
-        .order_by(ranked.c.spend.desc(), Card.id)
-    ).all()
-    return [TopCustomer(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]), r[6]) for r in rows]

@@ -30,11 +30,11 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return _midnight(self.first, self.zone)
+        return midnight(self.first, self.zone)
 
     @property
     def end(self) -> datetime:
-        return _midnight(self.last + timedelta(days=1), self.zone)
+        return midnight(self.last + timedelta(days=1), self.zone)
 
     @property
     def step(self) -> str:
@@ -52,11 +52,11 @@ class Period:
                 day += timedelta(days=7)
             else:
                 day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        bounds = [_midnight(label, self.zone) for label in labels] + [self.end]
+        bounds = [midnight(label, self.zone) for label in labels] + [self.end]
         return [Bucket(label, bounds[i], bounds[i + 1]) for i, label in enumerate(labels)]
 
 
-def _midnight(day: date, zone: str) -> datetime:
+def midnight(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC)
 
 

@@ -8,6 +8,7 @@ import click
 from walletcards.cli import (
     certs,
     customer,
+    dashboard,
     database,
     demo,
     email,
@@ -46,5 +47,6 @@ for command in (
     operations.doctor,
     shop.shop,
     customer.customer,
+    dashboard.dashboard,
 ):
     main.add_command(command)

@@ -97,6 +97,8 @@ class Card(Model):
         Index("ix_cards_program_created", "program_id", "created_at"),
         Index("ix_cards_program_tier", "program_id", "tier_code"),
         Index("ix_cards_program_tier_review", "program_id", "tier_review_at"),
+        # the dashboard's top customers: largest lifetime spenders first (admin/top_customers.py)
+        Index("ix_cards_program_spend", "program_id", "spend_minor"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from walletcards.admin import rollup_models as rollup_models
 from walletcards.apple import models as apple_models  # noqa: F401
 from walletcards.cashier import models as cashier_models  # noqa: F401
 from walletcards.db import Model

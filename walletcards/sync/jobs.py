@@ -14,6 +14,8 @@ same moment changes nothing the second time.
   shops' admin APIs (orders/reconcile.py; when given the clients, every 15 minutes a shop);
 - segments: once a day per programme, every card's RFM scores and each segment's size
   (loyalty/segments.py);
+- dashboard roll-ups: the recent closed days of each programme's dashboard series rewritten
+  once an hour, older days without a row filled a few at a time (admin/rollups.py);
 - reservations: codes unused at their expiry released; with the clients, codes synced with the
   shops both ways (shops/code_jobs.py); customers' tier tags sent to the shops
   (shops/tier_jobs.py);
@@ -32,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, text, update
 
+from walletcards.admin.rollups import roll_up
 from walletcards.db import Database
 from walletcards.loyalty import awards, ledger, segments
 from walletcards.loyalty.cards import card_changed
@@ -95,6 +98,7 @@ def run_due(
         }
         counts["reservations_expired"] = code_jobs.expire_reservations(database, now)
         counts["segments_scored"] = _segments(database, now)
+        counts["dashboard_days_rolled_up"] = roll_up(database, now)
         counts["message_recipients"] = send_due(database, now)
         counts["messages_withdrawn"] = withdraw_expired(database, now)
         if clients is not None:
