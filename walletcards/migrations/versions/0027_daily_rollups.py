@@ -3,8 +3,8 @@ closed local day; empty at first (the scheduled job fills the recent days and a 
 the past each run; ``walletcards dashboard rollup`` rebuilds any range at once); an index of
 the cards by lifetime spend for the dashboard's top customers (admin/top_customers.py).
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import walletcards.db
 
-revision = "0026"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
