@@ -30,9 +30,22 @@ def latest_message(
         .order_by(Message.started_at.desc(), Message.id.desc())
         .limit(1)
     ).first()
-    if found is None or (found.expires_at is not None and found.expires_at <= now):
+    if found is None:
         return None, None
-    texts, link, _ = found
+    return message_text(found.text, found.link, found.expires_at, lang, default, now)
+
+
+def message_text(
+    texts: dict[str, str],
+    link: str | None,
+    expires_at: datetime | None,
+    lang: str,
+    default: str,
+    now: datetime,
+) -> tuple[str | None, str | None]:
+    """(text, link) of a message as a card in ``lang`` shows it; (None, None) once expired."""
+    if expires_at is not None and expires_at <= now:
+        return None, None
     text = texts.get(lang) or texts.get(default) or next(iter(texts.values()), None)
     return text, link
 
