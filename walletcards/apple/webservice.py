@@ -1,7 +1,9 @@
 """Apple's PassKit web service under /passkit/v1/ (the device appends ``v1/`` to the pass's
 ``webServiceURL``). Status codes and bodies as Apple specifies (FACTS: Apple Wallet):
 register 201/200/401, unregister 200/401, serials since a tag 200/204 with ``lastUpdated`` as
-a string, latest pass 200/304 with Last-Modified (HEAD too), log 200.
+a string, latest pass 200/304 with Last-Modified (HEAD too), log 200. The latest pass is the
+storm after a broadcast: two queries and one UPDATE, a 304 after the first, and at most
+PASS_BUILDS at once per process (then 503 with Retry-After; docs/messages.md).
 
 Every path parameter and body is checked for shape and size before it reaches the database
 (:mod:`walletcards.apple.identifiers`): a malformed device library identifier or push token
@@ -20,7 +22,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards import web
@@ -222,11 +224,9 @@ def _latest_pass(ptid: str, serial: str) -> Response:
             session, program, card, settings.public_url, settings.secret_key.reveal(), now
         )
         if request.method == "GET":  # the phone has this version: the proof of its messages
-            if session.get_bind().dialect.name == "postgresql":
-                # the proof need not wait for the disk: a database crash may lose the last
-                # fraction of a second of fetches (the phone has the pass either way)
-                session.execute(text("SET LOCAL synchronous_commit = off"))
-            mark_fetched(session, card.id, card.version, now)
+            # the proof need not wait for the disk: a database crash may lose the last
+            # fraction of a second of fetches (the phone has the pass either way)
+            mark_fetched(session, card.id, card.version, now, durable=False)
     return Response(
         chunks,
         mimetype=MEDIA_TYPE,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from walletcards.messages.models import SENT, Message, MessageRecipient
@@ -70,16 +70,22 @@ def mark_pushed(session: Session, pushed: list[dict[str, int]], now: datetime) -
     )
 
 
-def mark_fetched(session: Session, card_id: int, version: int, now: datetime) -> None:
-    """The phone fetched the pass at ``version``: every message it carries is fetched (once)."""
-    session.execute(
-        update(MessageRecipient)
-        .where(
-            MessageRecipient.card_id == card_id,
-            MessageRecipient.status == SENT,
-            MessageRecipient.card_version <= version,
-            MessageRecipient.fetched_at.is_(None),
-        )
-        .values(fetched_at=now),
-        execution_options={"synchronize_session": False},
+def mark_fetched(
+    session: Session, card_id: int, version: int, now: datetime, *, durable: bool = True
+) -> None:
+    """The phone fetched the pass at ``version``: every message it carries is fetched (once).
+    ``durable=False`` (PostgreSQL; the pass GET storm): if this writes, the transaction's
+    commit does not wait for the disk (``synchronous_commit`` off for it, set by the same
+    statement: no extra round trip), so a database crash may lose the last moment's proofs."""
+    query = update(MessageRecipient).where(
+        MessageRecipient.card_id == card_id,
+        MessageRecipient.status == SENT,
+        MessageRecipient.card_version <= version,
+        MessageRecipient.fetched_at.is_(None),
     )
+    if not durable and session.get_bind().dialect.name == "postgresql":
+        relaxed = select(func.set_config("synchronous_commit", "off", True).label("setting")).cte(
+            "relaxed"
+        )
+        query = query.add_cte(relaxed).where(select(relaxed.c.setting).scalar_subquery() == "off")
+    session.execute(query.values(fetched_at=now), execution_options={"synchronize_session": False})
