@@ -8,10 +8,12 @@ SQL. Then, each against a baseline measured in the same run:
    done, vs one ``UPDATE cards SET version = version + 1 WHERE program_id = …`` (target <= 2x);
 2. pushes/s: one Worker drains a slice of those cards against the loopback fake APNs
    (bench/push.py's fake and certificates), vs the bare APNs client sending as many pushes
-   with no database;
+   with no database; the process's RSS before and after the worker's drain (flat);
 3. the storm: every phone GETs its new pass from the PassKit web service through gunicorn (one
    RSA signature each, and the fetch recorded as the message's proof), vs the raw RSA-2048 sign
-   rate x CPU cores (target >= 0.6); gunicorn workers' RSS before and after (flat).
+   rate x CPU cores (target >= 0.6); then the same GETs from phones whose copy is current
+   (If-Modified-Since: 304s); gunicorn workers' RSS before and after (flat). The serving half
+   lives in bench/broadcast_storm.py.
 
     python -m bench.broadcast [--cards N] [--push N] [--passes N]
 """
@@ -20,23 +22,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from sqlalchemy import text
 
+from bench.broadcast_storm import AUTH, own_rss_mb, rsa_rate, rss_mb, serve, storm
 from bench.ledger import ROOT, scratch_database
 from bench.push import PTID, FakeProcess
 from tests.fakes.tls import loopback_server_cert
@@ -56,7 +53,6 @@ from walletcards.sync.worker import Worker
 
 # noon in the demo programme's time zone (America/New_York): outside the quiet hours
 SEND_AT = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
-AUTH = "bench-authentication-token-0123"
 
 
 def generate(database: Database, program_id: int, cards: int) -> int:
@@ -171,9 +167,10 @@ def program_document(folder: Path) -> dict[str, Any]:
 
 def pushes(
     database: Database, settings: Settings, folder: Path, program_id: int, first: int, count: int
-) -> tuple[float, float]:
-    """(bare client pushes/s, one worker's pushes/s) for ``count`` of the message's cards (the
-    rest are marked pushed first, outside the timing)."""
+) -> tuple[float, float, tuple[float, float]]:
+    """(bare client pushes/s, one worker's pushes/s, the process's RSS before / after the
+    worker's drain) for ``count`` of the message's cards (the rest are marked pushed first,
+    outside the timing)."""
     with database.engine.begin() as conn:
         conn.execute(
             text("UPDATE cards SET pushed_version = version WHERE program_id = :p AND id >= :f"),
@@ -196,109 +193,15 @@ def pushes(
     clients = build_clients(settings)
     try:
         worker = Worker(database, clients, settings, batch=1000)
+        before = own_rss_mb()
         start = time.perf_counter()
         report = worker.drain()
         elapsed = time.perf_counter() - start
+        after = own_rss_mb()
     finally:
         clients.close()
     assert report.pushed == count, report
-    return bare_rate, count / elapsed
-
-
-def rsa_rate(chain: DevChain, seconds: float = 1.0) -> float:
-    """Raw RSA-2048 signatures per second on one core with the pass's own key."""
-    data = os.urandom(1024)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        chain.private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        count += 1
-    return count / (time.perf_counter() - start)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def rss_mb(server: subprocess.Popen[bytes]) -> list[float]:
-    """Resident memory of each gunicorn worker (the master's children), MB."""
-    found = []
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                found.append(int(line.split()[1]) / 1024)
-    return sorted(found)
-
-
-def storm(port: int, serials: list[str], clients: int) -> tuple[float, list[float], int]:
-    """Each serial's pass GET over ``clients`` keep-alive connections; (elapsed, latencies,
-    bytes received). Any answer but 200 fails the run."""
-    latencies: list[float] = []
-    failures: list[int] = []
-    received = [0]
-    lock = threading.Lock()
-    queue = list(reversed(serials))
-    headers = {"Authorization": f"ApplePass {AUTH}"}
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                serial = queue.pop()
-            t0 = time.perf_counter()
-            conn.request("GET", f"/passkit/v1/passes/{PTID}/{serial}", headers=headers)
-            response = conn.getresponse()
-            size = len(response.read())
-            elapsed = time.perf_counter() - t0
-            with lock:
-                latencies.append(elapsed)
-                received[0] += size
-                if response.status != 200:
-                    failures.append(response.status)
-        conn.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise SystemExit(f"{len(failures)} pass GETs failed, e.g. HTTP {failures[0]}")
-    return time.perf_counter() - start, latencies, received[0]
-
-
-def serve(database: Database, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "WALLETCARDS_DATABASE_URL": database.url,
-        "WALLETCARDS_PUBLIC_URL": "https://cards.example.com",
-        "WALLETCARDS_SECRET_KEY": "bench-secret-key-0123456789",
-    }
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "--workers", str(workers)),
-            *("--threads", str(threads), "--worker-class", "gthread"),
-            *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    for _ in range(200):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server, port
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
+    return bare_rate, count / elapsed, (before, after)
 
 
 def main() -> None:
@@ -338,7 +241,9 @@ def main() -> None:
                 apns_url=f"https://127.0.0.1:{fake.port}",
                 apns_ca_file=str(ca),
             )
-            bare_rate, worker_rate = pushes(db, settings, folder, program_id, first, push_count)
+            bare_rate, worker_rate, worker_rss = pushes(
+                db, settings, folder, program_id, first, push_count
+            )
             pushed = figures(db, message_id)["pushed"]
         finally:
             fake.close()
@@ -351,6 +256,8 @@ def main() -> None:
             rss_before = rss_mb(server)
             elapsed, lat, size = storm(port, serials[:passes], args.clients)
             rss_after = rss_mb(server)
+            now = format_datetime(datetime.now(UTC), usegmt=True)
+            current, lat304, _ = storm(port, serials[:passes], args.clients, since=now)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -383,6 +290,17 @@ def main() -> None:
         f"| {served:,.0f} /s | raw RSA-2048 {sign_rate:,.0f} /s x {cores} cores "
         f"= {ceiling:,.0f} /s "
         f"| {served / ceiling:.2f} | >= 0.6 |"
+    )
+    q304 = statistics.quantiles(lat304, n=100)
+    print(
+        f"| the same GETs from phones whose copy is current (If-Modified-Since: 304), "
+        f"p50 / p99 {q304[49] * 1000:.0f} / {q304[98] * 1000:.0f} ms "
+        f"| {passes / current:,.0f} /s | | {passes / current / ceiling:.2f} | |"
+    )
+    print(
+        f"| the pushing worker's process RSS before / after its {push_count:,} pushes "
+        f"| {worker_rss[0]:.0f} MB / {worker_rss[1]:.0f} MB | | "
+        f"{worker_rss[1] / worker_rss[0]:.2f} | flat |"
     )
     print(
         f"| gunicorn workers' RSS before / after the storm | "

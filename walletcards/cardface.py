@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from walletcards import texts
 from walletcards.campaign_face import campaign_lines
 from walletcards.codes import card_code
+from walletcards.face_facts import face_facts
 from walletcards.i18n import LANGUAGES
-from walletcards.loyalty import ledger
 from walletcards.loyalty.config_card import CardInfo
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
@@ -23,7 +23,6 @@ from walletcards.loyalty.referral_codes import referral_code
 from walletcards.loyalty.reservations import open_for_card
 from walletcards.loyalty.rules import next_tier, orders_to_nth_reward
 from walletcards.loyalty.tiers import tier_outlook
-from walletcards.messages.delivery import latest_message
 from walletcards.money import from_minor, points_value_minor
 
 
@@ -145,17 +144,18 @@ def card_face(
         reward = texts.orders_to_reward(
             lang, orders_to_nth_reward(card.paid_orders, rules.every_nth.orders)
         )
+    horizon = (
+        now + timedelta(days=rules.expiry_warn_days)
+        if rules.expiry is not None and rules.expiry_warn_days > 0
+        else None
+    )
+    facts = face_facts(session, card, now, horizon, lang, config.locale)  # one query
     expiring_points, expiring_on, expiring = 0, None, None
-    if rules.expiry is not None and rules.expiry_warn_days > 0:
-        horizon = now + timedelta(days=rules.expiry_warn_days)
-        rows = [
-            r for r in ledger.expiring_before(session, program.id, horizon, now, card_id=card.id)
-        ]
-        if rows:
-            _, expiring_points, first = rows[0]
-            expiring_on = first.astimezone(ZoneInfo(rules.timezone)).date()
-            expiring = texts.expiring(lang, expiring_points, expiring_on)
-    balance = ledger.settled_balance(session, card, now)
+    if facts.expiring is not None:
+        expiring_points, first = facts.expiring
+        expiring_on = first.astimezone(ZoneInfo(rules.timezone)).date()
+        expiring = texts.expiring(lang, expiring_points, expiring_on)
+    balance = facts.balance
     value_minor = (
         None
         if rules.point_value is None
@@ -169,9 +169,9 @@ def card_face(
             _money(lang, program, r.value_minor),
             r.expires_at.astimezone(zone).date(),
         )
-        for r in open_for_card(session, card)
+        for r in (open_for_card(session, card) if facts.open_codes else ())
     )
-    message, message_link = latest_message(session, card.id, lang, config.locale, now)
+    message, message_link = facts.message
     return CardFace(
         locale=lang,
         program_name=config.name_in(lang),

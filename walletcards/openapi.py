@@ -177,7 +177,7 @@ def document() -> dict[str, Any]:
         },
         "/passkit/v1/passes/{ptid}/{serial}": {
             "get": page(
-                "The latest pass (Apple); 304 when not modified",
+                "The latest pass (Apple); 304 when not modified; 503 + Retry-After when busy",
                 "passkit",
                 "application/vnd.apple.pkpass",
             )

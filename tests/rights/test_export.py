@@ -31,13 +31,18 @@ PERSON_TABLES = ("customers", "cards")
 
 
 def person_links() -> dict[str, list[tuple[str, str]]]:
-    """table -> [(its column, customers|cards)] for every foreign key to a customer or card."""
+    """table -> [(its column, customers|cards)] for every foreign key to a customer or card, and
+    every ``card_id`` / ``customer_id`` column kept without one (message_recipients)."""
     import_every_model()
     found: dict[str, list[tuple[str, str]]] = {"customers": [("id", "customers")]}
     for table in Model.metadata.sorted_tables:
         for key in table.foreign_keys:
             if key.column.table.name in PERSON_TABLES:
                 found.setdefault(table.name, []).append((key.parent.name, key.column.table.name))
+        for column in table.columns:
+            target = {"card_id": "cards", "customer_id": "customers"}.get(column.name)
+            if target and not column.foreign_keys:
+                found.setdefault(table.name, []).append((column.name, target))
     return found
 
 

@@ -1,7 +1,9 @@
 """Apple's PassKit web service under /passkit/v1/ (the device appends ``v1/`` to the pass's
 ``webServiceURL``). Status codes and bodies as Apple specifies (FACTS: Apple Wallet):
 register 201/200/401, unregister 200/401, serials since a tag 200/204 with ``lastUpdated`` as
-a string, latest pass 200/304 with Last-Modified (HEAD too), log 200.
+a string, latest pass 200/304 with Last-Modified (HEAD too), log 200. The latest pass is the
+storm after a broadcast: two queries and one UPDATE, a 304 after the first, and at most
+PASS_BUILDS at once per process (then 503 with Retry-After; docs/messages.md).
 
 Every path parameter and body is checked for shape and size before it reaches the database
 (:mod:`walletcards.apple.identifiers`): a malformed device library identifier or push token
@@ -32,12 +34,13 @@ from walletcards.apple.identifiers import (
     tag_cutoff,
 )
 from walletcards.apple.models import AppleLog, AppleRegistration
-from walletcards.apple.passes import pass_type_identifier, render_pass
+from walletcards.apple.pass_lookup import BuildLimit, card_by_serial, programs_for
+from walletcards.apple.passes import render_pass
 from walletcards.apple.pkpass import MEDIA_TYPE
 from walletcards.apple.throttle import TokenBuckets, client_key
 from walletcards.db import lock_names
-from walletcards.errors import ApiError
-from walletcards.loyalty.models import Card, Program
+from walletcards.errors import ApiError, error_response
+from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.messages.delivery import mark_fetched
 from walletcards.web import json_object
 
@@ -50,6 +53,10 @@ LOG_CLIENT_BURST, LOG_CLIENT_PER_SECOND = 10, 10 / 3600  # per address: 10, then
 LOG_TOTAL_BURST, LOG_TOTAL_PER_SECOND = 100, 6 / 60  # everyone together: 100, then 6 a minute
 _DUMMY_TOKEN = "x" * 32  # compared against when no card matched, so timing reveals nothing
 _LOG_LIMITS = "walletcards.passkit_log_limits"
+_BUILD_LIMIT = "walletcards.passkit_build_limit"
+PASS_BUILDS = 8  # passes built at once per process (gunicorn threads beyond this wait)
+PASS_WAIT = 5.0  # seconds a pass GET waits for a slot before 503
+PASS_RETRY_AFTER = 10  # seconds, the 503's Retry-After
 
 
 @bp.record_once
@@ -59,30 +66,27 @@ def _log_limits(state: BlueprintSetupState) -> None:
         TokenBuckets(LOG_CLIENT_BURST, LOG_CLIENT_PER_SECOND),
         TokenBuckets(LOG_TOTAL_BURST, LOG_TOTAL_PER_SECOND, max_keys=1),
     )
-
-
-def _programs_for(session: Session, ptid: str) -> list[int]:
-    programs = session.execute(select(Program)).scalars()
-    return [p.id for p in programs if pass_type_identifier(p) == ptid]
+    state.app.extensions[_BUILD_LIMIT] = BuildLimit(PASS_BUILDS, PASS_WAIT, PASS_RETRY_AFTER)
 
 
 def _authorised_card(session: Session, ptid: str, serial: str) -> Card:
-    """The card, if the ``Authorization: ApplePass <token>`` header matches; 401 otherwise,
-    the same answer whether the serial exists or not (or could not exist: a malformed serial
-    or pass type costs no query)."""
+    return _authorised(session, ptid, serial)[0]
+
+
+def _authorised(session: Session, ptid: str, serial: str) -> tuple[Card, Program, Customer | None]:
+    """The card, its programme and customer (one query), if the ``Authorization: ApplePass
+    <token>`` header matches; 401 otherwise, the same answer whether the serial exists or not
+    (or could not exist: a malformed serial or pass type costs no query)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    card = None
+    found = None
     if pass_type_ok(ptid) and serial_ok(serial):
-        programs = _programs_for(session, ptid)
-        card = session.execute(
-            select(Card).where(Card.serial == serial, Card.program_id.in_(programs))
-        ).scalar_one_or_none()
-    expected = card.auth_token if card is not None else _DUMMY_TOKEN
+        found = card_by_serial(session, ptid, serial)
+    expected = found[0].auth_token if found is not None else _DUMMY_TOKEN
     matches = hmac.compare_digest(token.strip().encode(), expected.encode())
-    if scheme != "ApplePass" or card is None or not matches:
+    if scheme != "ApplePass" or found is None or not matches:
         raise ApiError(401, "unauthorized", "the pass's authentication token does not match")
-    return card
+    return found
 
 
 def _tag(moment: datetime) -> str:
@@ -169,7 +173,7 @@ def serials(device: str, ptid: str) -> tuple[Response, int]:
         raise ApiError(400, "bad_request", "the pass type identifier is malformed")
     cutoff = tag_cutoff(request.args.get("passesUpdatedSince", ""))
     with web.database().transaction() as session:
-        programs = _programs_for(session, ptid)
+        programs = programs_for(session, ptid)
         query = (
             select(Card.serial, Card.updated_at)
             .join(AppleRegistration, AppleRegistration.card_id == Card.id)
@@ -187,10 +191,26 @@ def serials(device: str, ptid: str) -> tuple[Response, int]:
 
 
 @bp.route("/passes/<ptid>/<serial>", methods=["GET", "HEAD"])
-def latest_pass(ptid: str, serial: str) -> Response:
+def latest_pass(ptid: str, serial: str) -> Response | tuple[Response, int]:
+    """The pass (one query for the card, one for its face, one UPDATE for the proof), or 304
+    when the phone's copy is current (one query, nothing rendered). At most PASS_BUILDS
+    requests per process do this at once; the rest wait up to PASS_WAIT seconds, then get
+    503 with Retry-After (Wallet tries again later)."""
+    limit: BuildLimit = current_app.extensions[_BUILD_LIMIT]
+    with limit.slot() as held:
+        if not held:
+            answer, status = error_response(
+                503, "busy", "too many passes are being built; try again shortly"
+            )
+            answer.headers["Retry-After"] = str(limit.retry_after)
+            return answer, status
+        return _latest_pass(ptid, serial)
+
+
+def _latest_pass(ptid: str, serial: str) -> Response:
     settings = web.settings()
     with web.database().transaction() as session:
-        card = _authorised_card(session, ptid, serial)
+        card, program, _customer = _authorised(session, ptid, serial)  # held: no queries
         modified = card.updated_at.replace(microsecond=0)
         since = request.headers.get("If-Modified-Since")
         if since:
@@ -199,18 +219,14 @@ def latest_pass(ptid: str, serial: str) -> Response:
                     return Response(status=304, headers={"Last-Modified": _http_date(modified)})
             except (TypeError, ValueError):
                 pass  # an unreadable date: send the pass
-        program = session.get(Program, card.program_id)
-        assert program is not None
+        now = web.clock().now()
         chunks = render_pass(
-            session,
-            program,
-            card,
-            settings.public_url,
-            settings.secret_key.reveal(),
-            web.clock().now(),
+            session, program, card, settings.public_url, settings.secret_key.reveal(), now
         )
         if request.method == "GET":  # the phone has this version: the proof of its messages
-            mark_fetched(session, card.id, card.version, web.clock().now())
+            # the proof need not wait for the disk: a database crash may lose the last
+            # fraction of a second of fetches (the phone has the pass either way)
+            mark_fetched(session, card.id, card.version, now, durable=False)
     return Response(
         chunks,
         mimetype=MEDIA_TYPE,

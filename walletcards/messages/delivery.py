@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from walletcards.messages.models import SENT, Message, MessageRecipient
@@ -30,9 +30,22 @@ def latest_message(
         .order_by(Message.started_at.desc(), Message.id.desc())
         .limit(1)
     ).first()
-    if found is None or (found.expires_at is not None and found.expires_at <= now):
+    if found is None:
         return None, None
-    texts, link, _ = found
+    return message_text(found.text, found.link, found.expires_at, lang, default, now)
+
+
+def message_text(
+    texts: dict[str, str],
+    link: str | None,
+    expires_at: datetime | None,
+    lang: str,
+    default: str,
+    now: datetime,
+) -> tuple[str | None, str | None]:
+    """(text, link) of a message as a card in ``lang`` shows it; (None, None) once expired."""
+    if expires_at is not None and expires_at <= now:
+        return None, None
     text = texts.get(lang) or texts.get(default) or next(iter(texts.values()), None)
     return text, link
 
@@ -57,16 +70,22 @@ def mark_pushed(session: Session, pushed: list[dict[str, int]], now: datetime) -
     )
 
 
-def mark_fetched(session: Session, card_id: int, version: int, now: datetime) -> None:
-    """The phone fetched the pass at ``version``: every message it carries is fetched (once)."""
-    session.execute(
-        update(MessageRecipient)
-        .where(
-            MessageRecipient.card_id == card_id,
-            MessageRecipient.status == SENT,
-            MessageRecipient.card_version <= version,
-            MessageRecipient.fetched_at.is_(None),
-        )
-        .values(fetched_at=now),
-        execution_options={"synchronize_session": False},
+def mark_fetched(
+    session: Session, card_id: int, version: int, now: datetime, *, durable: bool = True
+) -> None:
+    """The phone fetched the pass at ``version``: every message it carries is fetched (once).
+    ``durable=False`` (PostgreSQL; the pass GET storm): if this writes, the transaction's
+    commit does not wait for the disk (``synchronous_commit`` off for it, set by the same
+    statement: no extra round trip), so a database crash may lose the last moment's proofs."""
+    query = update(MessageRecipient).where(
+        MessageRecipient.card_id == card_id,
+        MessageRecipient.status == SENT,
+        MessageRecipient.card_version <= version,
+        MessageRecipient.fetched_at.is_(None),
     )
+    if not durable and session.get_bind().dialect.name == "postgresql":
+        relaxed = select(func.set_config("synchronous_commit", "off", True).label("setting")).cte(
+            "relaxed"
+        )
+        query = query.add_cte(relaxed).where(select(relaxed.c.setting).scalar_subquery() == "off")
+    session.execute(query.values(fetched_at=now), execution_options={"synchronize_session": False})

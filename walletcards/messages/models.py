@@ -58,8 +58,10 @@ class MessageRecipient(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
-    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    # no foreign keys (migration 0028): written only by the sending step from rows it just
+    # read, a million at a time; neither messages nor cards are ever deleted
+    message_id: Mapped[int] = mapped_column(BigId)
+    card_id: Mapped[int] = mapped_column(BigId)
     status: Mapped[str] = mapped_column(String(10))  # sent | skipped
     card_version: Mapped[int | None] = mapped_column(BigInteger)  # the first carrying it
     pushed_at: Mapped[datetime | None]
