@@ -97,7 +97,7 @@ def counts(session: Session, program: Program) -> tuple[int, dict[tuple[int, int
     if cuts is not None and session.get_bind().dialect.name == "postgresql":
         for col, names, *_ in FACTS:
             params[col] = [getattr(cuts, name) for name in names]
-    total, found = 0, {}
+    total, found = 0, dict[tuple[int, int, int], int]()
     for sign, erased in ((1, ""), (-1, _ERASED)):
         for k, count in session.execute(text(_histogram(session, cuts, erased)), params).tuples():
             total += sign * int(count)
