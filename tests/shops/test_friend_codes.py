@@ -37,6 +37,7 @@ from walletcards.db import Database
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.referral_codes import referral_code
 from walletcards.loyalty.referral_models import Referral
+from walletcards.rights.export import export_customer
 from walletcards.settings import Secret, Settings
 from walletcards.shops import codes
 from walletcards.shops.clients import ShopClients
@@ -248,3 +249,32 @@ def test_a_friend_joining_through_the_link_sees_the_code_on_the_card_it_lands_on
     (row,) = referrals(database)
     assert row.friend_code_state == "live" and len(fake_shopify.codes) == 1
     assert f"code: {row.friend_code}, 10.00 USD" in client.get(card_page).get_data(as_text=True)
+
+
+def test_the_code_is_in_the_friends_export_and_never_in_the_referrers(
+    client: FlaskClient,
+    make_program: MakeProgram,
+    make_card: MakeCard,
+    database: Database,
+    clock: FixedClock,
+) -> None:
+    shop = program_with(make_program, shopify=SHOPIFY)
+    bob = make_card(shop, email="bob@example.com")
+    friend_joins(client, clock, bob)
+    (row,) = referrals(database)
+    with database.transaction() as session:
+        program = session.merge(shop)
+        documents = {
+            email: export_customer(
+                session,
+                program,
+                session.execute(select(Customer).where(Customer.email == email)).scalar_one(),
+                clock.now(),
+            )
+            for email in ("bob@example.com", "friend1@example.com")
+        }
+    (mine,) = documents["bob@example.com"]["referrals"]
+    (theirs,) = documents["friend1@example.com"]["referrals"]
+    assert mine["role"] == "referrer" and "friend_code" not in mine
+    assert str(row.friend_code) not in str(documents["bob@example.com"])
+    assert theirs["role"] == "friend" and theirs["friend_code"] == row.friend_code
