@@ -126,13 +126,17 @@ def _histogram(session: Session, cuts: RfmCuts | None, join: str) -> str:
         )
     # width_bucket is strict: a card without an order (last_order_at NULL) has a NULL key.
     r, f, m = (_bucket_score(f"cards.{col}", col, kind) for col, _, _, kind in FACTS)
-    # The key comes out of a set-returning function: PostgreSQL cannot pull the subquery up,
-    # so it has no statistics for k and assumes 200 groups (not one per card, as it would from
-    # the card columns inside the key) and plans a partial aggregate in each parallel worker
-    # (a hash table of at most 125 keys each) instead of a single-process pass.
+    # The key comes out of a UNION ALL with a branch that reads nothing (planned away): the
+    # planner has no statistics for a set operation's output, so it assumes 200 groups (not
+    # one per card, as it would from the card columns inside the key) and plans a partial
+    # aggregate in each parallel worker (a hash table of at most 126 keys each) instead of a
+    # single-process pass. (``unnest(ARRAY[key])`` does the same through a ProjectSet node,
+    # about a third slower; BENCHMARKS.md "Segments".)
+    key = f"{r} * 25 + {f} * 5 + {m}"
     return (
-        f"SELECT k, count(*) FROM (SELECT unnest(ARRAY[{r} * 25 + {f} * 5 + {m}]) AS k "  # noqa: S608
-        f"FROM cards {join} WHERE cards.program_id = :p) AS scored GROUP BY k"
+        f"SELECT k, count(*) FROM (SELECT {key} AS k FROM cards {join} "  # noqa: S608
+        f"WHERE cards.program_id = :p UNION ALL SELECT {key} FROM cards WHERE false) AS scored "
+        "GROUP BY k"
     )
 
 
