@@ -159,6 +159,8 @@ def test_a_friend_gets_one_single_use_shopify_code_made_by_the_jobs(
     with database.transaction() as session:  # a code instead of points, not both
         friend = session.execute(select(LedgerEntry).where(LedgerEntry.cause.like("referral:%")))
         assert friend.first() is None
+    clock.advance(timedelta(days=30))  # expired: no longer offered on the page
+    assert 'id="welcome-code"' not in friend_page(client, database)
 
 
 def test_a_woocommerce_shop_gets_a_coupon(

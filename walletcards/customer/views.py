@@ -88,7 +88,7 @@ def card_response(
             secret, card.public_token, session.get(Customer, card.customer_id)
         )
         config = program_config(program)
-        welcome = referrals.friend_code(session, program, card)
+        welcome = referrals.friend_code(session, program, card, now)
     links = card_links(settings.public_url, card.public_token, config.google is not None)
     apple = config.apple
     html = render_template(

@@ -145,14 +145,18 @@ def _grant_code(row: Referral, value_minor: int, days: int, now: datetime) -> No
     row.friend_code_expires_at = now + timedelta(days=days)
 
 
-def friend_code(session: Session, program: Program, card: Card) -> dict[str, str] | None:
+def friend_code(
+    session: Session, program: Program, card: Card, now: datetime
+) -> dict[str, str] | None:
     """The card's welcome discount code as a referred friend, for its page: ``state``
     (pending: being made in the shop; live), ``code``, ``amount`` and ``until`` (the local
-    date it expires); None when it has none, or the shop refused it."""
+    date it expires); None when it has none, the shop refused it, or it has expired."""
     row = session.execute(
         select(Referral).where(
+            Referral.program_id == program.id,  # uq_referrals_program_id_friend_card_id
             Referral.friend_card_id == card.id,
             Referral.friend_code_state.in_(("pending", "live")),
+            Referral.friend_code_expires_at > now,
         )
     ).scalar_one_or_none()
     if row is None or row.friend_code is None or row.friend_code_minor is None:
