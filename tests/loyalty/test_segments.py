@@ -205,3 +205,29 @@ def test_ledger_verify_reports_a_card_whose_order_facts_differ_from_its_orders(
     with database.transaction() as session:
         found = [m.card_id for m in verify(session, program.slug) if m.check == "order_facts"]
     assert found == [card.id]
+
+
+def test_an_erased_customers_card_leaves_every_size_and_the_rfm_groups(
+    database: Database, program: Program, make_card: MakeCard, clock: FixedClock
+) -> None:
+    now = clock.now()
+    cards = [make_card(program, email=f"c{i}@example.com") for i in range(6)]
+    for i, card in enumerate(cards[:5]):
+        add_orders(database, card, [now - timedelta(days=10 * i)], 1000 * (i + 1))
+
+    def sizes() -> dict[str, int]:
+        with database.transaction() as session:
+            merged = session.merge(program)
+            segments.score_rfm(session, merged, now)
+            return {s.code: s.size for s in segments.segments(session, merged, now, "en")}
+
+    before = sizes()
+    assert before["all"] == 6 and sum(before[code] for code in RFM_GROUPS) == 5
+    erased = scores(database, program)[cards[0].id][3]
+    with database.transaction() as session:
+        session.execute(
+            update(Customer).where(Customer.id == cards[0].customer_id).values(erased_at=now)
+        )
+    after = sizes()
+    assert after["all"] == 5 and sum(after[code] for code in RFM_GROUPS) == 4
+    assert after[erased] == before[erased] - 1

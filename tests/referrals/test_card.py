@@ -3,6 +3,7 @@ sign-up held for its email confirmation gets the friend's reward only once confi
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.google.objects import loyalty_object
 from walletcards.loyalty.models import Card, Program
+from walletcards.loyalty.referral_models import Referral
 from walletcards.settings import Settings
 
 
@@ -69,3 +71,38 @@ def test_a_held_sign_up_gets_the_friends_reward_when_confirmed(
     assert client.get(link).status_code == 303
     assert client.get(link).status_code == 303
     assert referral_points(database, "friend") == 150
+
+
+def test_a_held_sign_up_gets_its_discount_code_when_confirmed_once(
+    client: FlaskClient,
+    make_program: MakeProgram,
+    make_card: MakeCard,
+    database: Database,
+    settings: Settings,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEMO_SHOPIFY_TOKEN", "shpat_0123456789abcdef0123456789abcdef")
+    shop = make_program(
+        join=JOIN,
+        referral={"referrer_points": 500, "friend_reward": {"discount": "7.50"}},
+        shopify={"admin_token": "env:DEMO_SHOPIFY_TOKEN"},
+        webhooks={"shopify_secret": "s" * 32, "shopify_shop_domain": "demo.myshopify.com"},
+    )
+    code = code_of(make_card(shop, email="bob@example.com", name="Bob"))
+    assert sign_up(client, query=f"?ref={code}", ref=code).status_code == 200
+
+    def codes() -> list[tuple[str | None, str | None, int | None]]:
+        with database.transaction() as session:
+            found = session.execute(select(Referral).order_by(Referral.id)).scalars()
+            return [(r.friend_code, r.friend_code_state, r.friend_code_minor) for r in found]
+
+    assert codes() == [(None, None, None)]  # held until the email link is opened
+    (email,) = [e for e in send_emails(database, settings, clock) if e["To"] == "ann@example.com"]
+    link = link_in(email)
+    assert client.get(link).status_code == 303
+    ((made, state, minor),) = codes()
+    assert made is not None and (state, minor) == ("pending", 750)
+    assert client.get(link).status_code == 303
+    assert codes() == [(made, "pending", 750)]  # the same code: one per friend
+    assert referral_points(database, "friend") == 0  # a code instead of points

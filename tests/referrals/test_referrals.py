@@ -208,7 +208,19 @@ def test_the_card_shows_its_referral_link(
     ("table", "field"),
     [
         ({"friend_reward": 10}, "referral.referrer_points"),
-        ({"referrer_points": 10, "friend_reward": {"amount": "5.00"}}, "referral.friend_reward"),
+        (
+            {"referrer_points": 10, "friend_reward": {"amount": "5.00"}},
+            "referral.friend_reward.amount",
+        ),
+        (
+            {"referrer_points": 10, "friend_reward": {"discount": "0"}},
+            "referral.friend_reward.discount",
+        ),
+        (
+            {"referrer_points": 10, "friend_reward": {"discount": "1.001"}},
+            "referral.friend_reward.discount",
+        ),
+        ({"referrer_points": 10, "friend_reward": {"discount": "5.00"}}, "referral.friend_reward"),
         ({"referrer_points": 10, "friend_reward": "5.00"}, "referral.friend_reward"),
         ({"referrer_points": -1}, "referral.referrer_points"),
         ({"referrer_points": 10, "max_per_month": 1.5}, "referral.max_per_month"),

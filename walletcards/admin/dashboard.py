@@ -30,6 +30,7 @@ from walletcards.admin.dashboard_segments import (
 from walletcards.admin.inputs import check_request
 from walletcards.admin.metrics import Dashboard, Point, TierCount, TopCustomer, dashboard
 from walletcards.admin.period import PeriodError, parse_period
+from walletcards.admin.referral_figures import referral_figures
 from walletcards.errors import ApiError
 from walletcards.loyalty import segments
 from walletcards.loyalty.models import Program
@@ -152,6 +153,7 @@ def _panels(
         "rfm": rfm_grid(session, program),
         "sizes": segment_sizes(session, program, first, last, lang),
         "campaigns": campaign_rows(session, program, now, lang),
+        "referrals": referral_figures(session, program, numbers.period),
     }
 
 

@@ -21,6 +21,7 @@ from walletcards.customer.consent_form import consent_section
 from walletcards.customer.redeem_form import redeem_section
 from walletcards.errors import ApiError
 from walletcards.links import card_links
+from walletcards.loyalty import referrals
 from walletcards.loyalty.models import Card, Customer, Lot, Program
 from walletcards.loyalty.programs import program_config, program_rules
 from walletcards.page_texts import template_texts
@@ -87,6 +88,7 @@ def card_response(
             secret, card.public_token, session.get(Customer, card.customer_id)
         )
         config = program_config(program)
+        welcome = referrals.friend_code(session, program, card, now)
     links = card_links(settings.public_url, card.public_token, config.google is not None)
     apple = config.apple
     html = render_template(
@@ -102,6 +104,7 @@ def card_response(
         consent=consent,
         message=message,
         made=made,
+        welcome=welcome,
         # the pass's colours (checked as #rrggbb or rgb(r, g, b) when the file was applied),
         # so the programme's logo, drawn for its pass, shows on the page as in the wallet
         colours={

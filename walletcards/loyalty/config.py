@@ -162,7 +162,14 @@ def parse_program(document: dict[str, Any], *, stored: bool = False) -> ProgramC
     for index, campaign in enumerate(campaigns):
         if campaign.segment is not None and campaign.segment not in known:
             problems.append((f"campaigns[{index}].segment", f"no segment {campaign.segment!r}"))
-    referral = read_referral(top.raw("referral"), problems)
+    referral = read_referral(top.raw("referral"), currency, problems)
+    if referral and referral.friend_discount_minor and shopify is None and woocommerce is None:
+        problems.append(
+            (
+                "referral.friend_reward",
+                "a discount code is made in the shop: needs [shopify] or [woocommerce]",
+            )
+        )
     messages = read_messages(top.raw("messages"), problems)
     card = read_card(top.raw("card"), languages, locale, problems)
     top.finish()

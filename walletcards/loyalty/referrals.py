@@ -1,6 +1,7 @@
 """Referrals (``[referral]``, docs/referrals.md): a friend who joins through a member's link
 (``/r/<code>``) or whose first order carries the code is recorded against that member; the
-friend is credited ``friend_reward`` once, and the member ``referrer_points`` when the friend's
+friend is credited ``friend_reward`` once (points, or a discount code made in the shop by the
+scheduled jobs: shops/friend_codes.py), and the member ``referrer_points`` when the friend's
 first order has cleared the hold (:func:`settle`, run by the scheduled jobs).
 
 Never for oneself: the same card, email, phone or shop customer id is recorded ``cancelled``
@@ -11,6 +12,7 @@ through the ledger with their own keys and causes (``referral:<id>:referrer`` / 
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,9 +25,12 @@ from walletcards.loyalty.models import Card, Customer, Order, Program
 from walletcards.loyalty.programs import program_config, program_rules
 from walletcards.loyalty.referral_codes import card_id_of, code_matches
 from walletcards.loyalty.referral_models import Referral
+from walletcards.loyalty.reservations import ALPHABET, CODE_LENGTH
 from walletcards.loyalty.rules import lot_dates
+from walletcards.money import from_minor
 
 VOIDED = ("refunded", "cancelled")
+FRIEND_PREFIX = "FRIEND-"
 
 
 def referrer_of(session: Session, code: str, program: Program | None = None) -> Card | None:
@@ -106,7 +111,8 @@ def pay_friend(
     confirmed (members.confirm calls this for a held one)."""
     table = program_config(program).referral
     customer = session.get(Customer, friend.customer_id)
-    if table is None or not table.friend_reward or customer is None:
+    wanted = table is not None and (table.friend_reward or table.friend_discount_minor)
+    if table is None or not wanted or customer is None:
         return None
     if customer.confirmed_at is None:
         return None
@@ -119,11 +125,50 @@ def pay_friend(
     ).scalar_one_or_none()
     if row is None:
         return None
+    if table.friend_discount_minor:
+        _grant_code(row, table.friend_discount_minor, table.friend_discount_days, now)
+        return None
     key = f"referral:{row.id}:friend"
     locked = ledger.lock_card(session, friend.id)
     if ledger.find_entry_any(session, program.id, key) is not None:
         return None
     return _credit(session, program, locked, key, table.friend_reward, now)
+
+
+def _grant_code(row: Referral, value_minor: int, days: int, now: datetime) -> None:
+    """Fix the friend's discount code, once (the row is unique per friend); the scheduled jobs
+    make it in the shop (shops/friend_codes.py), outside any transaction."""
+    if row.friend_code is not None:
+        return
+    row.friend_code = FRIEND_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    row.friend_code_minor, row.friend_code_state = value_minor, "pending"
+    row.friend_code_expires_at = now + timedelta(days=days)
+
+
+def friend_code(
+    session: Session, program: Program, card: Card, now: datetime
+) -> dict[str, str] | None:
+    """The card's welcome discount code as a referred friend, for its page: ``state``
+    (pending: being made in the shop; live), ``code``, ``amount`` and ``until`` (the local
+    date it expires); None when it has none, the shop refused it, or it has expired."""
+    row = session.execute(
+        select(Referral).where(
+            Referral.program_id == program.id,  # uq_referrals_program_id_friend_card_id
+            Referral.friend_card_id == card.id,
+            Referral.friend_code_state.in_(("pending", "live")),
+            Referral.friend_code_expires_at > now,
+        )
+    ).scalar_one_or_none()
+    if row is None or row.friend_code is None or row.friend_code_minor is None:
+        return None
+    zone = ZoneInfo(program_rules(program).timezone)
+    until = row.friend_code_expires_at
+    return {
+        "state": str(row.friend_code_state),
+        "code": row.friend_code,
+        "amount": f"{from_minor(row.friend_code_minor, program.currency)} {program.currency}",
+        "until": until.astimezone(zone).date().isoformat() if until is not None else "",
+    }
 
 
 def _credit(

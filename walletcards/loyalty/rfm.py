@@ -84,46 +84,60 @@ def triple_sql() -> str:
     return f"({r} * 100 + {f} * 10 + {m})"
 
 
-_NOT_ERASED = (
-    "NOT EXISTS (SELECT 1 FROM customers WHERE customers.id = cards.customer_id "
-    "AND customers.erased_at IS NOT NULL)"
-)
+_ERASED = "JOIN customers ON customers.id = cards.customer_id AND customers.erased_at IS NOT NULL"
 
 
 def counts(session: Session, program: Program) -> tuple[int, dict[tuple[int, int, int], int]]:
-    """One pass over the programme's cards (an erased customer's excluded): how many there are,
-    and how many have each (recency, frequency, monetary) as last scored."""
+    """How many of the programme's cards there are (an erased customer's excluded), and how
+    many have each (recency, frequency, monetary) as last scored: one pass over all of the
+    programme's cards, less the few of erased customers (a join from the partial index
+    ``ix_customers_erased``, so the pass itself joins nothing)."""
     cuts = session.get(RfmCuts, program.id)
-    dialect = session.get_bind().dialect.name
     params: dict[str, Any] = {"p": program.id}
-    scores: tuple[str, ...]
-    if cuts is None:
-        scores = ("0", "0", "0")
-        source = "cards"
-    elif dialect == "postgresql":
-        scores = tuple(_bucket_score(f"cards.{col}", col, kind) for col, _, _, kind in FACTS)
+    if cuts is not None and session.get_bind().dialect.name == "postgresql":
         for col, names, *_ in FACTS:
             params[col] = [getattr(cuts, name) for name in names]
-        source = "cards"
-    else:
-        scores = _joined()
-        source = "cards JOIN rfm_cuts ON rfm_cuts.program_id = cards.program_id"
-    r, f, m = scores
-    # one small integer per card (hashing one key, not three): -1 when it has no live order
-    key = f"CASE WHEN cards.last_order_at IS NULL THEN -1 ELSE ({r}) * 25 + ({f}) * 5 + ({m}) END"
+    total, found = 0, dict[tuple[int, int, int], int]()
+    for sign, erased in ((1, ""), (-1, _ERASED)):
+        for k, count in session.execute(text(_histogram(session, cuts, erased)), params).tuples():
+            total += sign * int(count)
+            if k is not None and int(k) >= 0:
+                cell = (int(k) // 25 + 1, int(k) // 5 % 5 + 1, int(k) % 5 + 1)
+                found[cell] = found.get(cell, 0) + sign * int(count)
+    return total, {cell: count for cell, count in found.items() if count}
+
+
+def _histogram(session: Session, cuts: RfmCuts | None, join: str) -> str:
+    """``SELECT k, count(*) … GROUP BY k`` over the programme's cards (``join``ed), ``k`` one
+    small integer per card: ``(r - 1) * 25 + (f - 1) * 5 + (m - 1)``, NULL without a live order
+    (or before any scoring)."""
     if cuts is None:
-        key = "-1"  # never scored: nobody is in a group
-    sql = (
-        f"SELECT k, count(*) FROM (SELECT {key} AS k FROM {source} "  # noqa: S608 (constants)
-        f"WHERE cards.program_id = :p AND {_NOT_ERASED}) AS scored GROUP BY k"
+        return (
+            "SELECT NULL AS k, count(*) FROM cards "  # noqa: S608 (constants)
+            f"{join} WHERE cards.program_id = :p"
+        )
+    if session.get_bind().dialect.name != "postgresql":
+        r, f, m = _joined()
+        key = f"CASE WHEN cards.last_order_at IS NULL THEN NULL ELSE {r} * 25 + {f} * 5 + {m} END"
+        return (
+            f"SELECT {key} AS k, count(*) FROM cards {join} "  # noqa: S608 (constants)
+            "JOIN rfm_cuts ON rfm_cuts.program_id = cards.program_id "
+            "WHERE cards.program_id = :p GROUP BY 1"
+        )
+    # width_bucket is strict: a card without an order (last_order_at NULL) has a NULL key.
+    r, f, m = (_bucket_score(f"cards.{col}", col, kind) for col, _, _, kind in FACTS)
+    # The key comes out of a UNION ALL with a branch that reads nothing (planned away): the
+    # planner has no statistics for a set operation's output, so it assumes 200 groups (not
+    # one per card, as it would from the card columns inside the key) and plans a partial
+    # aggregate in each parallel worker (a hash table of at most 126 keys each) instead of a
+    # single-process pass. (``unnest(ARRAY[key])`` does the same through a ProjectSet node,
+    # about a third slower; BENCHMARKS.md "Segments".)
+    key = f"{r} * 25 + {f} * 5 + {m}"
+    return (
+        f"SELECT k, count(*) FROM (SELECT {key} AS k FROM cards {join} "  # noqa: S608
+        f"WHERE cards.program_id = :p UNION ALL SELECT {key} FROM cards WHERE false) AS scored "
+        "GROUP BY k"
     )
-    total, found = 0, {}
-    for k, count in session.execute(text(sql), params).tuples():
-        total += int(count)
-        if k is not None and int(k) >= 0:
-            cell = (int(k) // 25 + 1, int(k) // 5 % 5 + 1, int(k) % 5 + 1)
-            found[cell] = int(count)
-    return total, found
 
 
 def _exact_in_python(session: Session, program: Program) -> tuple[int, list[list[Any]]]:

@@ -85,6 +85,17 @@ def plain(value: Any) -> Any:
     return value
 
 
+_REFERRAL_OMIT = ("program_id", "referrer_card_id", "friend_card_id")
+_FRIEND_CODE = (
+    "friend_code",
+    "friend_code_minor",
+    "friend_code_expires_at",
+    "friend_code_state",
+    "friend_shop_code_id",
+    "friend_code_error",
+)
+
+
 def row(obj: Model, omit: Iterable[str] = ()) -> dict[str, Any]:
     """Every column of ``obj`` except ``omit`` (ids of our own tables included, so sections
     can be related: ``ledger[].order_id`` is ``orders[].id``)."""
@@ -173,7 +184,8 @@ def export_customer(
         "referrals": [  # as referrer or as friend; the other member's card is not named
             {
                 "role": "referrer" if r.referrer_card_id == card.id else "friend",
-                **row(r, ("program_id", "referrer_card_id", "friend_card_id")),
+                # the friend's discount code is the friend's, never in the referrer's export
+                **row(r, _REFERRAL_OMIT + (_FRIEND_CODE if r.friend_card_id != card.id else ())),
             }
             for r in _all(
                 session,

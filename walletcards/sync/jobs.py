@@ -49,7 +49,7 @@ from walletcards.outbound import outbox
 from walletcards.rights.erasure import forget_devices
 from walletcards.shops import code_jobs, tier_jobs
 from walletcards.sync.campaign_jobs import announce, give_gifts
-from walletcards.sync.referral_jobs import settle_referrals
+from walletcards.sync.referral_jobs import make_friend_codes, settle_referrals
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
@@ -104,6 +104,7 @@ def run_due(
         if clients is not None:
             counts["orders_reconciled"] = reconcile_orders(database, clients.shops, public_url, now)
             counts["shop_codes"] = code_jobs.sync_codes(database, clients, now)
+            counts["referral_codes"] = make_friend_codes(database, clients, now)
             counts["shop_tier_tags"] = tier_jobs.sync_tier_tags(database, clients, now)
             counts["google_messages"] = send_google(database, clients, now)
     if any(counts.values()):

@@ -1,4 +1,5 @@
-"""Scheduled: pending referrals settled (loyalty/referrals.py), one transaction each."""
+"""Scheduled: pending referrals settled (loyalty/referrals.py), one transaction each; the
+referred friends' discount codes made in the shop (shops/friend_codes.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from walletcards.db import Database
 from walletcards.loyalty import referrals
 from walletcards.loyalty.models import Order
 from walletcards.loyalty.referral_models import Referral
+from walletcards.shops.friend_codes import make_friend_codes
+
+__all__ = ["make_friend_codes", "settle_referrals"]
 
 BATCH = 1000
 
