@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty import (
@@ -119,14 +120,29 @@ def apply_paid(
     if not customer.identifiable:
         return Outcome("unattributed", None, "the order names no customer and no email: no points")
     person, created = find_or_create_customer(session, program, customer, now, seen_at)
-    card = issue_card(session, program, person, now, new=created)
+    card, new_card = _locked_card(session, program, person, created, now)
     rules = program_rules(program)
     _check_currency(program, facts)
-    if not created:  # a card made in this transaction is no one else's: nothing to lock
-        card = ledger.lock_card(session, card.id)
-    award = _award(session, program, rules, card, facts, now, None, new_card=created)
+    award = _award(session, program, rules, card, facts, now, None, new_card=new_card)
     refunds.apply_kept(session, program, card, award.order, kept, now)
     return Outcome("applied", card)
+
+
+def _locked_card(
+    session: Session, program: Program, person: Customer, created: bool, now: datetime
+) -> tuple[Card, bool]:
+    """The customer's card, found and locked in one statement, or a new card (made in this
+    transaction, no one else's: nothing to lock); whether it is new."""
+    if not created:
+        card = session.execute(
+            select(Card)
+            .where(Card.customer_id == person.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if card is not None:
+            return card, False
+    return issue_card(session, program, person, now, new=True), True
 
 
 def _imported(session: Session, card: Card) -> bool:
