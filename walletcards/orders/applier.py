@@ -93,10 +93,13 @@ def apply_together(
         p.id: p for p in session.execute(select(Program).where(Program.id.in_(ids))).scalars()
     }
     ctx = intake.Context(public_url, now)
+    done = []
     try:
         for row in rows:
             delivery, _ = stored_delivery(row, programs[row.program_id])
-            intake.apply(session, programs[row.program_id], row, delivery, ctx)
+            done.append(intake.applied(session, programs[row.program_id], delivery, ctx))
+        for row, applied in zip(rows, done, strict=True):  # one UPDATE for the batch's rows
+            intake.record(row, applied, now)
         session.flush()
     except Exception as exc:
         raise _Failed(f"inbox delivery {row.id}: {type(exc).__name__}") from exc
