@@ -19,7 +19,7 @@ from walletcards.orders.models import InboxDelivery
 
 PAID = fixture("shopify_order_paid.json")
 WOO = fixture("woocommerce_order_processing.json")
-STATEMENTS_PER_NEW_CUSTOMER = 18  # measured 16 to 17 on PostgreSQL (bench/apply.py); was 27
+STATEMENTS_PER_NEW_CUSTOMER = 18  # measured 16 on PostgreSQL (bench/apply.py); was 27
 
 
 def order(index: int, customer: int | None = None) -> dict[str, Any]:
