@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = [
     ("bench.ledger", ["--entries", "200"]),
     ("bench.webhooks", ["--orders", "100"]),
+    ("bench.apply", ["--quick"]),
     ("bench.pkpass", ["--passes", "100", "--stock-passes", "10"]),
     ("bench.push", ["--devices", "500", "--commits", "20"]),
     ("bench.importer", ["--rows", "2000"]),

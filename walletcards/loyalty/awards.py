@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from walletcards.loyalty import (
@@ -119,13 +120,29 @@ def apply_paid(
     if not customer.identifiable:
         return Outcome("unattributed", None, "the order names no customer and no email: no points")
     person, created = find_or_create_customer(session, program, customer, now, seen_at)
-    card = issue_card(session, program, person, now, new=created)
+    card, new_card = _locked_card(session, program, person, created, now)
     rules = program_rules(program)
     _check_currency(program, facts)
-    card = ledger.lock_card(session, card.id)
-    award = _award(session, program, rules, card, facts, now, None)
+    award = _award(session, program, rules, card, facts, now, None, new_card=new_card)
     refunds.apply_kept(session, program, card, award.order, kept, now)
     return Outcome("applied", card)
+
+
+def _locked_card(
+    session: Session, program: Program, person: Customer, created: bool, now: datetime
+) -> tuple[Card, bool]:
+    """The customer's card, found and locked in one statement, or a new card (made in this
+    transaction, no one else's: nothing to lock); whether it is new."""
+    if not created:
+        card = session.execute(
+            select(Card)
+            .where(Card.customer_id == person.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if card is not None:
+            return card, False
+    return issue_card(session, program, person, now, new=True), True
 
 
 def _imported(session: Session, card: Card) -> bool:
@@ -172,9 +189,13 @@ def _award(
     facts: OrderFacts,
     now: datetime,
     actor: str | None,
+    new_card: bool = False,
 ) -> OrderAward:
-    """Write a new order (none exists under its key; ``card`` locked) and its credits."""
-    ledger.settle_time(session, card, now)
+    """Write a new order (none exists under its key; ``card`` locked) and its credits.
+    ``new_card``: the card was made in this transaction, so it has no lots, entries or other
+    orders to read back (the statements the first order of a new customer saves)."""
+    if not new_card:
+        ledger.settle_time(session, card, now)
     paid_at = min(facts.paid_at, now)
     eligible = eligible_minor(rules.earning, facts)
     counted = counts(rules.earning, eligible)
@@ -200,7 +221,10 @@ def _award(
     session.add(order)
     session.flush()
     card.paid_orders += int(counted)
-    order_facts.refresh(session, card)
+    if new_card:
+        order_facts.first_order(card, order)
+    else:
+        order_facts.refresh(session, card)
     tier = refresh_tier(session, rules, card, now, "raise")
     base = points_for(eligible, earning_rate(rules, tier), facts.currency)
     key = order_key(facts.source, facts.external_id)
@@ -213,12 +237,12 @@ def _award(
         and rules.welcome
         and rules.welcome.on == "first_order"
         and card.paid_orders == 1
-        and ledger.find_entry_any(session, program.id, welcome) is None
+        and (new_card or ledger.find_entry_any(session, program.id, welcome) is None)
         and not _imported(session, card)
     ):
         life = rules.welcome.expires or rules.expiry
         credits.append(("bonus", welcome, "welcome", rules.welcome.points, life))
-    held, due = unlocks.nth_shortfall(session, card, rules) if counted else (0, 0)
+    held, due = unlocks.nth_shortfall(session, card, rules, new_card) if counted else (0, 0)
     for index in range(due):
         assert rules.every_nth is not None
         credits.append(

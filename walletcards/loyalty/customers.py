@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from walletcards.db import lock_names
 from walletcards.loyalty.cards import create_customer, phone_key
@@ -62,13 +63,21 @@ def find_or_create_customer(
     )
     matches: list[Customer] = []
     if details.external_id or details.email or phones:
-        conditions = []
+        # only rows the rules below may pick (a phone shared by many customers with their own
+        # account or email loads none of them)
+        no_account = or_(Customer.external_id.is_(None), Customer.external_id == "")
+        no_email = or_(Customer.email.is_(None), Customer.email == "")
+        conditions: list[ColumnElement[bool]] = []
         if details.external_id:
             conditions.append(Customer.external_id == details.external_id)
         if details.email:
-            conditions.append(Customer.email == details.email)
+            email_is = Customer.email == details.email
+            conditions.append(and_(email_is, no_account) if details.external_id else email_is)
         if phones:
-            conditions.append(Customer.phone_key.in_(sorted(phones)))
+            phone_is: list[ColumnElement[bool]] = [Customer.phone_key.in_(sorted(phones))]
+            phone_is += [no_account] if details.external_id else []
+            phone_is += [no_email] if details.email else []
+            conditions.append(and_(*phone_is))
         matches = list(
             session.execute(
                 select(Customer)

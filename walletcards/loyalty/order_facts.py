@@ -41,6 +41,15 @@ def refresh(session: Session, card: Card) -> None:
     card.spend_minor = int(spend)
 
 
+def first_order(card: Card, order: Order) -> None:
+    """The facts of a card made in this transaction, ``order`` its only order: what
+    :func:`refresh` would count, without the query."""
+    live = order.status != "cancelled"
+    card.last_order_at = order.paid_at if live else None
+    card.orders_count = int(live)
+    card.spend_minor = order.total_minor - order.refunded_minor if live else 0
+
+
 def mismatched(program_id: int | None) -> Select[tuple[int]]:
     """The cards (of a programme, or all) whose kept facts differ from their orders."""
     live = Order.status != "cancelled"

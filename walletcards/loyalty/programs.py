@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from datetime import datetime
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -77,9 +78,23 @@ def _parsed(config_hash: str, document_json: str) -> ProgramConfig:
     return parse_program(json.loads(document_json), stored=True)
 
 
+# per loaded row: (hash, document object, parsed) it was last read as; a row read again (another
+# session, a refresh) or given another document is checked against the per-process cache anew
+_READ: weakref.WeakKeyDictionary[Program, tuple[str, Any, ProgramConfig]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def program_config(program: Program) -> ProgramConfig:
-    """The stored document, parsed (cached by its hash: parse cost paid once per version)."""
-    return _parsed(program.config_hash, json.dumps(program.config, sort_keys=True))
+    """The stored document, parsed (cached by its hash: parse cost paid once per version;
+    the document is serialised once per loaded row and version, not at every call)."""
+    digest, document = program.config_hash, program.config
+    seen = _READ.get(program)
+    if seen is not None and seen[0] == digest and seen[1] is document:
+        return seen[2]
+    parsed = _parsed(digest, json.dumps(document, sort_keys=True))
+    _READ[program] = (digest, document, parsed)
+    return parsed
 
 
 def program_rules(program: Program) -> ProgramRules:

@@ -54,11 +54,14 @@ def held_nth_rewards(session: Session, card: Card) -> list[LedgerEntry]:
     )
 
 
-def nth_shortfall(session: Session, card: Card, rules: ProgramRules) -> tuple[int, int]:
-    """(rewards held, rewards due minus held): positive when rewards are to be granted."""
+def nth_shortfall(
+    session: Session, card: Card, rules: ProgramRules, new_card: bool = False
+) -> tuple[int, int]:
+    """(rewards held, rewards due minus held): positive when rewards are to be granted.
+    ``new_card``: made in this transaction, it holds none (no query)."""
     if rules.every_nth is None:
         return 0, 0
-    held = len(held_nth_rewards(session, card))
+    held = 0 if new_card else len(held_nth_rewards(session, card))
     return held, nth_rewards_due(card.paid_orders, rules.every_nth.orders) - held
 
 

@@ -137,14 +137,27 @@ def receive(
     return apply(session, program, row, delivery, ctx)
 
 
+Applied = tuple[dict[str, Any], str, str | None]  # answer, outcome, detail
+
+
 def apply(
     session: Session, program: Program, row: InboxDelivery, delivery: Delivery, ctx: Context
 ) -> dict[str, Any]:
     """Apply ``delivery`` (``row``'s) and record the outcome and answer on ``row``."""
-    answer, outcome, detail = _apply(session, program, delivery, ctx)
-    row.outcome, row.detail, row.response = outcome, detail, answer
-    row.applied_at, row.apply_after = ctx.now, None
-    return answer
+    done = applied(session, program, delivery, ctx)
+    record(row, done, ctx.now)
+    return done[0]
+
+
+def applied(session: Session, program: Program, delivery: Delivery, ctx: Context) -> Applied:
+    """Apply ``delivery``; what to record on its row (:func:`record`, in the same transaction:
+    a batch records its rows together, in one statement)."""
+    return _apply(session, program, delivery, ctx)
+
+
+def record(row: InboxDelivery, done: Applied, now: datetime) -> None:
+    row.response, row.outcome, row.detail = done
+    row.applied_at, row.apply_after = now, None
 
 
 def _answer(
