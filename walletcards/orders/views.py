@@ -2,10 +2,10 @@
 
 Shopify and WooCommerce: the inbox row in one statement, its own transaction (``INSERT … ON
 CONFLICT DO NOTHING`` on the delivery id, orders/accepting.py) and ``200 {"status":
-"accepted"}``, a repeat answering the same; an applier applies it soon (orders/applier.py). Our signed JSON (``orders``): applied in the
-same transaction, answering its card, while fewer than ``WALLETCARDS_INLINE_APPLY_BELOW``
-deliveries wait for the appliers (and none of its order); else ``202`` with the delivery's id
-and the URL to poll (orders/deliveries.py).
+"accepted"}``, a repeat answering the same; an applier applies it soon (orders/applier.py).
+Our signed JSON (``orders``): applied in the same transaction, answering its card, while fewer
+than ``WALLETCARDS_INLINE_APPLY_BELOW`` deliveries wait for the appliers (and none of its
+order); else ``202`` with the delivery's id and the URL to poll (orders/deliveries.py).
 """
 
 from __future__ import annotations
