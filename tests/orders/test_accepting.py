@@ -95,7 +95,11 @@ def test_on_postgresql_an_accepted_delivery_is_committed_and_wakes_the_appliers_
         assert list(conn.notifies(timeout=0.5, stop_after=1)) == []
         # seen from another connection: committed, not waiting in an open transaction
         rows = conn.execute(
-            "SELECT topic, outcome, response->>'status' FROM inbox_deliveries ORDER BY id"
+            "SELECT topic, outcome, response IS NULL, response->>'status' FROM inbox_deliveries "
+            "ORDER BY id"
         ).fetchall()
-    assert rows == [("orders/paid", "accepted", None), ("products/update", "ignored", "ignored")]
+    assert rows == [
+        ("orders/paid", "accepted", True, None),
+        ("products/update", "ignored", False, "ignored"),
+    ]
     assert drain_inbox() == 1

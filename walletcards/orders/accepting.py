@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy import JSON, TextClause, bindparam, select, text
 
 from walletcards.db import INBOX_CHANNEL, Database, inbox_wakeup
 from walletcards.loyalty.config_tables import WebhooksTable
@@ -175,8 +175,12 @@ assert WAITING == "accepted" and INBOX_CHANNEL == "walletcards_inbox"
 
 def _typed(sql: str) -> TextClause:
     columns = InboxDelivery.__table__.c
-    names = ("triggered_at", "received_at", "applied_at", "response")
-    return text(sql).bindparams(*(bindparam(name, type_=columns[name].type) for name in names))
+    times = (bindparam(name, type_=columns[name].type) for name in _TIMES)
+    # a waiting row's response is SQL NULL, as the ORM leaves an omitted column (not JSON null)
+    return text(sql).bindparams(*times, bindparam("response", type_=JSON(none_as_null=True)))
+
+
+_TIMES = ("triggered_at", "received_at", "applied_at")
 
 
 _PORTABLE = _typed(_INSERT)
