@@ -16,13 +16,18 @@ from sqlalchemy.engine import make_url
 from tests.kit.inbox import DrainInbox
 from tests.kit.programs import MakeProgram
 from tests.kit.webhooks import SHOP, SHOPIFY_SECRET, counts, fixture, post_shopify
+from walletcards.clock import FixedClock
 from walletcards.db import INBOX_CHANNEL, Database
+from walletcards.errors import ApiError
 from walletcards.loyalty.models import Program
+from walletcards.orders import accepting
+from walletcards.orders.events import Delivery
 from walletcards.orders.models import InboxDelivery
 
 PAID = fixture("shopify_order_paid.json")
 NEW_SECRET = "shpss_new_0123456789abcdef0123456789ab"
 OTHER_SHOP = "another-shop.myshopify.com"
+WEBHOOKS = {"shopify_secret": SHOPIFY_SECRET, "shopify_shop_domain": SHOP}
 
 
 def test_a_secret_rotated_after_the_programme_was_read_signs_from_the_next_delivery_on(
@@ -103,3 +108,20 @@ def test_on_postgresql_an_accepted_delivery_is_committed_and_wakes_the_appliers_
         ("products/update", "ignored", False, "ignored"),
     ]
     assert drain_inbox() == 1
+
+
+def test_a_programme_applied_again_at_every_check_is_answered_503_not_written(
+    database: Database, program: Program, make_program: MakeProgram, clock: FixedClock
+) -> None:
+    versions = iter(range(100))
+
+    def check(current: accepting.Programme) -> Delivery:
+        # the programme file applied again between this check and the insert, every time
+        make_program(name=f"Demo {next(versions)}", webhooks=WEBHOOKS)
+        return Delivery("shopify", SHOP, "orders/paid", str(uuid.uuid4()), None, None)
+
+    before = counts(database)
+    with pytest.raises(ApiError) as refused:
+        accepting.accept(database, program.slug, check, b"{}", clock.now())
+    assert (refused.value.status, refused.value.code) == (503, "programme_changing")
+    assert counts(database) == before

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import JSON, TextClause, bindparam, select, text
 
 from walletcards.db import INBOX_CHANNEL, Database, inbox_wakeup
+from walletcards.errors import ApiError
 from walletcards.loyalty.config_tables import WebhooksTable
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import get_program, program_config
@@ -108,7 +109,8 @@ def accept(
         if _current_version(database, current.id) == current.version:
             return None  # a repeat: the programme is the one we checked against
         fresh = True  # applied again (or gone) meanwhile: read it, check again
-    raise RuntimeError(f"programme {slug!r} kept changing while a delivery was accepted")
+    # (the shop retries a 503; it will find the programme settled)
+    raise ApiError(503, "programme_changing", f"programme {slug!r} is being applied: retry")
 
 
 def insert(
