@@ -135,6 +135,22 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def single_statement(self) -> Iterator[Connection]:
+        """A Core connection for ONE self-contained statement, committed on success (the
+        webhooks' accepting insert). PostgreSQL: autocommit, so the statement is its own
+        transaction without BEGIN and COMMIT round trips; SQLite: ``engine.begin()``. A
+        Database joined to a test's connection runs it in a savepoint of that transaction."""
+        if self._joined:
+            with self.transaction() as session:
+                yield session.connection()
+        elif self.is_postgres:
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            with self.engine.begin() as conn:
+                yield conn
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:

@@ -1,16 +1,17 @@
 """POST /webhooks/<program>/<source>: verify on the raw body, parse, accept into the inbox.
 
-Shopify and WooCommerce: one short transaction (the inbox row, ``INSERT … ON CONFLICT DO
-NOTHING`` on the delivery id) and ``200 {"status": "accepted"}``, a repeat answering the same;
-an applier applies it soon (orders/applier.py). Our signed JSON (``orders``): applied in the
-same transaction, answering its card, while fewer than ``WALLETCARDS_INLINE_APPLY_BELOW``
-deliveries wait for the appliers (and none of its order); else ``202`` with the delivery's id
-and the URL to poll (orders/deliveries.py).
+Shopify and WooCommerce: the inbox row in one statement, its own transaction (``INSERT … ON
+CONFLICT DO NOTHING`` on the delivery id, orders/accepting.py) and ``200 {"status":
+"accepted"}``, a repeat answering the same; an applier applies it soon (orders/applier.py).
+Our signed JSON (``orders``): applied in the same transaction, answering its card, while fewer
+than ``WALLETCARDS_INLINE_APPLY_BELOW`` deliveries wait for the appliers (and none of its
+order); else ``202`` with the delivery's id and the URL to poll (orders/deliveries.py).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -20,14 +21,10 @@ from sqlalchemy.orm import Session
 
 from walletcards import metrics, web
 from walletcards.errors import ApiError
+from walletcards.loyalty.config_tables import WebhooksTable, reveal
 from walletcards.loyalty.models import Program
-from walletcards.loyalty.programs import (
-    get_program,
-    unset_webhook_variables,
-    webhook_secrets,
-    webhook_shop,
-)
-from walletcards.orders import intake
+from walletcards.loyalty.programs import get_program, program_config
+from walletcards.orders import accepting, intake
 from walletcards.orders.events import Delivery, PayloadError, UnknownShop
 from walletcards.orders.intake import WAITING
 from walletcards.orders.models import InboxDelivery
@@ -54,48 +51,51 @@ def _source(name: str) -> Source:
     return source
 
 
-def _enabled(program: Program, source: Source) -> tuple[list[str], str | None]:
+def _enabled(slug: str, webhooks: WebhooksTable, source: Source) -> tuple[list[str], str | None]:
     """The source's secrets and pinned shop; 404 when it cannot accept deliveries."""
-    secrets = webhook_secrets(program, source.name)
-    if not secrets and (unset := unset_webhook_variables(program, source.name)):
+    table = webhooks.source(source.name)
+    found = (reveal(secret) for secret in (table.secret, table.previous_secret))
+    secrets = [secret for secret in found if secret]
+    unset = [s.unset_variable() for s in (table.secret, table.previous_secret) if s]
+    if not secrets and (variables := [variable for variable in unset if variable]):
         # the server's misconfiguration, not the shop's: 503, so the shop retries
         raise ApiError(
             503,
             "secret_not_set",
-            f"programme {program.slug!r}: the {source.name} secret is read from the environment "
-            f"variable {unset[0]}, which is not set on this server",
+            f"programme {slug!r}: the {source.name} secret is read from the environment "
+            f"variable {variables[0]}, which is not set on this server",
         )
     if not secrets:
         raise ApiError(
             404,
             "source_not_enabled",
-            f"programme {program.slug!r} has no {source.name} secret configured",
+            f"programme {slug!r} has no {source.name} secret configured",
         )
-    shop = webhook_shop(program, source.name)
+    shop = table.shop if source.pin_key is not None else None
     if source.pin_key is not None and shop is None:
         # a document applied before pins existed: refuse rather than trust the shop header
         key, name = source.pin_key, source.name
-        log.error(
-            "programme %r: %s deliveries refused, webhooks.%s is not set", program.slug, name, key
-        )
+        log.error("programme %r: %s deliveries refused, webhooks.%s is not set", slug, name, key)
         raise ApiError(
             404,
             "source_not_enabled",
-            f"programme {program.slug!r} pins no {name} shop: set webhooks.{key} "
+            f"programme {slug!r} pins no {name} shop: set webhooks.{key} "
             "and apply the programme file again",
         )
     return secrets, shop
 
 
-def _verify_and_parse(source: Source, program: Program, body: bytes, now: float) -> Delivery:
-    secrets, shop = _enabled(program, source)
+def _verify_and_parse(
+    source: Source, slug: str, webhooks: WebhooksTable, currency: str, body: bytes, now: float
+) -> Delivery:
+    secrets, shop = _enabled(slug, webhooks, source)
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
         verified = source.verify(headers, body, secrets, now)
     except SignatureError as exc:
         raise ApiError(401, "invalid_signature", str(exc)) from exc
     try:
-        return parse_delivery(source, verified, program.currency, shop)
+        return parse_delivery(source, verified, currency, shop)
     except UnknownShop as exc:
         raise ApiError(401, "unknown_shop", str(exc)) from exc
     except PayloadError as exc:
@@ -111,21 +111,35 @@ def receive(slug: str, source: str) -> tuple[Response, int]:
     if (ping := adapter.ping(body)) is not None:
         metrics.webhook_delivery(source, "ping")
         return jsonify({"status": "ignored", "card": None, "balance": None, "detail": ping}), 200
-    database, settings, clients = web.database(), web.settings(), web.clients()
-    now = clients.clock.now()
+    now = web.clients().clock.now()
+    if adapter.name == SIGNED_JSON:
+        answer, status = _receive_signed(slug, adapter, body, now)
+    else:  # Shopify, WooCommerce: the inbox row alone (orders/accepting.py)
+
+        def check(programme: accepting.Programme) -> Delivery:
+            webhooks, currency = programme.webhooks, programme.currency
+            return _verify_and_parse(adapter, slug, webhooks, currency, body, now.timestamp())
+
+        accepting.accept(web.database(), slug, check, body, now)
+        answer, status = ACCEPTED, 200
+    metrics.webhook_delivery(source, answer["status"])
+    return jsonify(answer), status
+
+
+def _receive_signed(
+    slug: str, adapter: Source, body: bytes, now: datetime
+) -> tuple[dict[str, Any], int]:
+    database, settings = web.database(), web.settings()
     ctx = intake.Context(public_url=settings.public_url, now=now)
     for attempt in range(ATTEMPTS):
         try:
             with database.transaction() as session:
                 program = get_program(session, slug)
-                delivery = _verify_and_parse(adapter, program, body, now.timestamp())
-                if adapter.name != SIGNED_JSON:
-                    intake.accept(session, program, delivery, body, now)
-                    answer, status = ACCEPTED, 200
-                else:
-                    answer, status = _signed(session, program, delivery, body, ctx)
-            metrics.webhook_delivery(source, answer["status"])
-            return jsonify(answer), status
+                webhooks = program_config(program).webhooks
+                delivery = _verify_and_parse(
+                    adapter, slug, webhooks, program.currency, body, now.timestamp()
+                )
+                return _signed(session, program, delivery, body, ctx)
         except (IntegrityError, _Twin):
             if attempt == ATTEMPTS - 1:
                 raise
