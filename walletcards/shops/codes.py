@@ -55,8 +55,9 @@ class ShopCodeRefused(ApiError):
 
 
 @dataclass(frozen=True)
-class _Wanted:
-    """What the shop is asked to create, read in the first short transaction."""
+class WantedCode:
+    """What the shop is asked to create, read in a first short transaction (a reservation's
+    code here, a referred friend's in shops/friend_codes.py)."""
 
     platform: str
     code: str
@@ -64,7 +65,21 @@ class _Wanted:
     customer_ref: str | None
     email: str | None
     expires_at: datetime
-    minimum_minor: int | None  # the order subtotal the code needs ([redemption] max_share)
+    minimum_minor: int | None = None  # the order subtotal the code needs ([redemption] max_share)
+
+    def create(self, admin: ShopAdmin, currency: str) -> ShopCode:
+        """Ask the shop for the code (no retry here: callers wrap it in :func:`retrying`)."""
+        return admin.create_code(
+            self.code,
+            from_minor(self.value_minor, currency),
+            currency,
+            self.customer_ref,
+            self.email,
+            self.expires_at,
+            minimum=None
+            if self.minimum_minor is None
+            else from_minor(self.minimum_minor, currency),
+        )
 
 
 def platform_for(program: Program, channel: str) -> str | None:
@@ -134,7 +149,7 @@ def create_shop_code(
             return None
         card = session.get(Card, found.card_id)
         customer = session.get(Customer, card.customer_id) if card is not None else None
-        wanted = _Wanted(
+        wanted = WantedCode(
             platform,
             found.code,
             found.value_minor,
@@ -161,18 +176,8 @@ def create_shop_code(
     return made.id
 
 
-def _create(clients: Clients, program: Program, wanted: _Wanted) -> ShopCode:
-    return _admin(clients, program, wanted.platform).create_code(
-        wanted.code,
-        from_minor(wanted.value_minor, program.currency),
-        program.currency,
-        wanted.customer_ref,
-        wanted.email,
-        wanted.expires_at,
-        minimum=None
-        if wanted.minimum_minor is None
-        else from_minor(wanted.minimum_minor, program.currency),
-    )
+def _create(clients: Clients, program: Program, wanted: WantedCode) -> ShopCode:
+    return wanted.create(_admin(clients, program, wanted.platform), program.currency)
 
 
 def _refused(db: Database, clients: Clients, redemption_id: int) -> None:

@@ -14,7 +14,6 @@ shop made it) counts as made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,9 +21,8 @@ from sqlalchemy import select
 
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.referral_models import Referral
-from walletcards.money import from_minor
 from walletcards.shops.admin import ShopRefused, ShopUnavailable
-from walletcards.shops.codes import Sleep, customer_ref, platform_for, retrying
+from walletcards.shops.codes import Sleep, WantedCode, customer_ref, platform_for, retrying
 
 if TYPE_CHECKING:
     from walletcards.clients import Clients
@@ -33,16 +31,6 @@ if TYPE_CHECKING:
 BATCH = 100
 # the shops' answers for a code they hold already: made by an earlier, interrupted run
 TAKEN = ("TAKEN", "WOOCOMMERCE_REST_COUPON_CODE_ALREADY_EXISTS")
-
-
-@dataclass(frozen=True)
-class _Wanted:
-    platform: str
-    code: str
-    value_minor: int
-    customer_ref: str | None
-    email: str | None
-    expires_at: datetime
 
 
 def make_friend_codes(
@@ -63,7 +51,7 @@ def make_friend_codes(
     )
 
 
-def _wanted(database: Database, program: Program, referral_id: int) -> _Wanted | None:
+def _wanted(database: Database, program: Program, referral_id: int) -> WantedCode | None:
     with database.transaction() as session:
         row = session.get(Referral, referral_id)
         if row is None or row.friend_code_state != "pending" or row.friend_code is None:
@@ -75,7 +63,7 @@ def _wanted(database: Database, program: Program, referral_id: int) -> _Wanted |
         card = session.get(Card, row.friend_card_id)
         customer = session.get(Customer, card.customer_id) if card is not None else None
         external = customer.external_id if customer is not None else None
-        return _Wanted(
+        return WantedCode(
             platform,
             row.friend_code,
             row.friend_code_minor,
@@ -102,17 +90,7 @@ def make_friend_code(
     try:
         if admin is None:
             raise ShopRefused(f"the programme has no [{wanted.platform}] table", "NOT_CONFIGURED")
-        made = retrying(
-            lambda: admin.create_code(
-                wanted.code,
-                from_minor(wanted.value_minor, program.currency),
-                program.currency,
-                wanted.customer_ref,
-                wanted.email,
-                wanted.expires_at,
-            ),
-            sleep,
-        )
+        made = retrying(lambda: wanted.create(admin, program.currency), sleep)
         shop_id = made.id
     except ShopUnavailable as exc:
         state, error = "pending", f"the shop is unavailable: {exc}"
