@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
     Select,
     and_,
     bindparam,
@@ -68,7 +69,7 @@ def _statement(warns: bool) -> Select[Any]:
 
 
 def _build(warns: bool) -> Select[Any]:
-    card_id = bindparam("card")
+    card_id: BindParameter[int] = bindparam("card")
     now = bindparam("now", type_=UTCDateTime())
     spendable = Lot.released.is_(True) | (Lot.available_at <= now)
     soon = (
