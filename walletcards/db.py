@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    exc,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -67,12 +69,14 @@ class Model(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, ping_after_idle: float | None = None, **kwargs: Any) -> Engine:
     """An engine tuned per backend.
 
     SQLite: WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` so that concurrent writers
     queue for the write lock instead of failing when a read lock cannot be upgraded.
-    PostgreSQL: psycopg 3, READ COMMITTED with explicit row locks where it matters.
+    PostgreSQL: psycopg 3, READ COMMITTED with explicit row locks where it matters; a pooled
+    connection is pinged at checkout once it has rested ``ping_after_idle`` seconds
+    (:data:`PING_AFTER_IDLE`), not on every checkout.
     Both: ``hide_parameters``, so a logged database error shows the statement but never the
     values bound to it (emails, phone numbers, push tokens).
     """
@@ -99,8 +103,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, PING_AFTER_IDLE if ping_after_idle is None else ping_after_idle)
+    return engine
+
+
+PING_AFTER_IDLE = 1.0  # seconds a pooled connection may rest before it is pinged at checkout
+
+
+def _ping_when_idle(engine: Engine, idle: float) -> None:
+    """A pooled connection is pinged at checkout only after resting ``idle`` seconds: what the
+    pool's pre-ping does (a connection that died is replaced, the request never sees it), but
+    not one round trip per request under load. A database restart within the last second
+    may fail the one request that takes each connection broken by it (the pool then replaces
+    all connections older than the failure)."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["walletcards.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("walletcards.idle_since", 0.0)
+        if time.monotonic() - since < idle:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError("the pooled connection did not answer a ping") from error
 
 
 class Database:
@@ -115,9 +148,14 @@ class Database:
     ) -> None:
         self.url = url
         self._joined = connection is not None
+        self._autocommit: sessionmaker[Session] | None = None
         if connection is None:
             self.engine = make_engine(url, **engine_kwargs)
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+            if self.is_postgres:
+                each = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                self._autocommit = sessionmaker(each, expire_on_commit=False)
+                _install_commit_effects(self._autocommit)
         else:
             self.engine = connection.engine
             self._sessions = sessionmaker(
@@ -150,6 +188,19 @@ class Database:
         else:
             with self.engine.begin() as conn:
                 yield conn
+
+    @contextmanager
+    def statements(self) -> Iterator[Session]:
+        """PostgreSQL: a session whose every statement commits on its own (no ``BEGIN`` and
+        ``COMMIT`` round trips), for a hot path of reads (each READ COMMITTED statement sees
+        its own snapshot either way) with at most one write that stands alone (the pass
+        GET). SQLite, or a test's joined connection: an ordinary :meth:`transaction`."""
+        if self._autocommit is None:
+            with self.transaction() as session:
+                yield session
+            return
+        with self._autocommit() as session, session.begin():
+            yield session
 
     def ping(self) -> bool:
         try:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from threading import BoundedSemaphore, Lock
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from walletcards.apple.passes import pass_type_identifier
@@ -27,6 +27,13 @@ from walletcards.loyalty.models import Card, Customer, Program
 _types: dict[tuple[int, str], str | None] = {}  # (programme id, config hash) -> pass type
 _types_lock = Lock()
 MAX_CACHED_TYPES = 10_000
+# built once: its cache key too (building a statement per GET was a fifth of its CPU)
+_BY_SERIAL = (
+    select(Card, Program, Customer)
+    .join(Program, Program.id == Card.program_id)
+    .outerjoin(Customer, Customer.id == Card.customer_id)
+    .where(Card.serial == bindparam("serial"))
+)
 
 
 def pass_type_of(program: Program) -> str | None:
@@ -49,12 +56,7 @@ def card_by_serial(
     """The card with this serial if its programme issues ``ptid``, with its programme and
     customer from the same query: while the caller holds them (the session's identity map
     keeps only weak references), ``session.get`` finds them without a round trip."""
-    row = session.execute(
-        select(Card, Program, Customer)
-        .join(Program, Program.id == Card.program_id)
-        .outerjoin(Customer, Customer.id == Card.customer_id)
-        .where(Card.serial == serial)
-    ).first()
+    row = session.execute(_BY_SERIAL, {"serial": serial}).first()
     if row is None or pass_type_of(row[1]) != ptid:
         return None
     return row[0], row[1], row[2]

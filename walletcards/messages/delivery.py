@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from walletcards.messages.models import SENT, Message, MessageRecipient
@@ -77,15 +77,32 @@ def mark_fetched(
     ``durable=False`` (PostgreSQL; the pass GET storm): if this writes, the transaction's
     commit does not wait for the disk (``synchronous_commit`` off for it, set by the same
     statement: no extra round trip), so a database crash may lose the last moment's proofs."""
-    query = update(MessageRecipient).where(
-        MessageRecipient.card_id == card_id,
-        MessageRecipient.status == SENT,
-        MessageRecipient.card_version <= version,
-        MessageRecipient.fetched_at.is_(None),
+    relaxed = not durable and session.get_bind().dialect.name == "postgresql"
+    session.flush()  # what the caller changed first, as an ORM statement would autoflush
+    session.connection().execute(
+        _fetched_statement(relaxed), {"b_card": card_id, "b_version": version, "b_now": now}
     )
-    if not durable and session.get_bind().dialect.name == "postgresql":
-        relaxed = select(func.set_config("synchronous_commit", "off", True).label("setting")).cte(
-            "relaxed"
-        )
-        query = query.add_cte(relaxed).where(select(relaxed.c.setting).scalar_subquery() == "off")
-    session.execute(query.values(fetched_at=now), execution_options={"synchronize_session": False})
+
+
+_FETCHED: dict[bool, Update] = {}
+
+
+def _fetched_statement(relaxed: bool) -> Update:
+    """mark_fetched's UPDATE, built once per process (and its cache key with it)."""
+    found = _FETCHED.get(relaxed)
+    if found is not None:
+        return found
+    table = MessageRecipient.__table__
+    assert isinstance(table, Table)
+    query = update(table).where(
+        table.c.card_id == bindparam("b_card"),
+        table.c.status == SENT,
+        table.c.card_version <= bindparam("b_version"),
+        table.c.fetched_at.is_(None),
+    )
+    if relaxed:
+        setting = select(func.set_config("synchronous_commit", "off", True).label("setting"))
+        cte = setting.cte("relaxed")
+        query = query.add_cte(cte).where(select(cte.c.setting).scalar_subquery() == "off")
+    found = _FETCHED[relaxed] = query.values(fetched_at=bindparam("b_now"))
+    return found
