@@ -134,7 +134,10 @@ def spoil(case: schemathesis.Case[Any], salt: int) -> None:
     """Puts a hostile value in the body, else the query, else the last path parameter."""
     if isinstance(case.body, dict):
         keys = sorted(case.body) or ["reason"]
-        case.body[keys[salt % len(keys)]] = HOSTILE_JSON[salt % len(HOSTILE_JSON)]
+        # a form body (the dashboard's forms) is URL-encoded UTF-8: no surrogates, no nesting
+        form = case.media_type == "application/x-www-form-urlencoded"
+        hostile = HOSTILE_TEXT if form else HOSTILE_JSON
+        case.body[keys[salt % len(keys)]] = hostile[salt % len(hostile)]
     elif case.query:
         key = sorted(case.query)[salt % len(case.query)]
         case.query[key] = HOSTILE_TEXT[salt % len(HOSTILE_TEXT)]
