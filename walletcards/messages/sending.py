@@ -232,7 +232,8 @@ def _enqueue_in_one(
     """PostgreSQL, one statement: the audience's batch read once (a materialised CTE), the
     recipient rows inserted, and the cards they went to bumped from the ``INSERT``'s
     ``RETURNING`` (a data-modifying CTE: no second read of the recipients, no separate
-    count); returns the batch's size and last card id."""
+    count); returns the batch's size and last card id. A wallet-only message's batch commits
+    without waiting for the WAL flush (``synchronous_commit`` off, set by the same statement)."""
     upto = select(func.max(chosen.c[0])).scalar_subquery()
     inserted = (
         _recipient_rows(message, program, chosen, upto, now)
@@ -246,7 +247,11 @@ def _enqueue_in_one(
         .returning(Card.id)
         .cte("bumped")
     )
-    found, last = session.execute(
-        select(select(func.count()).select_from(chosen).scalar_subquery(), upto).add_cte(bumped)
-    ).one()
+    columns: list[Any] = [select(func.count()).select_from(chosen).scalar_subquery(), upto]
+    if EMAIL not in message.channels:
+        # the commit does not wait for the disk: a database crash may lose the last batches
+        # whole (their cards, rows and progress together) and the next run sends them again;
+        # not with email, whose outbox worker may already have sent a lost batch's emails
+        columns.append(func.set_config("synchronous_commit", "off", True))
+    found, last, *_ = session.execute(select(*columns).add_cte(bumped)).one()
     return int(found), int(last or message.last_card_id)
