@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from tests.kit.web import json_of
@@ -18,7 +18,7 @@ from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
 from walletcards.messages.models import Message, MessageRecipient
-from walletcards.messages.sending import send_due
+from walletcards.messages.sending import send_batch, send_due
 from walletcards.sync.jobs import run_due
 
 DAYTIME = timedelta(hours=3)  # T0 is 07:00 in New York: inside the default quiet hours
@@ -282,3 +282,24 @@ def test_a_skipped_recipient_keeps_its_card_version(
         "cid": 0,
         "dan": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("channels", "setting"), [(["wallet"], "off"), (["wallet", "email"], "on")]
+)
+def test_a_wallet_only_batch_commits_without_waiting_for_the_disk(
+    client: FlaskClient,
+    manager: dict[str, str],
+    database: Database,
+    cards: dict[str, Card],
+    clock: FixedClock,
+    channels: list[str],
+    setting: str,
+) -> None:
+    # PostgreSQL: a lost batch is sent again whole, but a lost email batch may already be out
+    message_id = send(client, manager, channels=channels)
+    with database.transaction() as session:
+        assert send_batch(session, message_id, clock.now(), 10) == (4, False)
+        if database.engine.dialect.name == "postgresql":
+            assert session.scalar(text("SHOW synchronous_commit")) == setting
+    assert len(recipients(database, message_id)) == 4
