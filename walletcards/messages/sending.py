@@ -5,10 +5,13 @@ audience (in card id order, after ``last_card_id``) become recipient rows with o
 ``INSERT … SELECT`` that applies the rules in SQL — a marketing message skips cards without
 marketing consent (``[messages] require_consent``), over ``max_marketing_per_week`` (``cap``),
 and every message skips cards with no wallet to tell (``no_device``) — then one ``UPDATE``
-bumps the version of the cards it went to and the sync workers are woken: the existing push
-worker pushes them and the phones fetch the pass that now carries it. A marketing message due
-inside the quiet hours (the programme's time zone) waits until they end. A million cards are
-200 batches of two statements, never a Python loop over cards.
+bumps the version of the cards it went to (never a skipped one's) and the sync workers are
+woken: the existing push worker pushes them and the phones fetch the pass that now carries it.
+A marketing message due inside the quiet hours (the programme's time zone) waits until they
+end. On PostgreSQL a batch is one statement (the ``UPDATE`` a data-modifying CTE fed by the
+``INSERT``'s ``RETURNING``, the batch's size and last id from the same statement); elsewhere
+three (size and last id, ``INSERT``, ``UPDATE``). A million cards are 200 batches, never a
+Python loop over cards.
 """
 
 from __future__ import annotations
