@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select, text
 
 from tests.kit.programs import MakeCard, MakeProgram, reload_card
 from tests.kit.web import json_of
@@ -17,7 +17,8 @@ from walletcards.cardface import card_face
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Program
-from walletcards.messages.sending import send_due
+from walletcards.messages.models import Message, MessageRecipient
+from walletcards.messages.sending import send_batch, send_due
 from walletcards.sync.jobs import run_due
 
 DAYTIME = timedelta(hours=3)  # T0 is 07:00 in New York: inside the default quiet hours
@@ -193,7 +194,7 @@ def test_a_batch_applies_the_rules_once_per_card_within_its_id_range(
     inserts: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("INSERT INTO message_recipients"):
+        if "INSERT INTO message_recipients" in statement:
             inserts.append(statement)
 
     event.listen(database.engine, "before_cursor_execute", seen)
@@ -206,5 +207,99 @@ def test_a_batch_applies_the_rules_once_per_card_within_its_id_range(
         assert statement.count("FROM apple_registrations") == 1
         assert statement.count("FROM google_objects") == 1
         assert statement.count("JOIN messages") == 1
-        assert statement.count("cards.id <=") == 1
+        assert statement.count("cards.id <=") == 1, statement
     assert recipients(database, message_id)[cards["cid"].id] == ("skipped", "no_consent")
+
+
+def versions(database: Database, cards: dict[str, Card]) -> dict[str, int]:
+    with database.transaction() as session:
+        return {name: reload_card(session, card.id).version for name, card in cards.items()}
+
+
+def test_batches_follow_the_audience_across_id_gaps_and_stop_on_an_empty_one(
+    client: FlaskClient,
+    manager: dict[str, str],
+    database: Database,
+    cards: dict[str, Card],
+    clock: FixedClock,
+) -> None:
+    before = versions(database, cards)
+    message_id = send(client, manager, audience={"tiers": ["gold", "bronze"]})  # not bob
+    assert send_due(database, clock.now(), batch=2) == 3  # ann + cid, then dan
+    got = recipients(database, message_id)
+    assert got == {
+        cards["ann"].id: ("sent", None),
+        cards["cid"].id: ("sent", None),
+        cards["dan"].id: ("skipped", "no_device"),
+    }
+    after = versions(database, cards)
+    assert {name: after[name] - before[name] for name in cards} == {
+        "ann": 1,
+        "bob": 0,
+        "cid": 1,
+        "dan": 0,
+    }
+    with database.transaction() as session:
+        sent = session.get(Message, message_id)
+        assert sent is not None and sent.status == "sent"
+        assert sent.last_card_id == cards["dan"].id
+        carried = session.execute(
+            select(MessageRecipient.card_id, MessageRecipient.card_version).where(
+                MessageRecipient.message_id == message_id
+            )
+        ).all()
+    assert {card_id: version for card_id, version in carried} == {
+        cards["ann"].id: after["ann"],
+        cards["cid"].id: after["cid"],
+        cards["dan"].id: None,
+    }
+    # an audience that fills its last batch exactly: one more, empty, batch ends the sending
+    exact = send(client, manager, audience={"tiers": ["gold", "bronze"]})
+    assert send_due(database, clock.now(), batch=3) == 3
+    with database.transaction() as session:
+        done = session.get(Message, exact)
+        assert done is not None and done.status == "sent"
+        assert done.last_card_id == cards["dan"].id
+
+
+def test_a_skipped_recipient_keeps_its_card_version(
+    client: FlaskClient,
+    manager: dict[str, str],
+    database: Database,
+    cards: dict[str, Card],
+    clock: FixedClock,
+) -> None:
+    clock.advance(DAYTIME)
+    before = versions(database, cards)
+    ids = [send(client, manager, kind="marketing", text={"en": f"Offer {n}"}) for n in range(3)]
+    run_due(database, clock.now())  # the third is over the weekly cap for ann and bob
+    assert recipients(database, ids[2])[cards["bob"].id] == ("skipped", "cap")
+    after = versions(database, cards)
+    # two sent each to ann and bob; cid (no consent) and dan (no wallet) never bumped
+    assert {name: after[name] - before[name] for name in cards} == {
+        "ann": 2,
+        "bob": 2,
+        "cid": 0,
+        "dan": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("channels", "setting"), [(["wallet"], "off"), (["wallet", "email"], "on")]
+)
+def test_a_wallet_only_batch_commits_without_waiting_for_the_disk(
+    client: FlaskClient,
+    manager: dict[str, str],
+    database: Database,
+    cards: dict[str, Card],
+    clock: FixedClock,
+    channels: list[str],
+    setting: str,
+) -> None:
+    # PostgreSQL: a lost batch is sent again whole, but a lost email batch may already be out
+    message_id = send(client, manager, channels=channels)
+    with database.transaction() as session:
+        assert send_batch(session, message_id, clock.now(), 10) == (4, False)
+        if database.engine.dialect.name == "postgresql":
+            assert session.scalar(text("SHOW synchronous_commit")) == setting
+    assert len(recipients(database, message_id)) == 4

@@ -5,10 +5,13 @@ audience (in card id order, after ``last_card_id``) become recipient rows with o
 ``INSERT … SELECT`` that applies the rules in SQL — a marketing message skips cards without
 marketing consent (``[messages] require_consent``), over ``max_marketing_per_week`` (``cap``),
 and every message skips cards with no wallet to tell (``no_device``) — then one ``UPDATE``
-bumps the version of the cards it went to and the sync workers are woken: the existing push
-worker pushes them and the phones fetch the pass that now carries it. A marketing message due
-inside the quiet hours (the programme's time zone) waits until they end. A million cards are
-200 batches of two statements, never a Python loop over cards.
+bumps the version of the cards it went to (never a skipped one's) and the sync workers are
+woken: the existing push worker pushes them and the phones fetch the pass that now carries it.
+A marketing message due inside the quiet hours (the programme's time zone) waits until they
+end. On PostgreSQL a batch is one statement (the ``UPDATE`` a data-modifying CTE fed by the
+``INSERT``'s ``RETURNING``, the batch's size and last id from the same statement); elsewhere
+three (size and last id, ``INSERT``, ``UPDATE``). A million cards are 200 batches, never a
+Python loop over cards.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, insert, literal, null, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE, Subquery
 
 from walletcards.apple.models import AppleRegistration
 from walletcards.db import Database, wake_workers
@@ -152,53 +157,104 @@ def send_batch(session: Session, message_id: int, now: datetime, batch: int) -> 
         return 0, False
     if message.status == SCHEDULED:
         message.status, message.started_at = SENDING, now
+    after = message.last_card_id
     chosen = (
         audience(program, message.audience, now)
-        .where(Card.id > message.last_card_id)
+        .where(Card.id > after)
         .order_by(Card.id)
         .limit(batch)
-        .subquery()
     )
-    found, last = session.execute(select(func.count(), func.max(chosen.c[0]))).one()
+    if session.get_bind().dialect.name == "postgresql":
+        found, last = _enqueue_in_one(session, message, program, chosen.cte("chosen"), now)
+    else:
+        found, last = _enqueue(session, message, program, chosen.subquery(), now)
     if found:
-        # each card's reason once: OFFSET 0 keeps PostgreSQL from inlining the subquery, which
-        # would repeat the rules' correlated subqueries in all three columns that read it
-        scored = (
-            select(Card.id, Card.version, _reason(message, program, now).label("reason"))
-            .join(Customer, Customer.id == Card.customer_id)
-            # the batch's id range as well: cards read by index, not scanned whole per batch
-            .where(
-                Card.id.in_(select(chosen.c[0])), Card.id > message.last_card_id, Card.id <= last
-            )
-            .offset(0)
-            .subquery()
-        )
-        went = scored.c.reason.is_(None)
-        rows = select(
-            literal(message.id),
-            scored.c.id,
-            case((went, literal(SENT)), else_=literal(SKIPPED)),
-            case((went, scored.c.version + 1), else_=null()),
-            scored.c.reason,
-        )
-        columns = ["message_id", "card_id", "status", "card_version", "skipped_reason"]
-        session.execute(insert(MessageRecipient).from_select(columns, rows))
-        recipients = select(MessageRecipient.card_id).where(
-            MessageRecipient.message_id == message.id,
-            MessageRecipient.status == SENT,
-            and_(MessageRecipient.card_id > message.last_card_id, MessageRecipient.card_id <= last),
-        )
-        session.execute(
-            update(Card)
-            .where(Card.id.in_(recipients))
-            .values(version=Card.version + 1, updated_at=now),
-            execution_options={"synchronize_session": False},
-        )
         wake_workers(session)
         if EMAIL in message.channels:
-            queue_emails(session, message, program, message.last_card_id, int(last), now)
-        message.last_card_id = int(last)
+            queue_emails(session, message, program, after, last, now)
+        message.last_card_id = last
     if found < batch:
         message.status, message.sent_at = SENT, now
         log.info("message %s sent (programme %s)", message.id, program.slug)
-    return int(found), found >= batch
+    return found, found >= batch
+
+
+def _recipient_rows(
+    message: Message, program: Program, chosen: Subquery | CTE, upto: Any, now: datetime
+) -> Insert:
+    """``INSERT … SELECT`` of the batch's recipient rows: each card's reason (a rule) or sent."""
+    after = message.last_card_id
+    # each card's reason once: OFFSET 0 keeps PostgreSQL from inlining the subquery, which
+    # would repeat the rules' correlated subqueries in all three columns that read it
+    scored = (
+        select(Card.id, Card.version, _reason(message, program, now).label("reason"))
+        .join(Customer, Customer.id == Card.customer_id)
+        # the batch's id range as well: cards read by index, not scanned whole per batch
+        .where(Card.id.in_(select(chosen.c[0])), Card.id > after, Card.id <= upto)
+        .offset(0)
+        .subquery()
+    )
+    went = scored.c.reason.is_(None)
+    rows = select(
+        literal(message.id),
+        scored.c.id,
+        case((went, literal(SENT)), else_=literal(SKIPPED)),
+        case((went, scored.c.version + 1), else_=null()),
+        scored.c.reason,
+    )
+    columns = ["message_id", "card_id", "status", "card_version", "skipped_reason"]
+    return insert(MessageRecipient).from_select(columns, rows)
+
+
+def _enqueue(
+    session: Session, message: Message, program: Program, chosen: Subquery, now: datetime
+) -> tuple[int, int]:
+    """Portable: the batch's size and last card id, its recipient rows, then one ``UPDATE`` of
+    the cards it went to (a skipped recipient's card keeps its version)."""
+    found, last = session.execute(select(func.count(), func.max(chosen.c[0]))).one()
+    if not found:
+        return 0, message.last_card_id
+    session.execute(_recipient_rows(message, program, chosen, int(last), now))
+    recipients = select(MessageRecipient.card_id).where(
+        MessageRecipient.message_id == message.id,
+        MessageRecipient.status == SENT,
+        and_(MessageRecipient.card_id > message.last_card_id, MessageRecipient.card_id <= last),
+    )
+    session.execute(
+        update(Card)
+        .where(Card.id.in_(recipients))
+        .values(version=Card.version + 1, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(found), int(last)
+
+
+def _enqueue_in_one(
+    session: Session, message: Message, program: Program, chosen: CTE, now: datetime
+) -> tuple[int, int]:
+    """PostgreSQL, one statement: the audience's batch read once (a materialised CTE), the
+    recipient rows inserted, and the cards they went to bumped from the ``INSERT``'s
+    ``RETURNING`` (a data-modifying CTE: no second read of the recipients, no separate
+    count); returns the batch's size and last card id. A wallet-only message's batch commits
+    without waiting for the WAL flush (``synchronous_commit`` off, set by the same statement)."""
+    upto = select(func.max(chosen.c[0])).scalar_subquery()
+    inserted = (
+        _recipient_rows(message, program, chosen, upto, now)
+        .returning(MessageRecipient.card_id, MessageRecipient.status)
+        .cte("inserted")
+    )
+    bumped = (
+        update(Card)
+        .where(Card.id == inserted.c.card_id, inserted.c.status == SENT)
+        .values(version=Card.version + 1, updated_at=now)
+        .returning(Card.id)
+        .cte("bumped")
+    )
+    columns: list[Any] = [select(func.count()).select_from(chosen).scalar_subquery(), upto]
+    if EMAIL not in message.channels:
+        # the commit does not wait for the disk: a database crash may lose the last batches
+        # whole (their cards, rows and progress together) and the next run sends them again;
+        # not with email, whose outbox worker may already have sent a lost batch's emails
+        columns.append(func.set_config("synchronous_commit", "off", True))
+    found, last, *_ = session.execute(select(*columns).add_cte(bumped)).one()
+    return int(found), int(last or message.last_card_id)
