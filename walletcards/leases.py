@@ -77,13 +77,15 @@ class Waiter:
             self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
             self._conn.execute(f"LISTEN {channel}")
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float) -> bool:
+        """Whether woken (False: ``timeout`` passed)."""
         if self._conn is None:
-            self._event.wait(timeout)
+            woken = self._event.wait(timeout)
             self._event.clear()
-            return
+            return woken
         for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            break
+            return True
+        return False
 
     def close(self) -> None:
         if self._conn is not None:

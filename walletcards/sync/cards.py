@@ -7,7 +7,9 @@ killed at any instant loses nothing.
    on PostgreSQL, and lease them for a minute so no other worker pushes them meanwhile; read
    their devices and plan their Google objects. A tenth of the batch is the most recently
    changed cards, the rest the lowest ids: a member's purchase is not queued behind a bulk
-   change of 100,000 cards (BENCHMARKS.md, Pushes);
+   change of 100,000 cards (BENCHMARKS.md, Pushes). While a batch's pushes are in flight, the
+   running worker claims the cards changed in the last seconds on each wake-up (``since``)
+   and pushes them at once (walletcards/sync/worker.py); the lease keeps the two apart;
 2. (no transaction) push every device over ``Clients.apns``, PATCH Google objects over
    ``Clients.google``;
 3. (transaction) record: delivered -> ``pushed_version`` = the claimed version (never lower);
@@ -89,9 +91,15 @@ def apns_auth(program: Program) -> CertificateAuth | TokenAuth:
 
 
 def claim_cards(
-    database: Database, settings: Settings, now: datetime, batch: int, lease: timedelta
+    database: Database,
+    settings: Settings,
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    since: datetime | None = None,
 ) -> list[Claim]:
-    """Due cards, leased until ``now + lease``, with their devices and Google bodies."""
+    """Due cards, leased until ``now + lease``, with their devices and Google bodies; with
+    ``since``, only those changed since then, newest first (the worker's fresh lane)."""
 
     def read(session: Session, rows: list[Row[Any]]) -> list[Claim]:
         ids = {row.program_id for row in rows}
@@ -117,6 +125,10 @@ def claim_cards(
         or_(Card.push_lease_until.is_(None), Card.push_lease_until <= now),
     ]
     leased, columns = {"push_lease_until": now + lease}, (Card.version, Card.program_id)
+    if since is not None:
+        recent = [*due, Card.updated_at >= since]
+        order = (Card.updated_at.desc(), Card.id)
+        return claim(database, Card, recent, leased, batch, read, columns, order)
     fresh = []  # the latest changes first, so one commit is not queued behind a bulk change
     if batch >= FRESH_SHARE:
         order = (Card.updated_at.desc(), Card.id)
