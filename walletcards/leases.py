@@ -77,15 +77,13 @@ class Waiter:
             self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
             self._conn.execute(f"LISTEN {channel}")
 
-    def wait(self, timeout: float) -> bool:
-        """Whether woken (False: ``timeout`` passed)."""
+    def wait(self, timeout: float) -> None:
         if self._conn is None:
-            woken = self._event.wait(timeout)
+            self._event.wait(timeout)
             self._event.clear()
-            return woken
+            return
         for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            return True
-        return False
+            break
 
     def close(self) -> None:
         if self._conn is not None:

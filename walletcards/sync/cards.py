@@ -7,9 +7,10 @@ killed at any instant loses nothing.
    on PostgreSQL, and lease them for a minute so no other worker pushes them meanwhile; read
    their devices and plan their Google objects. A tenth of the batch is the most recently
    changed cards, the rest the lowest ids: a member's purchase is not queued behind a bulk
-   change of 100,000 cards (BENCHMARKS.md, Pushes). While a batch's pushes are in flight, the
-   running worker claims the cards changed in the last seconds on each wake-up (``since``)
-   and pushes them at once (walletcards/sync/worker.py); the lease keeps the two apart;
+   change of 100,000 cards (BENCHMARKS.md, Pushes). Beside the batch in flight, the running
+   worker's fresh lane claims the cards changed in the last seconds on each wake-up
+   (``since``) and pushes them at once (walletcards/sync/worker.py); the lease keeps the
+   two lanes' cards apart;
 2. (no transaction) push every device over ``Clients.apns``, PATCH Google objects over
    ``Clients.google``;
 3. (transaction) record: delivered -> ``pushed_version`` = the claimed version (never lower);

@@ -4,9 +4,9 @@ webhook deliveries accepted into the inbox (walletcards/orders/applier.py).
 
 :func:`run_worker` is the one way it runs (`walletcards worker`, and the thread of
 `walletcards serve`); every outside system it talks to comes from its ``Clients``. A step
-claims, pushes and records one batch of cards (walletcards/sync/cards.py) and, while its
-pushes are in flight, the cards changed since (a member's purchase during a bulk change); the
-outbox loops are walletcards/outbound/delivery.py; all three claim through walletcards/leases.py.
+claims, pushes and records one batch of cards (walletcards/sync/cards.py), while its fresh lane
+(:class:`FreshLane`) pushes the cards just changed beside it; the outbox loops are
+walletcards/outbound/delivery.py; all three claim through walletcards/leases.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import time
 from datetime import timedelta
 
 from walletcards import metrics
-from walletcards.apple.apns import Outcome
 from walletcards.clients import Clients
 from walletcards.db import CARDS_CHANNEL, Database, local_wakeup
 from walletcards.leases import Waiter
@@ -35,11 +34,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 SUMMARY_EVERY = 300.0  # seconds between the worker's summary log lines
 CERTIFICATES_EVERY = 24 * 3600.0  # the Apple certificates' expiry check, after the start-up one
-# While a batch is in flight: a wake-up pushes the cards changed in the last FRESH_WINDOW (at
-# most FRESH_BATCH) at once; the batch's end is looked for every LOOK_EVERY seconds.
+# The fresh lane: on each wake-up, the cards changed in the last FRESH_WINDOW, FRESH_BATCH at a
+# time, newest first, beside the batch in flight.
 FRESH_WINDOW = timedelta(seconds=30)
 FRESH_BATCH = 50
-LOOK_EVERY = 0.02
 
 
 def run_worker(
@@ -88,65 +86,26 @@ class Worker:
         self.batch, self.lease = batch, lease
         self.fresh_batch = FRESH_BATCH
 
-    def step(self, waiter: Waiter | None = None) -> StepReport:
-        """Claim, push, record one batch; returns what it did (cards == 0: nothing due). With
-        ``waiter`` (the running worker), fresh changes are pushed while the batch is in flight."""
+    def step(self) -> StepReport:
+        """Claim, push, record one batch; returns what it did (cards == 0: nothing due)."""
         claims = claim_cards(self.database, self.settings, self.clock.now(), self.batch, self.lease)
-        if not claims:
-            return StepReport()
-        fresh = StepReport()
-        if waiter is None:
-            outcomes = self._push(claims)
-        else:
-            outcomes = self._push_meanwhile(claims, waiter, fresh)
-        report = record(self.database, claims, outcomes, self.clock.now())
-        metrics.record_pushes(claims, outcomes)
-        report.add(fresh)
-        return report
+        return self._push_and_record(claims)
 
     def fresh_step(self) -> StepReport:
         """Claim, push, record the cards changed in the last ``FRESH_WINDOW``, newest first."""
         now = self.clock.now()
-        claims = claim_cards(
-            self.database, self.settings, now, self.fresh_batch, self.lease, now - FRESH_WINDOW
-        )
+        since = now - FRESH_WINDOW
+        claims = claim_cards(self.database, self.settings, now, self.fresh_batch, self.lease, since)
+        return self._push_and_record(claims)
+
+    def _push_and_record(self, claims: list[Claim]) -> StepReport:
         if not claims:
             return StepReport()
-        outcomes = self._push(claims)
+        outcomes = push_apple(self.clients, claims)
+        push_google(self.clients, self.settings, claims)
         report = record(self.database, claims, outcomes, self.clock.now())
         metrics.record_pushes(claims, outcomes)
         return report
-
-    def _push(self, claims: list[Claim]) -> dict[str, Outcome]:
-        outcomes = push_apple(self.clients, claims)
-        push_google(self.clients, self.settings, claims)
-        return outcomes
-
-    def _push_meanwhile(
-        self, claims: list[Claim], waiter: Waiter, fresh: StepReport
-    ) -> dict[str, Outcome]:
-        """The batch's pushes on a thread of their own (network only, no database); meanwhile
-        each wake-up (a commit changed a card) claims, pushes and records the fresh changes
-        from this thread, so a member's purchase does not wait for a bulk batch in flight. The
-        lease keeps the two lanes' cards apart; all database work stays on this thread."""
-        result: list[dict[str, Outcome] | BaseException] = []
-        done = threading.Event()
-
-        def push() -> None:
-            try:
-                result.append(self._push(claims))
-            except BaseException as exc:  # re-raised on the worker's thread
-                result.append(exc)
-            finally:
-                done.set()
-
-        threading.Thread(target=push, name="push-batch", daemon=True).start()
-        while not done.is_set():
-            if waiter.wait(LOOK_EVERY):
-                fresh.add(self.fresh_step())
-        if isinstance(result[0], BaseException):
-            raise result[0]
-        return result[0]
 
     def deliver_outbox(self) -> int:
         """Card emails and outbound events that are due (see walletcards/outbound)."""
@@ -183,6 +142,7 @@ class Worker:
         activity, started = Activity(), time.monotonic()
         waiter = Waiter(self.database, CARDS_CHANNEL, local_wakeup)
         next_jobs, next_certificates = 0.0, started + CERTIFICATES_EVERY
+        fresh = FreshLane(self, stop, poll)
         try:
             while not stop.is_set():
                 if time.monotonic() >= next_jobs:
@@ -195,14 +155,16 @@ class Worker:
                         log.exception("scheduled jobs failed; will try again")
                     next_jobs = time.monotonic() + jobs_every
                 try:
-                    report = self.step(waiter)
+                    report = self.step()
+                    busy = report.cards > 0
+                    report.add(fresh.take())
                     activity.cards += report.cards
                     activity.devices += report.pushed
                     activity.dead += report.dead
                     activity.retry += report.retry
                     delivered = self.deliver_outbox()
                     activity.delivered += delivered
-                    busy = report.cards > 0 or delivered > 0
+                    busy = busy or delivered > 0
                 except Exception:
                     activity.errors += 1
                     log.exception("sync step failed; will try again")
@@ -217,4 +179,48 @@ class Worker:
                     waiter.wait(min(poll, summary_every))
         finally:
             waiter.close()
+            fresh.join()
             log.info("worker stopped after %d s", round(time.monotonic() - started))
+
+
+class FreshLane:
+    """The running worker's second lane, a thread: on each wake-up (a commit changed a card) it
+    claims, pushes and records the cards changed in the last ``FRESH_WINDOW`` (``fresh_step``),
+    beside the batch the worker has in flight, over the same APNs connections; so a member's
+    purchase waits for neither a bulk batch nor its claim and record. The lease keeps every
+    card in one lane (walletcards/leases.py). Not run when the database is one shared
+    connection (a test's) or ``fresh_batch`` is 0."""
+
+    def __init__(self, worker: Worker, stop: threading.Event, poll: float) -> None:
+        self._worker, self._stop, self._poll = worker, stop, poll
+        self._done, self._lock = StepReport(), threading.Lock()
+        self._thread: threading.Thread | None = None
+        if worker.fresh_batch > 0 and worker.database.concurrent:
+            self._thread = threading.Thread(target=self._run, name="fresh-lane", daemon=True)
+            self._thread.start()
+
+    def take(self) -> StepReport:
+        """What the lane did since the last call."""
+        with self._lock:
+            done, self._done = self._done, StepReport()
+        return done
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(self._poll + 15)
+
+    def _run(self) -> None:
+        waiter = Waiter(self._worker.database, CARDS_CHANNEL, local_wakeup)
+        try:
+            while not self._stop.is_set():
+                try:
+                    report = self._worker.fresh_step()
+                except Exception:
+                    log.exception("fresh push step failed; will try again")
+                    report = StepReport()
+                with self._lock:
+                    self._done.add(report)
+                if report.cards == 0:
+                    waiter.wait(self._poll)
+        finally:
+            waiter.close()
