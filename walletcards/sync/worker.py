@@ -85,10 +85,14 @@ class Worker:
         self.clock = clients.clock
         self.batch, self.lease = batch, lease
         self.fresh_batch = FRESH_BATCH
+        self.fresh_lane = False  # whether a FreshLane runs beside this worker's steps
 
     def step(self) -> StepReport:
         """Claim, push, record one batch; returns what it did (cards == 0: nothing due)."""
-        claims = claim_cards(self.database, self.settings, self.clock.now(), self.batch, self.lease)
+        now, latest = self.clock.now(), not self.fresh_lane  # (the lane takes the latest)
+        claims = claim_cards(
+            self.database, self.settings, now, self.batch, self.lease, None, latest
+        )
         return self._push_and_record(claims)
 
     def fresh_step(self) -> StepReport:
@@ -142,7 +146,7 @@ class Worker:
         activity, started = Activity(), time.monotonic()
         waiter = Waiter(self.database, CARDS_CHANNEL, local_wakeup)
         next_jobs, next_certificates = 0.0, started + CERTIFICATES_EVERY
-        fresh = FreshLane(self, stop, poll)
+        fresh = FreshLane(self, poll)
         try:
             while not stop.is_set():
                 if time.monotonic() >= next_jobs:
@@ -179,7 +183,7 @@ class Worker:
                     waiter.wait(min(poll, summary_every))
         finally:
             waiter.close()
-            fresh.join()
+            fresh.close()
             log.info("worker stopped after %d s", round(time.monotonic() - started))
 
 
@@ -191,13 +195,17 @@ class FreshLane:
     card in one lane (walletcards/leases.py). Not run when the database is one shared
     connection (a test's) or ``fresh_batch`` is 0."""
 
-    def __init__(self, worker: Worker, stop: threading.Event, poll: float) -> None:
-        self._worker, self._stop, self._poll = worker, stop, poll
-        self._done, self._lock = StepReport(), threading.Lock()
+    def __init__(self, worker: Worker, poll: float) -> None:
+        self._worker, self._poll = worker, poll
+        self._done, self._lock, self._stop = StepReport(), threading.Lock(), threading.Event()
         self._thread: threading.Thread | None = None
         if worker.fresh_batch > 0 and worker.database.concurrent:
-            self._thread = threading.Thread(target=self._run, name="fresh-lane", daemon=True)
+            waiter = Waiter(worker.database, CARDS_CHANNEL, local_wakeup)
+            self._thread = threading.Thread(
+                target=self._run, args=(waiter,), name="fresh-lane", daemon=True
+            )
             self._thread.start()
+            worker.fresh_lane = True
 
     def take(self) -> StepReport:
         """What the lane did since the last call."""
@@ -205,12 +213,14 @@ class FreshLane:
             done, self._done = self._done, StepReport()
         return done
 
-    def join(self) -> None:
+    def close(self) -> None:
+        """Stop after the step in progress (within ``poll`` when waiting)."""
+        self._stop.set()
         if self._thread is not None:
             self._thread.join(self._poll + 15)
+            self._worker.fresh_lane = False
 
-    def _run(self) -> None:
-        waiter = Waiter(self._worker.database, CARDS_CHANNEL, local_wakeup)
+    def _run(self, waiter: Waiter) -> None:
         try:
             while not self._stop.is_set():
                 try:
