@@ -1,6 +1,6 @@
 """A member's change is pushed while a bulk batch's pushes are still in flight: the running
-worker claims the freshly changed cards on its wake-up and pushes them beside the batch, on
-the same APNs connections; the lease keeps every card in one lane only."""
+worker claims the freshly changed cards on its wake-up and pushes them beside the batch, over
+APNs connections of its own; the lease keeps every card in one lane only."""
 
 from __future__ import annotations
 

@@ -11,12 +11,14 @@ walletcards/outbound/delivery.py; all three claim through walletcards/leases.py.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from datetime import timedelta
 
 from walletcards import metrics
+from walletcards.apple.apns import ApnsPusher
 from walletcards.clients import Clients
 from walletcards.db import CARDS_CHANNEL, Database, local_wakeup
 from walletcards.leases import Waiter
@@ -86,6 +88,7 @@ class Worker:
         self.batch, self.lease = batch, lease
         self.fresh_batch = FRESH_BATCH
         self.fresh_lane = False  # whether a FreshLane runs beside this worker's steps
+        self.fresh_clients = clients  # the lane's: APNs connections of its own (FreshLane)
 
     def step(self) -> StepReport:
         """Claim, push, record one batch; returns what it did (cards == 0: nothing due)."""
@@ -100,13 +103,14 @@ class Worker:
         now = self.clock.now()
         since = now - FRESH_WINDOW
         claims = claim_cards(self.database, self.settings, now, self.fresh_batch, self.lease, since)
-        return self._push_and_record(claims)
+        return self._push_and_record(claims, self.fresh_clients)
 
-    def _push_and_record(self, claims: list[Claim]) -> StepReport:
+    def _push_and_record(self, claims: list[Claim], clients: Clients | None = None) -> StepReport:
         if not claims:
             return StepReport()
-        outcomes = push_apple(self.clients, claims)
-        push_google(self.clients, self.settings, claims)
+        clients = clients or self.clients
+        outcomes = push_apple(clients, claims)
+        push_google(clients, self.settings, claims)
         report = record(self.database, claims, outcomes, self.clock.now())
         metrics.record_pushes(claims, outcomes)
         return report
@@ -190,7 +194,8 @@ class Worker:
 class FreshLane:
     """The running worker's second lane, a thread: on each wake-up (a commit changed a card) it
     claims, pushes and records the cards changed in the last ``FRESH_WINDOW`` (``fresh_step``),
-    beside the batch the worker has in flight, over the same APNs connections; so a member's
+    beside the batch the worker has in flight, over APNs connections of its own (on the
+    batch's, its streams were sent and answered after the batch's 1,000); so a member's
     purchase waits for neither a bulk batch nor its claim and record. The lease keeps every
     card in one lane (walletcards/leases.py). Not run when the database is one shared
     connection (a test's) or ``fresh_batch`` is 0."""
@@ -199,7 +204,12 @@ class FreshLane:
         self._worker, self._poll = worker, poll
         self._done, self._lock, self._stop = StepReport(), threading.Lock(), threading.Event()
         self._thread: threading.Thread | None = None
+        self._own: ApnsPusher | None = None
         if worker.fresh_batch > 0 and worker.database.concurrent:
+            if isinstance(worker.clients.apns, ApnsPusher):  # not queued behind a batch's streams
+                settings = worker.settings
+                self._own = ApnsPusher(settings.apns_url, settings.apns_ca_file)
+                worker.fresh_clients = dataclasses.replace(worker.clients, apns=self._own)
             waiter = Waiter(worker.database, CARDS_CHANNEL, local_wakeup)
             self._thread = threading.Thread(
                 target=self._run, args=(waiter,), name="fresh-lane", daemon=True
@@ -219,6 +229,9 @@ class FreshLane:
         if self._thread is not None:
             self._thread.join(self._poll + 15)
             self._worker.fresh_lane = False
+        if self._own is not None:
+            self._own.close()
+            self._worker.fresh_clients = self._worker.clients
 
     def _run(self, waiter: Waiter) -> None:
         try:
