@@ -7,9 +7,10 @@ required); its own CPU per push, measured there, gives its ceiling. 1. The bare 
 replaced sends ``--baseline`` pushes in the same run. 2. One Worker drains ``--devices`` cards
 (one device each). 3. ``--backlog`` more cards are changed at once and the worker (LISTEN/NOTIFY)
 drains them while ``--commits`` ledger commits, 20 ms apart, land on cards spread over all of
-them: time from each commit to the fake receiving that card's push.
+them: time from each commit to the fake receiving that card's push (``--fresh-batch 0``: the
+worker without its fresh lane, the baseline).
 
-    python -m bench.push [--devices 10000] [--backlog 100000] [--quick]
+    python -m bench.push [--devices 10000] [--backlog 100000] [--fresh-batch 50] [--quick]
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from walletcards.loyalty.config import load_program_file, parse_program
 from walletcards.loyalty.models import Card
 from walletcards.loyalty.programs import apply_program
 from walletcards.settings import Secret, Settings
-from walletcards.sync.worker import Worker
+from walletcards.sync.worker import FRESH_BATCH, Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 PTID = "pass.com.example.bench"
@@ -111,6 +112,12 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--commits", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000, help="the worker's cards per batch")
+    parser.add_argument(
+        "--fresh-batch",
+        type=int,
+        default=FRESH_BATCH,
+        help="the fresh lane's cards per claim while a batch is in flight (0: no fresh lane)",
+    )
     parser.add_argument("--quick", action="store_true", help="2,000 devices, 10,000 backlog")
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -184,6 +191,7 @@ def main() -> None:
             # 2. One worker drains the changed cards.
             clients = build_clients(settings)
             worker = Worker(db, clients, settings, batch=args.batch)
+            worker.fresh_batch = args.fresh_batch
             start, started_cpu = time.perf_counter(), time.process_time()
             report = worker.drain()
             elapsed, used = time.perf_counter() - start, time.process_time() - started_cpu
@@ -230,8 +238,8 @@ def main() -> None:
     ]
     q = statistics.quantiles(latencies, n=100)
     print(
-        f"push benchmark: {args.devices} devices, worker batches of {args.batch}, PostgreSQL, "
-        "fake APNs in its own process"
+        f"push benchmark: {args.devices} devices, worker batches of {args.batch}, fresh lane "
+        f"{args.fresh_batch or 'off'}, PostgreSQL, fake APNs in its own process"
     )
     print("| measure | client CPU ms per push | pushes/s |")
     print("|---|---:|---:|")

@@ -167,6 +167,11 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
+    @property
+    def concurrent(self) -> bool:
+        """Whether threads may run units of work at once (not on a test's one connection)."""
+        return not self._joined
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any exception."""

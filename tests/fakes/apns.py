@@ -5,9 +5,10 @@ JWT (token auth), records every request, and answers per device token from a scr
 (200, 400, 403, 410, 429, 500; "400 BadTopic": with that reason), "drop" (the connection is
 cut without an answer) or "junk" (a 500 whose body is JSON but not an object). Like APNs it
 announces SETTINGS_MAX_CONCURRENT_STREAMS (``max_streams``; 1 under token auth until a valid
-token arrives) and notes the most streams a client opened; ``delay`` holds every answer back,
-``goaway_after`` sends GOAWAY after that many answers on a connection. Fast enough to be run
-as the push benchmark's fake in its own process (its CPU per push is reported there).
+token arrives) and notes the most streams a client opened; ``delay`` holds every answer back
+(``slow``: one token's answers), ``goaway_after`` sends GOAWAY after that many answers on a
+connection. Fast enough to be run as the push benchmark's fake in its own process (its CPU per
+push is reported there).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class FakeApns:
     requests: list[Received] = field(default_factory=list)
     connections: int = 0
     delay: float = 0.0
+    slow: dict[str, float] = field(default_factory=dict)  # a token's own delay, over ``delay``
     max_streams: int = 1000  # SETTINGS_MAX_CONCURRENT_STREAMS (1 for token auth until one is valid)
     peak_streams: int = 0  # most streams one connection had open at once
     protocol_errors: int = 0
@@ -81,6 +83,9 @@ class FakeApns:
     def answer_for(self, token: str) -> int | str:
         queue = self.script.get(token)
         return queue.pop(0) if queue else 200
+
+    def delay_for(self, path: str) -> float:
+        return self.slow.get(path.rsplit("/", 1)[-1], self.delay) if self.slow else self.delay
 
     def pushes_to(self, token: str) -> list[Received]:
         return [r for r in self.requests if r.token == token]

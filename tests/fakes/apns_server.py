@@ -121,9 +121,10 @@ class Server(asyncio.Protocol):
                 stream = self.streams.pop(event.stream_id)
                 if self.gone:
                     continue
-                if self.fake.delay:
+                delay = self.fake.delay_for(stream["headers"].get(":path", ""))
+                if delay:
                     asyncio.get_running_loop().call_later(
-                        self.fake.delay, self._answer, event.stream_id, stream
+                        delay, self._answer, event.stream_id, stream
                     )
                 elif not self._respond(event.stream_id, stream):
                     return

@@ -93,6 +93,7 @@ class Card(Model):
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("program_id", "member_number"),
         Index("ix_cards_push_due", "pushed_version", "version"),
+        Index("ix_cards_updated_at", "updated_at"),  # the worker's latest-changes claim
         # the dashboard's members series and per-tier counts (walletcards/admin/metrics.py)
         Index("ix_cards_program_created", "program_id", "created_at"),
         Index("ix_cards_program_tier", "program_id", "tier_code"),

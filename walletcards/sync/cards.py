@@ -7,7 +7,10 @@ killed at any instant loses nothing.
    on PostgreSQL, and lease them for a minute so no other worker pushes them meanwhile; read
    their devices and plan their Google objects. A tenth of the batch is the most recently
    changed cards, the rest the lowest ids: a member's purchase is not queued behind a bulk
-   change of 100,000 cards (BENCHMARKS.md, Pushes);
+   change of 100,000 cards (BENCHMARKS.md, Pushes). The running worker does better: its
+   fresh lane claims the cards changed in the last seconds on each wake-up (``since``) and
+   pushes them beside the batch in flight (walletcards/sync/worker.py), and its batches
+   leave the latest changes to it (``latest``); the lease keeps the two lanes' cards apart;
 2. (no transaction) push every device over ``Clients.apns``, PATCH Google objects over
    ``Clients.google``;
 3. (transaction) record: delivered -> ``pushed_version`` = the claimed version (never lower);
@@ -89,9 +92,17 @@ def apns_auth(program: Program) -> CertificateAuth | TokenAuth:
 
 
 def claim_cards(
-    database: Database, settings: Settings, now: datetime, batch: int, lease: timedelta
+    database: Database,
+    settings: Settings,
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    since: datetime | None = None,
+    latest: bool = True,
 ) -> list[Claim]:
-    """Due cards, leased until ``now + lease``, with their devices and Google bodies."""
+    """Due cards, leased until ``now + lease``, with their devices and Google bodies; with
+    ``since``, only those changed since then, newest first (the worker's fresh lane); without
+    ``latest``, no tenth of latest changes (the fresh lane takes those)."""
 
     def read(session: Session, rows: list[Row[Any]]) -> list[Claim]:
         ids = {row.program_id for row in rows}
@@ -117,8 +128,12 @@ def claim_cards(
         or_(Card.push_lease_until.is_(None), Card.push_lease_until <= now),
     ]
     leased, columns = {"push_lease_until": now + lease}, (Card.version, Card.program_id)
+    if since is not None:
+        recent = [*due, Card.updated_at >= since]
+        order = (Card.updated_at.desc(), Card.id)
+        return claim(database, Card, recent, leased, batch, read, columns, order)
     fresh = []  # the latest changes first, so one commit is not queued behind a bulk change
-    if batch >= FRESH_SHARE:
+    if latest and batch >= FRESH_SHARE:
         order = (Card.updated_at.desc(), Card.id)
         fresh = claim(database, Card, due, leased, batch // FRESH_SHARE, read, columns, order)
     return fresh + claim(database, Card, due, leased, batch - len(fresh), read, columns)

@@ -4,23 +4,27 @@ webhook deliveries accepted into the inbox (walletcards/orders/applier.py).
 
 :func:`run_worker` is the one way it runs (`walletcards worker`, and the thread of
 `walletcards serve`); every outside system it talks to comes from its ``Clients``. A step
-claims, pushes and records one batch of cards (walletcards/sync/cards.py); the outbox loops
-are walletcards/outbound/delivery.py; all three claim through walletcards/leases.py.
+claims, pushes and records one batch of cards (walletcards/sync/cards.py), while its fresh lane
+(:class:`FreshLane`) pushes the cards just changed beside it; the outbox loops are
+walletcards/outbound/delivery.py; all three claim through walletcards/leases.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from datetime import timedelta
 
 from walletcards import metrics
+from walletcards.apple.apns import ApnsPusher
 from walletcards.clients import Clients
 from walletcards.db import CARDS_CHANNEL, Database, local_wakeup
 from walletcards.leases import Waiter
 from walletcards.settings import Settings
 from walletcards.sync.cards import (
+    Claim,
     StepReport,
     claim_cards,
     push_apple,
@@ -32,6 +36,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 SUMMARY_EVERY = 300.0  # seconds between the worker's summary log lines
 CERTIFICATES_EVERY = 24 * 3600.0  # the Apple certificates' expiry check, after the start-up one
+# The fresh lane: on each wake-up, the cards changed in the last FRESH_WINDOW, FRESH_BATCH at a
+# time, newest first, beside the batch in flight.
+FRESH_WINDOW = timedelta(seconds=30)
+FRESH_BATCH = 50
 
 
 def run_worker(
@@ -78,14 +86,31 @@ class Worker:
         self.database, self.clients, self.settings = database, clients, settings
         self.clock = clients.clock
         self.batch, self.lease = batch, lease
+        self.fresh_batch = FRESH_BATCH
+        self.fresh_lane = False  # whether a FreshLane runs beside this worker's steps
+        self.fresh_clients = clients  # the lane's: APNs connections of its own (FreshLane)
 
     def step(self) -> StepReport:
         """Claim, push, record one batch; returns what it did (cards == 0: nothing due)."""
-        claims = claim_cards(self.database, self.settings, self.clock.now(), self.batch, self.lease)
+        now, latest = self.clock.now(), not self.fresh_lane  # (the lane takes the latest)
+        claims = claim_cards(
+            self.database, self.settings, now, self.batch, self.lease, None, latest
+        )
+        return self._push_and_record(claims)
+
+    def fresh_step(self) -> StepReport:
+        """Claim, push, record the cards changed in the last ``FRESH_WINDOW``, newest first."""
+        now = self.clock.now()
+        since = now - FRESH_WINDOW
+        claims = claim_cards(self.database, self.settings, now, self.fresh_batch, self.lease, since)
+        return self._push_and_record(claims, self.fresh_clients)
+
+    def _push_and_record(self, claims: list[Claim], clients: Clients | None = None) -> StepReport:
         if not claims:
             return StepReport()
-        outcomes = push_apple(self.clients, claims)
-        push_google(self.clients, self.settings, claims)
+        clients = clients or self.clients
+        outcomes = push_apple(clients, claims)
+        push_google(clients, self.settings, claims)
         report = record(self.database, claims, outcomes, self.clock.now())
         metrics.record_pushes(claims, outcomes)
         return report
@@ -125,6 +150,7 @@ class Worker:
         activity, started = Activity(), time.monotonic()
         waiter = Waiter(self.database, CARDS_CHANNEL, local_wakeup)
         next_jobs, next_certificates = 0.0, started + CERTIFICATES_EVERY
+        fresh = FreshLane(self, poll)
         try:
             while not stop.is_set():
                 if time.monotonic() >= next_jobs:
@@ -138,13 +164,15 @@ class Worker:
                     next_jobs = time.monotonic() + jobs_every
                 try:
                     report = self.step()
+                    busy = report.cards > 0
+                    report.add(fresh.take())
                     activity.cards += report.cards
                     activity.devices += report.pushed
                     activity.dead += report.dead
                     activity.retry += report.retry
                     delivered = self.deliver_outbox()
                     activity.delivered += delivered
-                    busy = report.cards > 0 or delivered > 0
+                    busy = busy or delivered > 0
                 except Exception:
                     activity.errors += 1
                     log.exception("sync step failed; will try again")
@@ -159,4 +187,63 @@ class Worker:
                     waiter.wait(min(poll, summary_every))
         finally:
             waiter.close()
+            fresh.close()
             log.info("worker stopped after %d s", round(time.monotonic() - started))
+
+
+class FreshLane:
+    """The running worker's second lane, a thread: on each wake-up (a commit changed a card) it
+    claims, pushes and records the cards changed in the last ``FRESH_WINDOW`` (``fresh_step``),
+    beside the batch the worker has in flight, over APNs connections of its own (on the
+    batch's, its streams were sent and answered after the batch's 1,000); so a member's
+    purchase waits for neither a bulk batch nor its claim and record. The lease keeps every
+    card in one lane (walletcards/leases.py). Not run when the database is one shared
+    connection (a test's) or ``fresh_batch`` is 0."""
+
+    def __init__(self, worker: Worker, poll: float) -> None:
+        self._worker, self._poll = worker, poll
+        self._done, self._lock, self._stop = StepReport(), threading.Lock(), threading.Event()
+        self._thread: threading.Thread | None = None
+        self._own: ApnsPusher | None = None
+        if worker.fresh_batch > 0 and worker.database.concurrent:
+            if isinstance(worker.clients.apns, ApnsPusher):  # not queued behind a batch's streams
+                settings = worker.settings
+                self._own = ApnsPusher(settings.apns_url, settings.apns_ca_file)
+                worker.fresh_clients = dataclasses.replace(worker.clients, apns=self._own)
+            waiter = Waiter(worker.database, CARDS_CHANNEL, local_wakeup)
+            self._thread = threading.Thread(
+                target=self._run, args=(waiter,), name="fresh-lane", daemon=True
+            )
+            self._thread.start()
+            worker.fresh_lane = True
+
+    def take(self) -> StepReport:
+        """What the lane did since the last call."""
+        with self._lock:
+            done, self._done = self._done, StepReport()
+        return done
+
+    def close(self) -> None:
+        """Stop after the step in progress (within ``poll`` when waiting)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self._poll + 15)
+            self._worker.fresh_lane = False
+        if self._own is not None:
+            self._own.close()
+            self._worker.fresh_clients = self._worker.clients
+
+    def _run(self, waiter: Waiter) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    report = self._worker.fresh_step()
+                except Exception:
+                    log.exception("fresh push step failed; will try again")
+                    report = StepReport()
+                with self._lock:
+                    self._done.add(report)
+                if report.cards == 0:
+                    waiter.wait(self._poll)
+        finally:
+            waiter.close()
