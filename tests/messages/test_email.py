@@ -14,6 +14,8 @@ from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.admin.test_messages_page import figure
+from tests.admin.test_metrics import login
 from tests.kit.programs import MakeCard, MakeProgram
 from tests.kit.web import MakeSettings, json_of
 from tests.kit.webhooks import PUBLIC_URL
@@ -118,6 +120,12 @@ def test_a_marketing_email_goes_to_consenting_members_with_an_unsubscribe_link(
     assert shown["emailed"] == 2 and shown["email_failed"] == 0
     assert shown["email_skipped"] == {"no_email": 1, "no_consent": 1, "cap": 0}
     assert shown["cards"] == 1  # the wallet: ann only (dan has no device, cid no consent)
+    login(client, "boss@example.com")  # the dashboard's page shows the same email figures
+    page = client.get(f"/admin/messages/{message_id}").text
+    assert (figure(page, "emailed"), figure(page, "email failed")) == ("2", "0")
+    assert figure(page, "email skipped: no address") == "1"
+    assert figure(page, "email skipped: no consent") == "1"
+    assert figure(page, "email skipped: weekly cap") == "0"
 
 
 def test_the_unsubscribe_link_withdraws_consent_once_and_later_emails_skip_the_member(
