@@ -100,6 +100,8 @@ TOO_MANY = [f"{n:08d}" for n in range(10_001)]
         ({**message(), "send_at": "2026-03-02T10:00:00"}, "invalid_message"),  # no offset
         ({**message(), "send_at": "2099-01-01T00:00:00Z"}, "invalid_message"),
         ({**message(), "send_at": "9" * 1000}, "invalid_message"),
+        ({**message(), "send_at": "0001-01-01T00:00:00+01:00"}, "invalid_message"),  # < year 1
+        ({**message(), "expires_at": "9999-12-31T23:59:59-01:00"}, "invalid_message"),  # > 9999
         ({**message(), "expires_at": "2026-02-01T00:00:00Z"}, "invalid_message"),
         ({**message(), "channels": ["sms"]}, "invalid_message"),
         ({**message(), "extra": 1}, "invalid_message"),
@@ -132,6 +134,7 @@ def test_malformed_and_oversized_bodies_are_refused(
     assert json_of(no_key)["error"]["code"] == "idempotency_key_required"
     assert client.get(URL + "/99999999999999999999", headers=manager).status_code == 404
     assert client.get(URL + "/1e999", headers=manager).status_code == 404
+    assert client.get(URL + "/%C2%B2", headers=manager).status_code == 404  # "²" is a digit
     assert count(database) == 0
 
 

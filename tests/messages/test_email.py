@@ -210,3 +210,38 @@ def test_email_alone_or_without_an_email_setup_is_refused(
     refused = post(client, {**message(), "channels": channels}, manager)
     assert refused.status_code == 422
     assert json_of(refused)["error"]["message"].startswith("channels:")
+
+
+def test_emails_waiting_in_the_outbox_are_withheld_from_who_unsubscribed_or_never_confirmed(
+    client: FlaskClient,
+    manager: dict[str, str],
+    database: Database,
+    settings: Settings,
+    clients: Clients,
+    clock: FixedClock,
+    inbox: tuple[int, Inbox],
+    cards: dict[str, Card],
+) -> None:
+    clock.advance(DAYTIME)
+    with database.transaction() as session:  # cid signed up and never opened the link
+        cid = session.get(Customer, cards["cid"].customer_id)
+        assert cid is not None
+        cid.confirmed_at = None
+    created = post(client, {**message(), "channels": BOTH, "kind": "marketing"}, manager)
+    marketing = int(json_of(created)["message"]["id"])
+    run_due(database, clock.now())  # queued for ann and dan
+    with database.transaction() as session:  # ann unsubscribes before the outbox sends
+        ann = session.get(Customer, cards["ann"].customer_id)
+        assert ann is not None
+        ann.marketing_consent = False
+    deliver_emails(database, settings, clients.mailer, clock.now())
+    sent = [m for m in inbox[1].messages if str(m["Message-ID"]).startswith(f"<msg-{marketing}-")]
+    assert [m["To"] for m in sent] == ["dan@example.com"]
+    assert figures(client, manager, marketing)["email_skipped"]["no_consent"] == 2  # ann, cid
+    service, mails = send_and_mail(client, manager, database, settings, clients, clock, inbox[1])
+    assert sorted(m["To"] for m in mails) == ["ann@example.com", "dan@example.com"]
+    assert figures(client, manager, service)["email_skipped"] == {
+        "no_email": 1,
+        "no_consent": 1,  # cid: an unconfirmed address gets no email but the confirmation
+        "cap": 0,
+    }

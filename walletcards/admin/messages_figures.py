@@ -50,6 +50,7 @@ def timeline(session: Session, message: Message, zone: str) -> Timeline | None:
     end = max([start, *(moment for moment in (*ends, last_email) if moment is not None)])
     step = max((end - start) / BUCKETS, MIN_STEP)
     edges = [start + step * (i + 1) for i in range(BUCKETS)]
+    edges[-1] = max(edges[-1], end)  # the step is rounded to microseconds: the last event counts
     local = ZoneInfo(zone)
     style = "%H:%M" if edges[-1] - start <= timedelta(hours=20) else "%m-%d %H:%M"
     return Timeline(

@@ -41,17 +41,14 @@ REASONS = ("no_email", "no_consent", "cap")
 
 def _reason(message: Message, program: Program, now: datetime) -> ColumnElement[Any]:
     whens: list[tuple[ColumnElement[bool], Any]] = [
-        (or_(Customer.email.is_(None), Customer.email == ""), literal(NO_EMAIL))
+        (or_(Customer.email.is_(None), Customer.email == ""), literal(NO_EMAIL)),
+        # a held sign-up's address is not confirmed yet: no email of any kind but the
+        # confirmation (double opt-in, walletcards/join/)
+        (Customer.confirmed_at.is_(None), literal("no_consent")),
     ]
     if message.kind == MARKETING:
-        # marketing email always needs consent (whatever the wallet's require_consent says),
-        # and a confirmed address: a held sign-up's is not yet
-        whens.append(
-            (
-                or_(Customer.marketing_consent.is_(False), Customer.confirmed_at.is_(None)),
-                literal("no_consent"),
-            )
-        )
+        # marketing email always needs consent (whatever the wallet's require_consent says)
+        whens.append((Customer.marketing_consent.is_(False), literal("no_consent")))
         o, m = OutboxEmail, Message
         recent = (
             select(func.count())
@@ -151,6 +148,27 @@ class MessageMail:
     link: str | None
     card_url: str
     unsubscribe: str
+
+
+def withheld(
+    session: Session, row: OutboxEmail, card: Card, program: Program, now: datetime
+) -> str | None:
+    """Why a queued message email must not go now (None: it goes). Rules were applied when it
+    was queued, but a broadcast's emails can wait hours in the outbox: a member who
+    unsubscribed or was erased since, a message that expired or a programme whose ``[email]``
+    was turned off since are skipped (the reason is the row's ``last_error``)."""
+    email = program_config(program).email
+    if email is None or not email.enabled:
+        return "email turned off"
+    message = session.get(Message, row.message_ref)
+    if message is None or (message.expires_at is not None and message.expires_at <= now):
+        return "expired"
+    customer = session.get(Customer, card.customer_id)
+    if customer is None or customer.erased_at is not None:
+        return "erased"
+    if message.kind == MARKETING and not customer.marketing_consent:
+        return "no_consent"
+    return None
 
 
 def message_mail(

@@ -91,11 +91,11 @@ def _moment(value: Any, field: str, now: datetime) -> datetime | None:
         if not isinstance(value, str) or len(value) > 40:
             raise ValueError
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            raise _fail(field, "needs its UTC offset (Z or +01:00)")
+        return moment.astimezone(UTC)  # OverflowError at the ends of the calendar (year 1, 9999)
+    except (ValueError, OverflowError):
         raise _fail(field, "an ISO 8601 date and time, e.g. 2026-03-01T10:00:00+01:00") from None
-    if moment.tzinfo is None:
-        raise _fail(field, "needs its UTC offset (Z or +01:00)")
-    return moment.astimezone(UTC)
 
 
 def _audience(value: Any, config: ProgramConfig) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def create(session: Session, program: Program, given: MessageInput, now: datetim
 
 
 def find(session: Session, program: Program, message_id: str, *, lock: bool = False) -> Message:
-    if not message_id.isdigit() or len(message_id) > 18:
+    if not (message_id.isascii() and message_id.isdigit()) or len(message_id) > 18:  # "²": digit
         raise ApiError(404, "unknown_message", "no such message")
     query = select(Message).where(Message.id == int(message_id), Message.program_id == program.id)
     found = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()

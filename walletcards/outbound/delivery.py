@@ -32,7 +32,7 @@ from walletcards.leases import backoff, claim
 from walletcards.links import card_links
 from walletcards.loyalty.models import Card, Customer, Program
 from walletcards.loyalty.programs import program_config
-from walletcards.messages.email import MessageMail, build_message, message_mail
+from walletcards.messages.email import MessageMail, build_message, message_mail, withheld
 from walletcards.orders.signatures import timestamped_header
 from walletcards.outbound import mail
 from walletcards.outbound.models import OutboundEvent, OutboxEmail, PausedEndpoint
@@ -91,6 +91,10 @@ def deliver_emails(
             program = session.get(Program, row.program_id)
             assert card is not None and program is not None and row.recipient
             if row.message_ref is not None:  # an owner's message (walletcards/messages/email.py)
+                reason = withheld(session, row, card, program, now)
+                if reason is not None:
+                    row.status, row.last_error = "skipped", reason
+                    continue
                 composed = message_mail(session, settings.public_url, secret, row, card, program)
                 batch.append((row.id, row.attempts, composed))
                 continue
