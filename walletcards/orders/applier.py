@@ -94,6 +94,9 @@ def apply_together(
     }
     ctx = intake.Context(public_url, now)
     done = []
+    # the ids read now: after a failed flush the session has rolled back and expired the rows,
+    # and reading ``row.id`` then raises instead of the _Failed that starts the one-by-one pass
+    row_ids = [row.id for row in rows]
     try:
         for row in rows:
             delivery, _ = stored_delivery(row, programs[row.program_id])
@@ -102,7 +105,8 @@ def apply_together(
             intake.record(row, applied, now)
         session.flush()
     except Exception as exc:
-        raise _Failed(f"inbox delivery {row.id}: {type(exc).__name__}") from exc
+        failing = row_ids[min(len(done), len(rows) - 1)]  # the one being applied, else the last
+        raise _Failed(f"inbox delivery {failing}: {type(exc).__name__}") from exc
 
 
 def apply_batch(
