@@ -162,6 +162,24 @@ def test_an_unanswered_push_times_out_as_retry(
     assert outcomes == dict.fromkeys(TOKENS[:2], Outcome.RETRY)
 
 
+def test_a_connection_that_stays_silent_is_dropped_and_the_next_push_opens_a_new_one(
+    apns: FakeApns, auth: CertificateAuth, tls_files: tuple[Path, Path, Path]
+) -> None:
+    apns.delay = 3.0  # nothing comes back within the timeout: as a connection a NAT dropped
+
+    async def twice(client: ApnsClient) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
+        first = await client.push_many(TOKENS[:2], PTID)
+        apns.delay = 0.0
+        return first, await client.push_many(TOKENS[2:4], PTID)
+
+    (first, again), client = run(
+        f"https://127.0.0.1:{apns.port}", auth, tls_files[0], twice, timeout=0.5
+    )
+    assert first == dict.fromkeys(TOKENS[:2], Outcome.RETRY)
+    assert again == dict.fromkeys(TOKENS[2:4], Outcome.DELIVERED)
+    assert client.connections_opened == 2  # not written into the silent one again
+
+
 def test_no_server_is_retry_for_every_device(
     auth: CertificateAuth, tls_files: tuple[Path, Path, Path]
 ) -> None:

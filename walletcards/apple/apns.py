@@ -229,6 +229,9 @@ class ApnsClient:
         await self._pool.aclose()
 
 
+RESULT_TIMEOUT = 120.0  # seconds a batch of pushes may take before the worker gives up on it
+
+
 class ApnsPusher:
     """Pushes from synchronous code (the worker): the clients live on a private event loop
     thread, started by the first push; one long-lived :class:`ApnsClient` per credentials."""
@@ -249,7 +252,12 @@ class ApnsPusher:
                 )
                 self._thread.start()
             loop = self._loop
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
+        try:  # every request ends within the pool's timeouts; this bounds a bug, not the server
+            return future.result(timeout=RESULT_TIMEOUT)
+        except TimeoutError:
+            future.cancel()
+            raise
 
     def _client(self, auth: CertificateAuth | TokenAuth) -> ApnsClient:
         async def make() -> ApnsClient:  # on the loop that will use it

@@ -74,6 +74,7 @@ class Connection(asyncio.Protocol):
         self.closing = False  # GOAWAY received, or the connection is gone
         self.streams: dict[int, Request] = {}  # in flight, by stream id
         self.gone = pool.loop.create_future()  # set when the connection is lost
+        self.last_rx = pool.loop.time()  # when the server last sent anything
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -96,9 +97,14 @@ class Connection(asyncio.Protocol):
         streams = self.streams
         while room > 0 and pending and h2c.outbound_flow_control_window >= len(BODY):
             request = pending.popleft()
-            stream_id = h2c.get_next_available_stream_id()
-            h2c.send_headers(stream_id, request.headers)
-            h2c.send_data(stream_id, BODY, end_stream=True)
+            try:  # (stream ids run out after 2^30 streams; a flow-control or state error)
+                stream_id = h2c.get_next_available_stream_id()
+                h2c.send_headers(stream_id, request.headers)
+                h2c.send_data(stream_id, BODY, end_stream=True)
+            except h2.exceptions.H2Error as exc:  # the request goes back; a new connection
+                pending.appendleft(request)
+                self.abort(type(exc).__name__)
+                return
             h2c.active += 1
             request.sent_at = now
             streams[stream_id] = request
@@ -111,6 +117,7 @@ class Connection(asyncio.Protocol):
             self.transport.write(data)
 
     def data_received(self, data: bytes) -> None:
+        self.last_rx = self.pool.loop.time()
         try:
             events = self.h2.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
@@ -167,14 +174,20 @@ class Connection(asyncio.Protocol):
             self.pool.pending.appendleft(request)
 
     def expire(self, before: float) -> None:
-        """Streams sent before ``before`` get no answer now: reset them."""
+        """Streams sent before ``before`` get no answer now: reset them. A connection that sent
+        nothing at all since then (a NAT dropped it silently), or that is closing after a
+        GOAWAY (h2 refuses to reset its streams), is aborted: its requests fail for a retry and
+        the pool opens a new connection instead of writing into a dead one."""
         late = []
         for stream_id, request in self.streams.items():  # in the order they were sent
             if request.sent_at >= before:
                 break
             late.append(stream_id)
+        if late and (self.closing or self.last_rx < before):
+            self.abort("NoAnswer")
+            return
         for stream_id in late:
-            with contextlib.suppress(h2.exceptions.StreamClosedError):
+            with contextlib.suppress(h2.exceptions.ProtocolError):
                 self.h2.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
             self.end(stream_id, "Timeout")
         if late:

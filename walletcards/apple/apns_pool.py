@@ -51,7 +51,7 @@ class H2Pool:
         self.pump()
 
     def pump(self) -> None:
-        for connection in self.connections:
+        for connection in list(self.connections):  # (a connection may abort and leave)
             if not self.pending:
                 return
             connection.fill()
@@ -122,7 +122,11 @@ class H2Pool:
         self._sweeping = None
         before = self.loop.time() - self.timeout
         for connection in list(self.connections):
-            connection.expire(before)
+            try:
+                connection.expire(before)
+            except Exception:  # one connection's failure must not stop the pool's timer
+                log.exception("APNs connection sweep failed; the connection is dropped")
+                connection.abort("SweepFailed")
         while self.pending and self.pending[0].sent_at < before:  # no connection took it
             request = self.pending.popleft()
             log.info("APNs connection problem for %s: %s", short(request.token), "Timeout")
