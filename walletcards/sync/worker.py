@@ -11,6 +11,7 @@ walletcards/outbound/delivery.py; all three claim through walletcards/leases.py.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -238,12 +239,16 @@ class FreshLane:
             while not self._stop.is_set():
                 try:
                     report = self._worker.fresh_step()
-                except Exception:
+                    with self._lock:
+                        self._done.add(report)
+                    if report.cards == 0:
+                        waiter.wait(self._poll)
+                except Exception:  # (a database restart breaks the LISTEN too: a new one)
                     log.exception("fresh push step failed; will try again")
-                    report = StepReport()
-                with self._lock:
-                    self._done.add(report)
-                if report.cards == 0:
-                    waiter.wait(self._poll)
+                    waiter.close()
+                    self._stop.wait(self._poll)
+                    with contextlib.suppress(Exception):  # still down: the next turn again
+                        waiter = Waiter(self._worker.database, CARDS_CHANNEL, local_wakeup)
         finally:
             waiter.close()
+            self._worker.fresh_lane = False  # the batches take the latest cards again
