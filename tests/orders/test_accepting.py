@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from tests.kit.inbox import DrainInbox
@@ -125,3 +125,20 @@ def test_a_programme_applied_again_at_every_check_is_answered_503_not_written(
         accepting.accept(database, program.slug, check, b"{}", clock.now())
     assert (refused.value.status, refused.value.code) == (503, "programme_changing")
     assert counts(database) == before
+
+
+@pytest.mark.postgres
+def test_a_connection_the_database_dropped_a_moment_ago_costs_the_shop_no_delivery(
+    app: Flask, database: Database, program: Program, drain_inbox: DrainInbox
+) -> None:
+    client = app.test_client()
+    assert post_shopify(client, "orders/paid", PAID).status_code == 200
+    pool: Database = app.extensions["walletcards.db"]
+    with pool.engine.connect() as conn:  # the connection the next request will take
+        pid = conn.execute(select(func.pg_backend_pid())).scalar_one()
+    with database.engine.begin() as admin:  # as a database restart would
+        admin.execute(select(func.pg_terminate_backend(pid)))
+    # used under a second ago: handed out without a ping, fails, and the insert runs again
+    again = post_shopify(client, "orders/paid", {**PAID, "id": PAID["id"] + 1, "name": "#2002"})
+    assert again.status_code == 200, again.get_data()[:300]
+    assert drain_inbox() == 2

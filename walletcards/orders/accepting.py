@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, TextClause, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 
 from walletcards.db import INBOX_CHANNEL, Database, inbox_wakeup
 from walletcards.errors import ApiError
@@ -119,9 +120,18 @@ def insert(
     """The inbox row in one statement, unless the programme is no longer at ``current``'s
     version or the delivery id is there already (then None: nothing written)."""
     values = row_values(current, delivery, body, now)
-    with database.single_statement() as conn:
-        postgres = conn.dialect.name == "postgresql"
-        row_id = conn.execute(_POSTGRES if postgres else _PORTABLE, values).scalar()
+    for attempt in range(2):
+        try:
+            with database.single_statement() as conn:
+                postgres = conn.dialect.name == "postgresql"
+                row_id = conn.execute(_POSTGRES if postgres else _PORTABLE, values).scalar()
+            break
+        except DBAPIError as exc:
+            # a pooled connection the database dropped (a restart) is pinged only after it
+            # rested (db.PING_AFTER_IDLE): once more on a new one, as a shop may not resend
+            # (the statement is idempotent: ON CONFLICT DO NOTHING on the delivery id)
+            if attempt or not exc.connection_invalidated:
+                raise
     if row_id is not None and values["outcome"] == WAITING and not postgres:
         inbox_wakeup.set()  # SQLite: the in-process appliers (PostgreSQL: pg_notify above)
     return None if row_id is None else int(row_id)
