@@ -6,11 +6,7 @@ already holds (an interrupted run) counts as made."""
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +19,6 @@ from tests.join.pages import JOIN, sign_up
 from tests.kit.programs import MakeCard, MakeProgram
 from tests.kit.webhooks import (
     ORDERS_SECRET,
-    PUBLIC_URL,
     SHOP,
     SHOPIFY_SECRET,
     WOO_SECRET,
@@ -31,16 +26,15 @@ from tests.kit.webhooks import (
 )
 from tests.shops.conftest import TOKEN, WOO_KEY
 from tests.shops.conftest import WOO_SECRET as WOO_CONSUMER_SECRET
-from walletcards.clients import Clients, build_clients
+from walletcards.clients import Clients
 from walletcards.clock import FixedClock
 from walletcards.db import Database
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Program
 from walletcards.loyalty.referral_codes import referral_code
 from walletcards.loyalty.referral_models import Referral
 from walletcards.rights.export import export_customer
-from walletcards.settings import Secret, Settings
 from walletcards.shops import codes
-from walletcards.shops.clients import ShopClients
+from walletcards.shops.codes import ATTEMPTS
 from walletcards.sync.jobs import run_due
 
 DISCOUNT = {"referrer_points": 500, "friend_reward": {"discount": "10.00", "expires_days": 30}}
@@ -58,28 +52,6 @@ def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEMO_SHOPIFY_TOKEN", TOKEN)
     monkeypatch.setenv("DEMO_WOO_KEY", WOO_KEY)
     monkeypatch.setenv("DEMO_WOO_SECRET", WOO_CONSUMER_SECRET)
-
-
-@pytest.fixture
-def shop_clients(
-    clock: FixedClock,
-    tmp_path: Path,
-    database: Database,
-    fake_shopify: FakeShopify,
-    fake_woo: FakeWooCommerce,
-    trust: ssl.SSLContext,
-) -> Iterator[Clients]:
-    settings = Settings(
-        database_url=database.url,
-        public_url=PUBLIC_URL,
-        secret_key=Secret("test-secret-key-0123456789"),
-        instance_path=tmp_path,
-        shopify_api_url=fake_shopify.url,
-        woocommerce_api_url=fake_woo.url,
-    )
-    made = replace(build_clients(settings, clock), shops=ShopClients(settings, clock, verify=trust))
-    yield made
-    made.close()
 
 
 def program_with(make_program: MakeProgram, **shops: Any) -> Program:
@@ -280,3 +252,24 @@ def test_the_code_is_in_the_friends_export_and_never_in_the_referrers(
     assert mine["role"] == "referrer" and "friend_code" not in mine
     assert str(row.friend_code) not in str(documents["bob@example.com"])
     assert theirs["role"] == "friend" and theirs["friend_code"] == row.friend_code
+
+
+def test_an_unavailable_shop_holds_up_only_its_first_pending_code_each_run(
+    client: FlaskClient,
+    make_program: MakeProgram,
+    make_card: MakeCard,
+    database: Database,
+    clock: FixedClock,
+    shop_clients: Clients,
+    fake_shopify: FakeShopify,
+) -> None:
+    shop = program_with(make_program, shopify=SHOPIFY)
+    bob = make_card(shop, email="bob@example.com")
+    for n in (1, 2, 3):
+        friend_joins(client, clock, bob, n)
+    fake_shopify.requests.clear()
+    fake_shopify.statuses.extend([500] * 50)
+    assert run_due(database, clock.now(), shop_clients)["referral_codes"] == 0
+    tries = [r for r in fake_shopify.requests if r.operation == "WalletcardsCreateCode"]
+    assert len(tries) == ATTEMPTS  # the first code's tries; the others wait for the next run
+    assert {row.friend_code_state for row in referrals(database)} == {"pending"}

@@ -36,19 +36,36 @@ TAKEN = ("TAKEN", "WOOCOMMERCE_REST_COUPON_CODE_ALREADY_EXISTS")
 def make_friend_codes(
     database: Database, clients: Clients, now: datetime, limit: int = BATCH
 ) -> int:
-    """Make the pending friends' codes in their programmes' shops; returns how many were made."""
+    """Make the pending friends' codes in their programmes' shops; returns how many were made.
+    Up to ``limit`` per programme, oldest first; a programme whose shop is unavailable is left
+    for the next run after its first such code, so one shop's outage holds up neither the
+    other programmes' codes nor the scheduled jobs that run after this one."""
     with database.transaction() as session:
-        rows = session.execute(
-            select(Referral.id, Program)
-            .join(Program, Program.id == Referral.program_id)
-            .where(Referral.friend_code_state == "pending")
-            .order_by(Referral.id)
-            .limit(limit)
-        ).all()
-    return sum(
-        make_friend_code(clients, program, referral_id, database=database)
-        for referral_id, program in rows
-    )
+        programs = list(
+            session.execute(
+                select(Program).where(
+                    Program.id.in_(
+                        select(Referral.program_id).where(Referral.friend_code_state == "pending")
+                    )
+                )
+            ).scalars()
+        )
+    made = 0
+    for program in programs:
+        with database.transaction() as session:
+            pending = session.execute(
+                select(Referral.id)
+                .where(Referral.program_id == program.id, Referral.friend_code_state == "pending")
+                .order_by(Referral.id)
+                .limit(limit)
+            ).scalars()
+            referral_ids = list(pending)
+        for referral_id in referral_ids:
+            state = _make(clients, program, referral_id, database=database)
+            made += state == "live"
+            if state == "pending":  # the shop is unavailable: this programme's next run
+                break
+    return made
 
 
 def _wanted(database: Database, program: Program, referral_id: int) -> WantedCode | None:
@@ -82,9 +99,21 @@ def make_friend_code(
     sleep: Sleep | None = None,
 ) -> bool:
     """Make one friend's code in the shop, once; True when it became live now."""
+    return _make(clients, program, referral_id, database=database, sleep=sleep) == "live"
+
+
+def _make(
+    clients: Clients,
+    program: Program,
+    referral_id: int,
+    *,
+    database: Database,
+    sleep: Sleep | None = None,
+) -> str | None:
+    """The code's state after this attempt (None: nothing to do, or decided elsewhere)."""
     wanted = _wanted(database, program, referral_id)
     if wanted is None:
-        return False
+        return None
     admin = clients.shops.for_program(program, wanted.platform)
     state, shop_id, error = "live", None, None
     try:
@@ -100,7 +129,7 @@ def make_friend_code(
     with database.transaction() as session:
         row = session.get(Referral, referral_id)
         if row is None or row.friend_code_state != "pending":
-            return False
+            return None
         row.friend_code_state, row.friend_code_error = state, error
         row.friend_shop_code_id = shop_id
-    return state == "live"
+    return state
