@@ -125,8 +125,14 @@ def pay_friend(
     ).scalar_one_or_none()
     if row is None:
         return None
-    if table.friend_discount_minor:
-        _grant_code(row, table.friend_discount_minor, table.friend_discount_days, now)
+    if table.friend_discount_minor:  # locked: two confirmations at once fix one code
+        locked_row = session.execute(
+            select(Referral)
+            .where(Referral.id == row.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        _grant_code(locked_row, table.friend_discount_minor, table.friend_discount_days, now)
         return None
     key = f"referral:{row.id}:friend"
     locked = ledger.lock_card(session, friend.id)
