@@ -34,6 +34,7 @@ from walletcards.errors import ApiError
 from walletcards.loyalty.config_tables import WebhooksTable
 from walletcards.loyalty.models import Program
 from walletcards.loyalty.programs import get_program, program_config
+from walletcards.orders import intake
 from walletcards.orders.events import Delivery
 from walletcards.orders.intake import WAITING
 from walletcards.orders.models import InboxDelivery
@@ -142,17 +143,8 @@ def row_values(
 ) -> dict[str, Any]:
     """The statement's parameters: the row as ``intake.accept`` writes it."""
     values: dict[str, Any] = {
-        "program_id": current.id,
+        **intake.row_values(current.id, delivery, body, now),
         "version": current.version,
-        "source": delivery.source,
-        "shop": delivery.shop[:255],
-        "topic": delivery.topic[:100],
-        "delivery_id": delivery.delivery_id[:255],
-        "event_id": delivery.event_id,
-        "triggered_at": delivery.triggered_at,
-        "order_ref": delivery.events[0].order_id if delivery.events else None,
-        "received_at": now,
-        "body": body.decode("utf-8", "replace"),
         "outcome": WAITING,
         "detail": None,
         "response": None,

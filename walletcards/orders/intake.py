@@ -60,9 +60,10 @@ def duplicate_answer(row: InboxDelivery) -> dict[str, Any]:
     return {**row.response, "status": "duplicate"}
 
 
-def _row_values(program: Program, delivery: Delivery, body: bytes, now: datetime) -> dict[str, Any]:
+def row_values(program_id: int, delivery: Delivery, body: bytes, now: datetime) -> dict[str, Any]:
+    """An inbox row's columns from a checked delivery (orders/accepting.py adds its own)."""
     return {
-        "program_id": program.id,
+        "program_id": program_id,
         "source": delivery.source,
         "shop": delivery.shop[:255],
         "topic": delivery.topic[:100],
@@ -82,7 +83,7 @@ def accept(
     its id is there already (a repeat: nothing written). One the adapter ignores (a topic or
     an order state we do not apply) is recorded ignored at once; any other waits for an
     applier, woken at commit."""
-    values = _row_values(program, delivery, body, now)
+    values = row_values(program.id, delivery, body, now)
     if delivery.ignored_reason:
         ignored = {"status": "ignored", "card": None, "balance": None}
         values.update(
@@ -131,7 +132,7 @@ def receive(
     earlier = stored(session, program.id, delivery.source, delivery.delivery_id)
     if earlier is not None:
         return duplicate_answer(earlier)
-    row = InboxDelivery(**_row_values(program, delivery, body, ctx.now), outcome="ignored")
+    row = InboxDelivery(**row_values(program.id, delivery, body, ctx.now), outcome="ignored")
     session.add(row)
     session.flush()  # a concurrent twin of this delivery waits here, then fails the unique key
     return apply(session, program, row, delivery, ctx)
