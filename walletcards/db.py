@@ -153,8 +153,8 @@ class Database:
             self.engine = make_engine(url, **engine_kwargs)
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
             if self.is_postgres:
-                each = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-                self._autocommit = sessionmaker(each, expire_on_commit=False)
+                self._each = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                self._autocommit = sessionmaker(self._each, expire_on_commit=False)
                 _install_commit_effects(self._autocommit)
         else:
             self.engine = connection.engine
@@ -187,9 +187,9 @@ class Database:
         if self._joined:
             with self.transaction() as session:
                 yield session.connection()
-        elif self.is_postgres:
-            with self.engine.connect() as conn:
-                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        elif self._autocommit is not None:  # PostgreSQL: the autocommit engine
+            with self._each.connect() as conn:
+                yield conn
         else:
             with self.engine.begin() as conn:
                 yield conn

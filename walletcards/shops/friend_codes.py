@@ -61,7 +61,7 @@ def make_friend_codes(
             ).scalars()
             referral_ids = list(pending)
         for referral_id in referral_ids:
-            state = _make(clients, program, referral_id, database=database)
+            state = make_friend_code(clients, program, referral_id, database=database)
             made += state == "live"
             if state == "pending":  # the shop is unavailable: this programme's next run
                 break
@@ -97,20 +97,9 @@ def make_friend_code(
     *,
     database: Database,
     sleep: Sleep | None = None,
-) -> bool:
-    """Make one friend's code in the shop, once; True when it became live now."""
-    return _make(clients, program, referral_id, database=database, sleep=sleep) == "live"
-
-
-def _make(
-    clients: Clients,
-    program: Program,
-    referral_id: int,
-    *,
-    database: Database,
-    sleep: Sleep | None = None,
 ) -> str | None:
-    """The code's state after this attempt (None: nothing to do, or decided elsewhere)."""
+    """Make one friend's code in the shop, once: its state after this attempt ("live",
+    "pending" while the shop is unavailable, "failed"; None: nothing to do here)."""
     wanted = _wanted(database, program, referral_id)
     if wanted is None:
         return None
