@@ -19,10 +19,21 @@ from walletcards.messages.delivery import mark_fetched, mark_pushed
 from walletcards.sync.jobs import run_due
 
 
+def hidden(html: str, name: str) -> str:
+    return html.split(f'name="{name}" value="')[1].split('"')[0]
+
+
 def csrf_of(client: FlaskClient) -> str:
     page = client.get("/admin/messages/")
     assert page.status_code == 200
-    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    return hidden(page.text, "csrf_token")
+
+
+def fresh_form(client: FlaskClient) -> dict[str, str]:
+    """A newly rendered form's hidden fields: its CSRF token and its one-time key."""
+    page = client.get("/admin/messages/")
+    assert page.status_code == 200
+    return {name: hidden(page.text, name) for name in ("csrf_token", "form_key")}
 
 
 def figure(html: str, label: str) -> str:
@@ -49,7 +60,7 @@ def test_a_message_typed_in_the_dashboard_is_sent_and_shows_its_delivery(
     login(client, "boss@example.com")
     assert 'href="/admin/messages/"' in client.get("/admin/").text  # the dashboard's link
     form = {
-        "csrf_token": csrf_of(client),
+        **fresh_form(client),
         "text_en": "Double points on Friday",
         "link": "https://demo.example/friday",
         "kind": "service",
@@ -91,11 +102,11 @@ def test_the_form_needs_its_csrf_token_and_a_refusal_keeps_what_was_typed(
     forged = client.post("/admin/messages/", data={**form, "csrf_token": "forged"})
     assert forged.status_code == 403 and json_of(forged)["error"]["code"] == "csrf"
     typed = {**form, "text_en": "", "link": "https://demo.example/typed"}
-    refused = client.post("/admin/messages/", data={**typed, "csrf_token": csrf_of(client)})
+    refused = client.post("/admin/messages/", data={**typed, **fresh_form(client)})
     assert refused.status_code == 422
     assert 'role="alert">text:' in refused.text
     assert 'value="https://demo.example/typed"' in refused.text
-    late = {**form, "send_at": "2099-01-01T10:00", "csrf_token": csrf_of(client)}
+    late = {**form, "send_at": "2099-01-01T10:00", **fresh_form(client)}
     assert client.post("/admin/messages/", data=late).status_code == 422  # over a year ahead
     assert json_of(client.get(URL, headers=manager))["messages"] == []
 
@@ -106,7 +117,7 @@ def test_a_scheduled_message_can_be_cancelled_from_its_page(
     login(client, "boss@example.com")
     when = (clock.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     form = {"text_en": "Soon", "kind": "service", "audience": "all", "send_at": when}
-    created = client.post("/admin/messages/", data={**form, "csrf_token": csrf_of(client)})
+    created = client.post("/admin/messages/", data={**form, **fresh_form(client)})
     message_id = created.headers["Location"].rsplit("/", 1)[1]
     assert json_of(client.get(f"{URL}/{message_id}", headers=manager))["message"]["status"] == (
         "scheduled"
@@ -117,3 +128,33 @@ def test_a_scheduled_message_can_be_cancelled_from_its_page(
     assert cancel.status_code == 303
     shown = json_of(client.get(f"{URL}/{message_id}", headers=manager))
     assert shown["message"]["status"] == "cancelled"
+
+
+def test_a_form_sent_twice_makes_one_message(client: FlaskClient, manager: dict[str, str]) -> None:
+    login(client, "boss@example.com")
+    form = {"text_en": "Only once", "kind": "service", "audience": "all", **fresh_form(client)}
+    first = client.post("/admin/messages/", data=form)
+    again = client.post("/admin/messages/", data=form)  # a double click, or the POST resent
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert len(json_of(client.get(URL, headers=manager))["messages"]) == 1
+    edited = client.post("/admin/messages/", data={**form, "text_en": "Another text"})
+    assert edited.status_code == 409  # the same page sent again with other words
+    assert "already sent" in edited.text
+    assert ">Another text</textarea>" in edited.text  # what was typed is kept in the form
+    second = client.post("/admin/messages/", data={**form, **fresh_form(client)})
+    assert second.status_code == 303 and second.headers["Location"] != first.headers["Location"]
+    assert len(json_of(client.get(URL, headers=manager))["messages"]) == 2
+
+
+def test_the_form_needs_its_one_time_key(client: FlaskClient, manager: dict[str, str]) -> None:
+    login(client, "boss@example.com")
+    form = {"text_en": "Hi", "kind": "service", "audience": "all", "csrf_token": csrf_of(client)}
+    for key in (None, "", "short", "x" * 65, "bad key with spaces!"):
+        sent = client.post(
+            "/admin/messages/", data=form if key is None else {**form, "form_key": key}
+        )
+        assert sent.status_code == 400 and json_of(sent)["error"]["code"] == "form_key"
+    nul = client.post("/admin/messages/", data={**form, "form_key": "k\x00" * 8})
+    assert nul.status_code == 422  # control characters never reach the view (admin/inputs.py)
+    assert json_of(client.get(URL, headers=manager))["messages"] == []

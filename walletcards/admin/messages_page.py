@@ -6,18 +6,26 @@ dashboard's session cookie and CSRF token) and follows its delivery.
   latest messages;
 - ``POST /admin/messages/``: the form's message goes through the same checks and service as
   the owner's API (walletcards/messages/inputs.py, service.py); a refusal shows the form
-  again with what was typed and the reason (422);
+  again with what was typed and the reason (422). Each rendered form carries a one-time
+  ``form_key``, the form's Idempotency-Key: a double click or a resent POST finds the
+  message the key already made and shows it instead of sending a second one to every card;
 - ``GET /admin/messages/<id>``: its delivery figures and a chart over time
   (admin/messages_figures.py), and cancel while it is scheduled (``POST …/<id>/cancel``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import secrets
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -25,6 +33,7 @@ from walletcards import web
 from walletcards.admin.charts import line_chart
 from walletcards.admin.inputs import check_request
 from walletcards.admin.messages_figures import timeline
+from walletcards.cashier.models import TillRequest
 from walletcards.errors import ApiError
 from walletcards.loyalty.config import ProgramConfig
 from walletcards.loyalty.config_segments import RFM_GROUPS
@@ -40,6 +49,8 @@ bp = Blueprint("admin_messages", __name__, url_prefix="/admin/messages")
 bp.before_request(check_request)
 
 FIELDS = ("link", "kind", "audience", "segment", "send_at", "email")
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+ALREADY_SENT = "This form was already sent with other content; reload the page for a new message."
 
 
 def _signed_in(session: Session) -> tuple[Staff, Program] | None:
@@ -53,6 +64,7 @@ def _page(status: int = 200, **values: Any) -> Response:
     html = render_template(
         "admin_messages.html",
         csrf=staff_session.csrf_token(),
+        form_key=secrets.token_urlsafe(18),
         **staff_texts(values.get("program")),
         **values,
     )
@@ -124,35 +136,81 @@ def index() -> Response:
         return _page(staff=staff, **_listing(session, program, typed={}))
 
 
+def _form_digest(form: MultiDict[str, str]) -> str:
+    fields = sorted((key, form.getlist(key)) for key in form if key not in ("csrf_token",))
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+def _sent_with(session: Session, staff: Staff, key: str, digest: str) -> str | None:
+    """The message this form key already made (its id), or None; another form's content
+    under the same key (the page sent, then edited after going back) is a conflict."""
+    earlier = session.execute(
+        select(TillRequest).where(
+            TillRequest.staff_id == staff.id,
+            TillRequest.idempotency_key == f"admin-message:{key}",
+        )
+    ).scalar_one_or_none()
+    if earlier is None:
+        return None
+    if earlier.request_hash != digest:
+        raise ApiError(409, "form_already_sent", ALREADY_SENT)
+    return str(earlier.response["message_id"])
+
+
+def _refused(exc: ApiError) -> Response:
+    """The form again with what was typed and the reason."""
+    with web.database().transaction() as session:
+        signed_in = _signed_in(session)
+        assert signed_in is not None
+        staff, program = signed_in
+        typed: dict[str, Any] = {key: request.form.get(key, "") for key in FIELDS}
+        for lang in program_config(program).languages:
+            typed[f"text_{lang}"] = request.form.get(f"text_{lang}", "")
+        typed["tiers"] = request.form.getlist("tiers")
+        values = _listing(session, program, typed=typed)
+        return _page(exc.status, staff=staff, error=exc.message, **values)
+
+
 @bp.post("/")
 def create() -> Response:
     if not staff_session.csrf_ok(request.form.get("csrf_token")):
         raise ApiError(403, "csrf", "missing or wrong CSRF token; reload the page")
-    now = web.clock().now()
-    try:
-        with web.database().transaction() as session:
-            signed_in = _signed_in(session)
-            if signed_in is None:
-                return redirect("/admin/", code=303)  # type: ignore[return-value]
-            staff, program = signed_in
-            config = program_config(program)
-            given = read_message(form_body(request.form, config), config, now)
-            message = service.create(session, program, given, now)
-            message_id = message.id
-    except ApiError as exc:
-        if exc.status != 422:
-            raise
-        with web.database().transaction() as session:
-            signed_in = _signed_in(session)
-            assert signed_in is not None
-            staff, program = signed_in
-            typed: dict[str, Any] = {key: request.form.get(key, "") for key in FIELDS}
-            for lang in program_config(program).languages:
-                typed[f"text_{lang}"] = request.form.get(f"text_{lang}", "")
-            typed["tiers"] = request.form.getlist("tiers")
-            values = _listing(session, program, typed=typed)
-            return _page(422, staff=staff, error=exc.message, **values)
-    return redirect(f"/admin/messages/{message_id}", code=303)  # type: ignore[return-value]
+    key = request.form.get("form_key", "")
+    if not FORM_KEY.fullmatch(key):
+        raise ApiError(400, "form_key", "the form has no valid form_key; reload the page")
+    digest, now = _form_digest(request.form), web.clock().now()
+    for _ in range(2):
+        try:
+            with web.database().transaction() as session:
+                signed_in = _signed_in(session)
+                if signed_in is None:
+                    return redirect("/admin/", code=303)  # type: ignore[return-value]
+                staff, program = signed_in
+                message_id = _sent_with(session, staff, key, digest)
+                if message_id is None:
+                    claim = TillRequest(
+                        staff_id=staff.id,
+                        idempotency_key=f"admin-message:{key}",
+                        request_hash=digest,
+                        status=303,
+                        response={},
+                        created_at=now,
+                    )
+                    session.add(claim)
+                    session.flush()  # a concurrent twin with this key waits here
+                    config = program_config(program)
+                    given = read_message(form_body(request.form, config), config, now)
+                    message = service.create(session, program, given, now)
+                    message_id = str(message.id)
+                    claim.response = {"message_id": message_id}
+            return redirect(f"/admin/messages/{message_id}", code=303)  # type: ignore[return-value]
+        except IntegrityError:
+            continue  # the twin committed first: look again, find its message
+        except ApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return _refused(exc)
+    raise ApiError(409, "form_already_sent", "this form is being sent; reload the page")
 
 
 @bp.get("/<message_id>")
