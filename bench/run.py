@@ -10,6 +10,7 @@ BENCHMARKS = [
     ("bench.ledger", ["--entries", "200"]),
     ("bench.webhooks", ["--quick"]),
     ("bench.apply", ["--quick"]),
+    ("bench.flash_sale", ["--quick"]),
     ("bench.pkpass", ["--passes", "100", "--stock-passes", "10"]),
     ("bench.push", ["--devices", "500", "--commits", "20"]),
     ("bench.importer", ["--rows", "2000"]),
