@@ -2,7 +2,9 @@
 programmes (each its own Shopify shop, secret and customers) receive ``--deliveries`` signed
 orders/paid deliveries offered open-loop at ``--rate`` per second in all, through gunicorn on
 PostgreSQL, while ``--appliers`` worker processes (`walletcards worker --appliers 1`, as
-deployed) apply them as they arrive.
+deployed) apply them as they arrive, at CPU priority ``--worker-nice`` (10 by default, as the
+README advises for workers sharing a host with gunicorn: answering a shop comes first, applying
+may lag; 0 to measure them at the web's priority).
 
 Measured: every answer's latency from its scheduled send time (each within 5 s?), each
 delivery's time from acceptance to applied (``inbox_deliveries.received_at`` →
@@ -112,6 +114,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=167.0, help="offered per second, all shops")
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--appliers", type=int, default=2, help="worker processes applying")
+    parser.add_argument("--worker-nice", type=int, default=10, help="the workers' nice value")
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
@@ -133,7 +136,8 @@ def main() -> None:
             "WALLETCARDS_SECRET_KEY": "bench-secret-key-0123456789",
         }
         payloads = [delivery(i, args.shops) for i in range(args.deliveries)]
-        command = [sys.executable, "-m", "walletcards.cli", "worker", "--appliers", "1"]
+        command = ["nice", "-n", str(args.worker_nice), sys.executable, "-m", "walletcards.cli"]
+        command += ["worker", "--appliers", "1"]
         workers = [
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
             for _ in range(args.appliers)
@@ -156,7 +160,8 @@ def main() -> None:
             for worker in workers:
                 worker.wait(timeout=60)
         print(
-            f"{args.shops} shops, {args.appliers} worker processes applying during the sale: "
+            f"{args.shops} shops, {args.appliers} worker processes (nice {args.worker_nice}) "
+            "applying during the sale: "
             f"{left} deliveries still waiting at the last answer, inbox empty "
             f"{after:.1f} s after it; accepted -> applied p50 / p95 / max ms: "
             f"{applied_latency(db)}"
