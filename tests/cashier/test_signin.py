@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 
 from tests.cashier.test_session import staff_cli
@@ -236,3 +236,29 @@ def test_an_integration_account_cannot_sign_in_to_the_pages(
     assert outcome(signed) == "failed"
     cashier = attempt(client, area=area, forwarded_for=fresh_address())  # the form still works
     assert outcome(cashier) == "in"
+
+
+def test_pass_gets_and_webhooks_skip_the_limiter_and_sign_ins_stay_limited(
+    make_app: MakeApp, staff: None
+) -> None:
+    """The PassKit web service and the shops' webhooks skip Flask-Limiter's per-request hooks
+    (staff.signin ``UNLIMITED_BLUEPRINTS``); every other request still goes through them."""
+    app = make_app(trusted_proxies=1)
+    consulted: list[str] = []
+
+    def note() -> bool:  # called by the limiter's check of each request it looks at
+        consulted.append(request.path)
+        return False
+
+    app.extensions["walletcards.limiter"].request_filter(note)
+    client = app.test_client()
+    for _ in range(40):  # more than any limit would allow
+        answer = client.get("/passkit/v1/passes/pass.com.example.demo/no-such-serial")
+        assert answer.status_code == 401
+        answer = client.post("/webhooks/demo/no-such-source", data=b"{}")
+        assert 400 <= answer.status_code < 500 and answer.status_code != 429
+    assert consulted == []
+    address = fresh_address()
+    answers = [outcome(attempt(client, "wrong password!", forwarded_for=address)) for _ in range(6)]
+    assert answers == ["failed"] * 5 + ["limited"]
+    assert "/cashier/login" in consulted and "/cashier/" in consulted

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from threading import BoundedSemaphore, Lock
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from walletcards.apple.passes import pass_type_identifier
 from walletcards.loyalty.models import Card, Customer, Program
@@ -27,12 +27,15 @@ from walletcards.loyalty.models import Card, Customer, Program
 _types: dict[tuple[int, str], str | None] = {}  # (programme id, config hash) -> pass type
 _types_lock = Lock()
 MAX_CACHED_TYPES = 10_000
-# built once: its cache key too (building a statement per GET was a fifth of its CPU)
+# built once: its cache key too (building a statement per GET was a fifth of its CPU). Of the
+# customer only what the card face shows (cardface.py: language, name, erased); another
+# attribute read later costs a query of its own (tests count the GET's queries)
 _BY_SERIAL = (
     select(Card, Program, Customer)
     .join(Program, Program.id == Card.program_id)
     .outerjoin(Customer, Customer.id == Card.customer_id)
     .where(Card.serial == bindparam("serial"))
+    .options(load_only(Customer.locale, Customer.name, Customer.erased_at))
 )
 
 
