@@ -98,9 +98,22 @@ def apply_together(
     # and reading ``row.id`` then raises instead of the _Failed that starts the one-by-one pass
     row_ids = [row.id for row in rows]
     try:
-        for row in rows:
-            delivery, _ = stored_delivery(row, programs[row.program_id])
-            done.append(intake.applied(session, programs[row.program_id], delivery, ctx))
+        deliveries = [stored_delivery(row, programs[row.program_id])[0] for row in rows]
+        known = {  # each programme's orders locked and looked up at once
+            program_id: intake.batch_look_up(
+                session,
+                program,
+                [
+                    d
+                    for row, d in zip(rows, deliveries, strict=True)
+                    if row.program_id == program_id
+                ],
+            )
+            for program_id, program in sorted(programs.items())
+        }
+        for row, delivery in zip(rows, deliveries, strict=True):
+            program = programs[row.program_id]
+            done.append(intake.applied(session, program, delivery, ctx, known[program.id]))
         for row, applied in zip(rows, done, strict=True):  # one UPDATE for the batch's rows
             intake.record(row, applied, now)
         session.flush()
