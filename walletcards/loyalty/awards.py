@@ -103,7 +103,8 @@ def apply_paid(
     once, before anything is written; ``known``: an applier's batch locked it and looked it up
     already (:func:`~walletcards.loyalty.order_batch.look_up`)."""
     name = (facts.source, facts.external_id)
-    if known is not None and known.covers(*name):
+    covered = known is not None and known.covers(*name)
+    if known is not None and covered:
         existing, kept = known.orders.get(name), known.kept.get(name, [])
         codes = [code for code in codes if code.strip().upper() in known.codes]
     else:
@@ -120,7 +121,9 @@ def apply_paid(
         return Outcome("ignored", None, "the order was cancelled or refunded before it was paid")
     if not customer.identifiable:
         return Outcome("unattributed", None, "the order names no customer and no email: no points")
-    person, created = find_or_create_customer(session, program, customer, now, seen_at)
+    person, created = find_or_create_customer(
+        session, program, customer, now, seen_at, locked=covered
+    )
     number = known.member_number() if known is not None and created else None
     card, new_card = _locked_card(session, program, person, created, now, number)
     rules = program_rules(program)

@@ -37,6 +37,7 @@ def find_or_create_customer(
     details: CustomerDetails,
     now: datetime,
     seen_at: datetime | None = None,
+    locked: bool = False,
 ) -> tuple[Customer, bool]:
     """By external id, else by email, else by phone (its digits); created when unknown (the
     flag says so). An email or phone finds a customer only when nothing else about them says
@@ -50,17 +51,15 @@ def find_or_create_customer(
 
     A phone is kept in E.164 when libphonenumber reads it (:func:`shop_phone`), so a national
     "(201) 555-0123" from a shop finds the member who gave "+1 201 555 0123" at the till; the
-    digits as sent still find customers stored before."""
+    digits as sent still find customers stored before.
+
+    ``locked``: the caller took :func:`identity_lock_names` in this transaction already (an
+    applier's batch takes its customers' locks together)."""
+    if not locked:
+        lock_names(session, identity_lock_names(program, details))
     as_sent = phone_key(details.phone)
     details = replace(details, phone=shop_phone(program, details.phone))
-    phone = phone_key(details.phone)
-    phones = {key for key in (phone, as_sent) if key}
-    identity = [("ext", details.external_id), ("email", details.email)]
-    identity += [("phone", key) for key in phones]
-    lock_names(
-        session,
-        sorted(f"customer:{program.id}:{kind}:{value}" for kind, value in identity if value),
-    )
+    phones = {key for key in (phone_key(details.phone), as_sent) if key}
     matches: list[Customer] = []
     if details.external_id or details.email or phones:
         # only rows the rules below may pick (a phone shared by many customers with their own
@@ -125,6 +124,15 @@ def find_or_create_customer(
     if newer:
         customer.profile_at = seen
     return customer, False
+
+
+def identity_lock_names(program: Program, details: CustomerDetails) -> list[str]:
+    """The lock names of the identity ``details`` (as the shop sent them) give, sorted: its
+    account, email and phone (as :func:`find_or_create_customer` reads it, and as sent)."""
+    phones = {phone_key(shop_phone(program, details.phone)), phone_key(details.phone)} - {None}
+    identity = [("ext", details.external_id), ("email", details.email)]
+    identity += [("phone", key) for key in phones]
+    return sorted(f"customer:{program.id}:{kind}:{value}" for kind, value in identity if value)
 
 
 def shop_phone(program: Program, phone: str | None) -> str | None:

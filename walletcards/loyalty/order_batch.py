@@ -38,7 +38,8 @@ CHUNK = 500  # names per IN list
 
 @dataclass(frozen=True)
 class Known:
-    """Found for a batch's orders under their locks: ``locked`` the orders it speaks for."""
+    """Found for a batch's orders under their locks: ``locked`` the orders it speaks for
+    (their customers' identities were locked too)."""
 
     locked: frozenset[OrderName] = frozenset()
     orders: dict[OrderName, Order] = field(default_factory=dict)
@@ -60,13 +61,20 @@ def look_up(
     names: Iterable[OrderName],
     codes: Iterable[str],
     new_cards: int = 0,
+    identities: Iterable[str] = (),
 ) -> Known:
     """Lock the orders named once in ``names`` (all the batch's order events) and read what
     applying them needs: existing orders, kept reversals, which of ``codes`` name a
-    redemption of the programme, and up to ``new_cards`` free member numbers."""
+    redemption of the programme, and up to ``new_cards`` free member numbers. The customers'
+    ``identities`` (:func:`~walletcards.loyalty.customers.identity_lock_names` of every paid
+    order's customer) are locked in the same statement, after the orders, as one order alone
+    takes them."""
     counts = Counter(names)
     once = sorted(name for name, count in counts.items() if count == 1)
-    lock_names(session, sorted(order_lock_name(program_id, *name) for name in once))
+    lock_names(
+        session,
+        sorted(order_lock_name(program_id, *name) for name in once) + sorted(set(identities)),
+    )
     orders: dict[OrderName, Order] = {}
     kept: dict[OrderName, list[EarlyReversal]] = {}
     for start in range(0, len(once), CHUNK):

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 
 from walletcards.db import wake_appliers
 from walletcards.links import card_links
-from walletcards.loyalty import awards, ledger, order_batch, referrals
+from walletcards.loyalty import awards, customers, ledger, order_batch, referrals
 from walletcards.loyalty.customers import CustomerDetails
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
-from walletcards.orders.events import Delivery, OrderEvent
+from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent
 from walletcards.orders.models import InboxDelivery
 
 WAITING = "accepted"  # the outcome of a delivery an applier has yet to apply
@@ -178,7 +178,14 @@ def batch_look_up(
         names.extend(named)
     paid = [event for event in events if event.kind == "paid"]
     codes = [code for event in paid for code in event.codes]
-    return order_batch.look_up(session, program.id, names, codes, new_cards=len(paid))
+    identities = [
+        name
+        for event in paid
+        for name in customers.identity_lock_names(program, _details(event.customer))
+    ]
+    return order_batch.look_up(
+        session, program.id, names, codes, new_cards=len(paid), identities=identities
+    )
 
 
 def record(row: InboxDelivery, done: Applied, now: datetime) -> None:
@@ -255,6 +262,12 @@ def _apply(
     )
 
 
+def _details(info: CustomerInfo) -> CustomerDetails:
+    return CustomerDetails(
+        info.external_id, info.email, info.phone, info.name, info.birthday, info.locale
+    )
+
+
 def _event(
     session: Session,
     program: Program,
@@ -266,15 +279,11 @@ def _event(
     """One order event, handed to the domain (loyalty.awards) in its terms."""
     if event.kind == "paid":
         assert event.facts is not None
-        info = event.customer
-        customer = CustomerDetails(
-            info.external_id, info.email, info.phone, info.name, info.birthday, info.locale
-        )
         done = awards.apply_paid(
             session,
             program,
             event.facts,
-            customer,
+            _details(event.customer),
             ctx.now,
             delivery.triggered_at,
             event.codes,
