@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -141,7 +142,14 @@ def shop_phone(program: Program, phone: str | None) -> str | None:
     if not phone:
         return phone
     join = program_config(program).join
+    return _shop_phone(phone, join.phone_region if join is not None else None)
+
+
+@lru_cache(maxsize=4096)
+def _shop_phone(phone: str, region: str | None) -> str:
+    """libphonenumber's reading, kept per process: an applier reads each order's phone twice
+    (its identity's locks, then the look-up) and a returning customer's again."""
     try:
-        return normalise_phone(phone, join.phone_region if join is not None else None)
+        return normalise_phone(phone, region)
     except InvalidContact:
         return phone
