@@ -24,7 +24,7 @@ from walletcards.orders.models import InboxDelivery
 
 PAID = fixture("shopify_order_paid.json")
 WOO = fixture("woocommerce_order_processing.json")
-STATEMENTS_PER_NEW_CUSTOMER = 18  # measured 16 on PostgreSQL (bench/apply.py); was 27
+STATEMENTS_PER_NEW_CUSTOMER = 14  # 9.1 on PostgreSQL (bench/apply.py; was 16, and 27); 12.2 here
 
 
 def order(index: int, customer: int | None = None) -> dict[str, Any]:
