@@ -10,13 +10,15 @@ orders/intake.py ``accept``); an applier, a thread of ``walletcards worker`` and
    deliveries are applied in the order they arrived, whichever applier takes them;
 2. apply each exactly as the synchronous path does (``intake.apply``: the same business keys
    dedupe). First all together (:func:`apply_together`, no savepoints: a batch that applies
-   cleanly, the common case, costs no extra statements); should any of them fail, that
-   transaction is rolled back whole and the step starts again with each in a savepoint
-   (:func:`apply_batch`). One the ledger refuses (``LedgerError``, what the synchronous view
-   answered 409/422) is recorded ``refused`` with the error, for good; one that fails
-   otherwise rolls back alone, is retried after a backoff and, after ``MAX_ATTEMPTS``, parked
-   (outcome ``parked``, ``inbox list`` shows it, ``inbox retry`` queues it again) without
-   holding up the others; a parked delivery no longer holds back later deliveries of its order;
+   cleanly, the common case, costs no extra statements; its orders' and customers' locks are
+   taken in one statement and its orders looked up at once, loyalty/order_batch.py); should
+   any of them fail, that transaction is rolled back whole and the step starts again with
+   each in a savepoint (:func:`apply_batch`). One the ledger refuses (``LedgerError``, what
+   the synchronous view answered 409/422) is recorded ``refused`` with the error, for good;
+   one that fails otherwise rolls back alone, is retried after a backoff and, after
+   ``MAX_ATTEMPTS``, parked (outcome ``parked``, ``inbox list`` shows it, ``inbox retry``
+   queues it again) without holding up the others; a parked delivery no longer holds back
+   later deliveries of its order;
 3. commit: outcomes and ledger together. An applier killed mid-batch commits nothing; its row
    locks go with its connection and the next applier takes the same deliveries.
 
