@@ -4,10 +4,12 @@ refused sends the batch back to one by one, where only it is held back."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, update
 
@@ -97,7 +99,10 @@ def test_a_batch_of_new_and_repeat_customers_applies_each_order_once_in_few_stat
 
 
 def test_a_failing_and_a_refused_delivery_hold_back_only_themselves(
-    client: FlaskClient, database: Database, drain_inbox: DrainInbox
+    client: FlaskClient,
+    database: Database,
+    drain_inbox: DrainInbox,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     post_woo(client, WOO, topic="order.created")
     post_woo(client, {**WOO, "refunds": [{"id": 730, "total": "-10.00"}]})
@@ -110,7 +115,13 @@ def test_a_failing_and_a_refused_delivery_hold_back_only_themselves(
             update(InboxDelivery).where(InboxDelivery.delivery_id == bad).values(body="{x")
         )
     good.append(accept(client, order(5)))
-    assert drain_inbox() == 7
+    with database.transaction() as session:
+        bad_id = session.execute(
+            select(InboxDelivery.id).where(InboxDelivery.delivery_id == bad)
+        ).scalar_one()
+    with caplog.at_level(logging.INFO, logger="walletcards.orders.applier"):
+        assert drain_inbox() == 7
+    assert f"(inbox delivery {bad_id}: " in caplog.text  # the one whose body did not read
     outcomes = outcome_of(database)
     assert outcomes["d-9"] == ("refused", 0)
     assert outcomes[bad] == ("accepted", 1)  # retried after a backoff

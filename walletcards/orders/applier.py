@@ -42,6 +42,7 @@ from walletcards.leases import Waiter, backoff
 from walletcards.loyalty.ledger import LedgerError
 from walletcards.loyalty.models import Program
 from walletcards.orders import intake
+from walletcards.orders.events import Delivery
 from walletcards.orders.inbox import stored_delivery
 from walletcards.orders.intake import PARKED, WAITING
 from walletcards.orders.models import InboxDelivery
@@ -99,8 +100,10 @@ def apply_together(
     # the ids read now: after a failed flush the session has rolled back and expired the rows,
     # and reading ``row.id`` then raises instead of the _Failed that starts the one-by-one pass
     row_ids = [row.id for row in rows]
+    deliveries: list[Delivery] = []
     try:
-        deliveries = [stored_delivery(row, programs[row.program_id])[0] for row in rows]
+        for row in rows:  # every body read first: the batch's look-ups need them all
+            deliveries.append(stored_delivery(row, programs[row.program_id])[0])
         known = {  # each programme's orders locked and looked up at once
             program_id: intake.batch_look_up(
                 session,
@@ -120,7 +123,9 @@ def apply_together(
             intake.record(row, applied, now)
         session.flush()
     except Exception as exc:
-        failing = row_ids[min(len(done), len(rows) - 1)]  # the one being applied, else the last
+        # the one being read or applied, else the last
+        at = len(done) if len(deliveries) == len(rows) else len(deliveries)
+        failing = row_ids[min(at, len(rows) - 1)]
         raise _Failed(f"inbox delivery {failing}: {type(exc).__name__}") from exc
 
 
