@@ -7,12 +7,19 @@ check), so only the applier is timed. Two loads, each in its own scratch databas
 order from a new customer (customer, card, welcome bonus: the costly case), and the mix of
 ``bench.webhooks`` (one order in three from a repeat customer).
 
-    python -m bench.apply [--orders N] [--batch B] [--quick]
+Each customer has their own phone number, as a flash sale's customers do (``bench.webhooks``'
+bodies all carry the fixture's one phone, so every order took the same identity lock and two
+appliers' batches queued behind each other; ``--shared-phone`` keeps that, to compare).
+``--appliers N`` drains with N applier processes at once (statements and CPU summed over them).
+
+    python -m bench.apply [--orders N] [--batch B] [--appliers N] [--shared-phone] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -50,20 +57,50 @@ def accept_orders(db: Database, bodies: list[bytes]) -> None:
             intake.accept(session, program, delivery, body, SystemClock().now())
 
 
-def drain(db: Database, batch: int, count: int) -> tuple[float, float, float]:
-    """(applied per second, statements per order, CPU ms per order) for one applier."""
+def own_phone(body: bytes) -> bytes:
+    """The body with a phone number of its customer's own (derived from the customer id)."""
+    order = json.loads(body)
+    number = int(order["customer"]["id"]) % 10**6
+    order["customer"] = dict(order["customer"], phone=f"+1613{2000000 + number:07d}")
+    return json.dumps(order).encode()
+
+
+def applier(url: str, batch: int, start: Any, out: Any) -> None:
+    """One applier process: drains, then reports (taken, statements, CPU seconds)."""
     statements = 0
 
     def counted(*_: object) -> None:
         nonlocal statements
         statements += 1
 
-    event.listen(db.engine, "before_cursor_execute", counted)
-    applier = Applier(db, "https://cards.example.com", SystemClock(), batch=batch)
-    cpu, start = time.process_time(), time.perf_counter()
-    taken = applier.drain()
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    event.remove(db.engine, "before_cursor_execute", counted)
+    with Database(url) as db:
+        event.listen(db.engine, "before_cursor_execute", counted)
+        worker = Applier(db, "https://cards.example.com", SystemClock(), batch=batch)
+        start.wait()
+        cpu = time.process_time()
+        taken = worker.drain()
+        out.put((taken, statements, time.process_time() - cpu))
+
+
+def drain(db: Database, batch: int, count: int, appliers: int) -> tuple[float, float, float]:
+    """(applied per second, statements per order, CPU ms per order) for ``appliers`` applier
+    processes draining together."""
+    spawn = multiprocessing.get_context("spawn")
+    start, out = spawn.Event(), spawn.Queue()
+    processes = [
+        spawn.Process(target=applier, args=(db.url, batch, start, out)) for _ in range(appliers)
+    ]
+    for process in processes:
+        process.start()
+    time.sleep(1.0 + appliers)  # each has imported walletcards and connected
+    began = time.perf_counter()
+    start.set()
+    results = [out.get() for _ in processes]
+    elapsed = time.perf_counter() - began
+    for process in processes:
+        process.join()
+    taken = sum(r[0] for r in results)
+    statements, cpu = sum(r[1] for r in results), sum(r[2] for r in results)
     with db.transaction() as session:
         outcomes = dict(
             session.execute(
@@ -76,11 +113,13 @@ def drain(db: Database, batch: int, count: int) -> tuple[float, float, float]:
     return count / elapsed, statements / count, cpu / count * 1000
 
 
-def run(name: str, bodies: list[bytes], batch: int, row: Callable[..., None]) -> None:
+def run(
+    name: str, bodies: list[bytes], batch: int, appliers: int, row: Callable[..., None]
+) -> None:
     with scratch_database("postgresql", PG) as db:
         accept_orders(db, bodies)
         raw = raw_inserts(db, min(len(bodies), 2000))
-        rate, statements, cpu = drain(db, batch, len(bodies))
+        rate, statements, cpu = drain(db, batch, len(bodies), appliers)
     row(name, len(bodies), rate, statements, cpu, raw)
 
 
@@ -88,11 +127,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100, help="the applier's batch")
+    parser.add_argument("--appliers", type=int, default=1, help="applier processes at once")
+    parser.add_argument(
+        "--shared-phone", action="store_true", help="every order with the fixture's one phone"
+    )
     parser.add_argument("--quick", action="store_true", help="100 orders (CI)")
     args = parser.parse_args()
     count = 100 if args.quick else args.orders
+    phones = "one shared phone" if args.shared_phone else "a phone per customer"
     print(
-        f"one applier, batches of {args.batch}, {count} accepted Shopify orders/paid, "
+        f"{args.appliers} applier(s), batches of {args.batch}, {count} accepted Shopify "
+        f"orders/paid ({phones}), "
         f"PostgreSQL; load average {os.getloadavg()[0]:.1f}"
     )
     print(
@@ -105,11 +150,13 @@ def main() -> None:
         figures = f"{rate:,.0f} | {stmts:.1f} | {cpu:.1f} | {raw:,.0f} | {rate / raw:.2f}"
         print(f"| {name} | {n} | {figures} |")
 
-    new = [order_body(3 * index + 1) for index in range(count)]  # never a multiple of 3
-    run("new customers", new, args.batch, row)
-    run(
-        "bench.webhooks mix (1 in 3 repeat)", [order_body(i) for i in range(count)], args.batch, row
-    )
+    def body(index: int) -> bytes:
+        return order_body(index) if args.shared_phone else own_phone(order_body(index))
+
+    new = [body(3 * index + 1) for index in range(count)]  # never a multiple of 3
+    run("new customers", new, args.batch, args.appliers, row)
+    mix = [body(index) for index in range(count)]
+    run("bench.webhooks mix (1 in 3 repeat)", mix, args.batch, args.appliers, row)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from walletcards.loyalty.config_rules import ProgramRules
 from walletcards.loyalty.customers import CustomerDetails, find_or_create_customer
 from walletcards.loyalty.ledger import LimitExceeded, Posted
 from walletcards.loyalty.models import Card, Customer, LedgerEntry, Order, Program
+from walletcards.loyalty.order_batch import Known
 from walletcards.loyalty.order_book import (
     OrderRejected,
     Outcome,
@@ -89,6 +90,7 @@ def apply_paid(
     now: datetime,
     seen_at: datetime | None = None,
     codes: Sequence[str] = (),
+    known: Known | None = None,
 ) -> Outcome:
     """A shop's paid order, once: "duplicate" if it was applied before; "ignored" if it was
     cancelled or wholly refunded before it arrived (:mod:`~walletcards.loyalty.early`);
@@ -98,41 +100,50 @@ def apply_paid(
     :mod:`~walletcards.loyalty.redemption_orders`.
 
     Serialised with the order's reversals (:func:`early.lock_order`), so the order is looked up
-    once, before anything is written."""
-    early.lock_order(session, program.id, facts.source, facts.external_id)
-    existing = find_order(session, program.id, facts.source, facts.external_id)
+    once, before anything is written; ``known``: an applier's batch locked it and looked it up
+    already (:func:`~walletcards.loyalty.order_batch.look_up`)."""
+    name = (facts.source, facts.external_id)
+    covered = known is not None and known.covers(*name)
+    if known is not None and covered:
+        existing, kept = known.orders.get(name), known.kept.get(name, [])
+        codes = [code for code in codes if code.strip().upper() in known.codes]
+    else:
+        early.lock_order(session, program.id, *name)
+        existing = find_order(session, program.id, *name)
+        kept = [] if existing else early.kept(session, program.id, *name)
     if existing is not None:
         return Outcome("duplicate", session.get(Card, existing.card_id))
-    kept = early.kept(session, program.id, facts.source, facts.external_id)
     voided = early.voided(kept, facts.total_minor)
     redemption_orders.capture_codes(
-        session,
-        program,
-        facts.source,
-        facts.external_id,
-        codes,
-        now,
-        voided=voided,
-        paid_minor=facts.total_minor,
+        session, program, *name, codes, now, voided=voided, paid_minor=facts.total_minor
     )
     if voided:
         return Outcome("ignored", None, "the order was cancelled or refunded before it was paid")
     if not customer.identifiable:
         return Outcome("unattributed", None, "the order names no customer and no email: no points")
-    person, created = find_or_create_customer(session, program, customer, now, seen_at)
-    card, new_card = _locked_card(session, program, person, created, now)
+    person, created = find_or_create_customer(
+        session, program, customer, now, seen_at, locked=covered
+    )
+    number = known.member_number() if known is not None and created else None
+    card, new_card = _locked_card(session, program, person, created, now, number)
     rules = program_rules(program)
     _check_currency(program, facts)
     award = _award(session, program, rules, card, facts, now, None, new_card=new_card)
     refunds.apply_kept(session, program, card, award.order, kept, now)
-    return Outcome("applied", card)
+    return Outcome("applied", card, settled=True)
 
 
 def _locked_card(
-    session: Session, program: Program, person: Customer, created: bool, now: datetime
+    session: Session,
+    program: Program,
+    person: Customer,
+    created: bool,
+    now: datetime,
+    member_number: str | None = None,
 ) -> tuple[Card, bool]:
     """The customer's card, found and locked in one statement, or a new card (made in this
-    transaction, no one else's: nothing to lock); whether it is new."""
+    transaction, no one else's: nothing to lock; ``member_number`` checked free); whether it
+    is new."""
     if not created:
         card = session.execute(
             select(Card)
@@ -142,7 +153,7 @@ def _locked_card(
         ).scalar_one_or_none()
         if card is not None:
             return card, False
-    return issue_card(session, program, person, now, new=True), True
+    return issue_card(session, program, person, now, new=True, member_number=member_number), True
 
 
 def _imported(session: Session, card: Card) -> bool:

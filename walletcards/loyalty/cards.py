@@ -21,6 +21,22 @@ def random_member_number() -> str:
     return body + _luhn_digit(body)
 
 
+def free_member_numbers(session: Session, program_id: int, count: int) -> list[str]:
+    """Up to ``count`` random member numbers no card of the programme has, checked in one
+    statement (for a batch of new cards: :mod:`walletcards.loyalty.order_batch`)."""
+    drawn = list(dict.fromkeys(random_member_number() for _ in range(count)))
+    if not drawn:
+        return []
+    taken = set(
+        session.execute(
+            select(Card.member_number).where(
+                Card.program_id == program_id, Card.member_number.in_(drawn)
+            )
+        ).scalars()
+    )
+    return [number for number in drawn if number not in taken]
+
+
 def _member_number(session: Session, program_id: int) -> str:
     """A random member number unique in the programme."""
     while True:
@@ -126,20 +142,28 @@ def card_values(
 
 
 def issue_card(
-    session: Session, program: Program, customer: Customer, now: datetime, *, new: bool = False
+    session: Session,
+    program: Program,
+    customer: Customer,
+    now: datetime,
+    *,
+    new: bool = False,
+    member_number: str | None = None,
 ) -> Card:
     """The customer's card (created once): serial, URL token, Apple auth token, the secret its
     QR code is signed with, and a member number. A new card is announced (``card.issued``,
     the card email) and wakes the sync workers for its first push.
 
-    ``new=True``: the customer was created in this transaction, so there is no card to find."""
+    ``new=True``: the customer was created in this transaction, so there is no card to find.
+    ``member_number``: one checked free in this transaction (:func:`free_member_numbers`)."""
     if not new:
         existing = session.execute(
             select(Card).where(Card.customer_id == customer.id)
         ).scalar_one_or_none()
         if existing is not None:
             return existing
-    card = Card(**card_values(program.id, customer.id, _member_number(session, program.id), now))
+    number = member_number or _member_number(session, program.id)
+    card = Card(**card_values(program.id, customer.id, number, now))
     session.add(card)
     session.flush()
     outbox.card_issued(session, program, card, customer, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ def find_or_create_customer(
     details: CustomerDetails,
     now: datetime,
     seen_at: datetime | None = None,
+    locked: bool = False,
 ) -> tuple[Customer, bool]:
     """By external id, else by email, else by phone (its digits); created when unknown (the
     flag says so). An email or phone finds a customer only when nothing else about them says
@@ -50,17 +52,15 @@ def find_or_create_customer(
 
     A phone is kept in E.164 when libphonenumber reads it (:func:`shop_phone`), so a national
     "(201) 555-0123" from a shop finds the member who gave "+1 201 555 0123" at the till; the
-    digits as sent still find customers stored before."""
+    digits as sent still find customers stored before.
+
+    ``locked``: the caller took :func:`identity_lock_names` in this transaction already (an
+    applier's batch takes its customers' locks together)."""
+    if not locked:
+        lock_names(session, identity_lock_names(program, details))
     as_sent = phone_key(details.phone)
     details = replace(details, phone=shop_phone(program, details.phone))
-    phone = phone_key(details.phone)
-    phones = {key for key in (phone, as_sent) if key}
-    identity = [("ext", details.external_id), ("email", details.email)]
-    identity += [("phone", key) for key in phones]
-    lock_names(
-        session,
-        sorted(f"customer:{program.id}:{kind}:{value}" for kind, value in identity if value),
-    )
+    phones = {key for key in (phone_key(details.phone), as_sent) if key}
     matches: list[Customer] = []
     if details.external_id or details.email or phones:
         # only rows the rules below may pick (a phone shared by many customers with their own
@@ -127,13 +127,29 @@ def find_or_create_customer(
     return customer, False
 
 
+def identity_lock_names(program: Program, details: CustomerDetails) -> list[str]:
+    """The lock names of the identity ``details`` (as the shop sent them) give, sorted: its
+    account, email and phone (as :func:`find_or_create_customer` reads it, and as sent)."""
+    phones = {phone_key(shop_phone(program, details.phone)), phone_key(details.phone)} - {None}
+    identity = [("ext", details.external_id), ("email", details.email)]
+    identity += [("phone", key) for key in phones]
+    return sorted(f"customer:{program.id}:{kind}:{value}" for kind, value in identity if value)
+
+
 def shop_phone(program: Program, phone: str | None) -> str | None:
     """A shop's phone number in E.164 when it is a valid one (typed without "+": read in the
     programme's ``[join] phone_region``, as at the till), else as the shop sent it."""
     if not phone:
         return phone
     join = program_config(program).join
+    return _shop_phone(phone, join.phone_region if join is not None else None)
+
+
+@lru_cache(maxsize=4096)
+def _shop_phone(phone: str, region: str | None) -> str:
+    """libphonenumber's reading, kept per process: an applier reads each order's phone twice
+    (its identity's locks, then the look-up) and a returning customer's again."""
     try:
-        return normalise_phone(phone, join.phone_region if join is not None else None)
+        return normalise_phone(phone, region)
     except InvalidContact:
         return phone

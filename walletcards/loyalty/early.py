@@ -22,9 +22,14 @@ from walletcards.db import lock_names
 from walletcards.loyalty.models import EarlyReversal
 
 
+def order_lock_name(program_id: int, source: str, external_id: str) -> str:
+    return f"order:{program_id}:{source}:{external_id}"
+
+
 def lock_order(session: Session, program_id: int, source: str, external_id: str) -> None:
-    """Serialise everything that applies to one shop order (its payment and its reversals)."""
-    lock_names(session, [f"order:{program_id}:{source}:{external_id}"])
+    """Serialise everything that applies to one shop order (its payment and its reversals);
+    an applier's batch takes its orders' locks together (loyalty/order_batch.py)."""
+    lock_names(session, [order_lock_name(program_id, source, external_id)])
 
 
 def remember(

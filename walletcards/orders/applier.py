@@ -10,13 +10,15 @@ orders/intake.py ``accept``); an applier, a thread of ``walletcards worker`` and
    deliveries are applied in the order they arrived, whichever applier takes them;
 2. apply each exactly as the synchronous path does (``intake.apply``: the same business keys
    dedupe). First all together (:func:`apply_together`, no savepoints: a batch that applies
-   cleanly, the common case, costs no extra statements); should any of them fail, that
-   transaction is rolled back whole and the step starts again with each in a savepoint
-   (:func:`apply_batch`). One the ledger refuses (``LedgerError``, what the synchronous view
-   answered 409/422) is recorded ``refused`` with the error, for good; one that fails
-   otherwise rolls back alone, is retried after a backoff and, after ``MAX_ATTEMPTS``, parked
-   (outcome ``parked``, ``inbox list`` shows it, ``inbox retry`` queues it again) without
-   holding up the others; a parked delivery no longer holds back later deliveries of its order;
+   cleanly, the common case, costs no extra statements; its orders' and customers' locks are
+   taken in one statement and its orders looked up at once, loyalty/order_batch.py); should
+   any of them fail, that transaction is rolled back whole and the step starts again with
+   each in a savepoint (:func:`apply_batch`). One the ledger refuses (``LedgerError``, what
+   the synchronous view answered 409/422) is recorded ``refused`` with the error, for good;
+   one that fails otherwise rolls back alone, is retried after a backoff and, after
+   ``MAX_ATTEMPTS``, parked (outcome ``parked``, ``inbox list`` shows it, ``inbox retry``
+   queues it again) without holding up the others; a parked delivery no longer holds back
+   later deliveries of its order;
 3. commit: outcomes and ledger together. An applier killed mid-batch commits nothing; its row
    locks go with its connection and the next applier takes the same deliveries.
 
@@ -40,6 +42,7 @@ from walletcards.leases import Waiter, backoff
 from walletcards.loyalty.ledger import LedgerError
 from walletcards.loyalty.models import Program
 from walletcards.orders import intake
+from walletcards.orders.events import Delivery
 from walletcards.orders.inbox import stored_delivery
 from walletcards.orders.intake import PARKED, WAITING
 from walletcards.orders.models import InboxDelivery
@@ -97,15 +100,32 @@ def apply_together(
     # the ids read now: after a failed flush the session has rolled back and expired the rows,
     # and reading ``row.id`` then raises instead of the _Failed that starts the one-by-one pass
     row_ids = [row.id for row in rows]
+    deliveries: list[Delivery] = []
     try:
-        for row in rows:
-            delivery, _ = stored_delivery(row, programs[row.program_id])
-            done.append(intake.applied(session, programs[row.program_id], delivery, ctx))
+        for row in rows:  # every body read first: the batch's look-ups need them all
+            deliveries.append(stored_delivery(row, programs[row.program_id])[0])
+        known = {  # each programme's orders locked and looked up at once
+            program_id: intake.batch_look_up(
+                session,
+                program,
+                [
+                    d
+                    for row, d in zip(rows, deliveries, strict=True)
+                    if row.program_id == program_id
+                ],
+            )
+            for program_id, program in sorted(programs.items())
+        }
+        for row, delivery in zip(rows, deliveries, strict=True):
+            program = programs[row.program_id]
+            done.append(intake.applied(session, program, delivery, ctx, known[program.id]))
         for row, applied in zip(rows, done, strict=True):  # one UPDATE for the batch's rows
             intake.record(row, applied, now)
         session.flush()
     except Exception as exc:
-        failing = row_ids[min(len(done), len(rows) - 1)]  # the one being applied, else the last
+        # the one being read or applied, else the last
+        at = len(done) if len(deliveries) == len(rows) else len(deliveries)
+        failing = row_ids[min(at, len(rows) - 1)]
         raise _Failed(f"inbox delivery {failing}: {type(exc).__name__}") from exc
 
 

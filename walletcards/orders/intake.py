@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,11 +23,11 @@ from sqlalchemy.orm import Session
 
 from walletcards.db import wake_appliers
 from walletcards.links import card_links
-from walletcards.loyalty import awards, ledger, referrals
+from walletcards.loyalty import awards, customers, ledger, order_batch, referrals
 from walletcards.loyalty.customers import CustomerDetails
 from walletcards.loyalty.models import Card, Program
 from walletcards.loyalty.programs import program_config
-from walletcards.orders.events import Delivery, OrderEvent
+from walletcards.orders.events import CustomerInfo, Delivery, OrderEvent
 from walletcards.orders.models import InboxDelivery
 
 WAITING = "accepted"  # the outcome of a delivery an applier has yet to apply
@@ -150,10 +151,41 @@ def apply(
     return done[0]
 
 
-def applied(session: Session, program: Program, delivery: Delivery, ctx: Context) -> Applied:
+def applied(
+    session: Session,
+    program: Program,
+    delivery: Delivery,
+    ctx: Context,
+    known: order_batch.Known | None = None,
+) -> Applied:
     """Apply ``delivery``; what to record on its row (:func:`record`, in the same transaction:
-    a batch records its rows together, in one statement)."""
-    return _apply(session, program, delivery, ctx)
+    a batch records its rows together, in one statement). ``known``: its batch's orders,
+    locked and looked up together (:func:`batch_look_up`)."""
+    return _apply(session, program, delivery, ctx, known)
+
+
+def batch_look_up(
+    session: Session, program: Program, deliveries: Sequence[Delivery]
+) -> order_batch.Known:
+    """Lock the orders of ``deliveries`` (all of one programme, applied together in this
+    transaction) and look them up at once, for :func:`applied`."""
+    events = [event for delivery in deliveries for event in delivery.events]
+    names: list[order_batch.OrderName] = []
+    for event in events:  # any order named twice is left to look for itself
+        named = {(event.source, event.order_id)}
+        if event.facts is not None:
+            named.add((event.facts.source, event.facts.external_id))
+        names.extend(named)
+    paid = [event for event in events if event.kind == "paid"]
+    codes = [code for event in paid for code in event.codes]
+    identities = [
+        name
+        for event in paid
+        for name in customers.identity_lock_names(program, _details(event.customer))
+    ]
+    return order_batch.look_up(
+        session, program.id, names, codes, new_cards=len(paid), identities=identities
+    )
 
 
 def record(row: InboxDelivery, done: Applied, now: datetime) -> None:
@@ -168,8 +200,15 @@ def _answer(
     ctx: Context,
     google: bool,
     detail: str | None = None,
+    settled: bool = False,
 ) -> dict[str, Any]:
-    balance = ledger.settled_balance(session, card, ctx.now) if card else None
+    """``settled``: ``card`` was settled as of ``ctx.now`` in this transaction, so its kept
+    columns are its balance (every lot released or expired by then is)."""
+    balance = None
+    if card is not None and settled:
+        balance = ledger.Balance(card.available, card.pending)
+    elif card is not None:
+        balance = ledger.settled_balance(session, card, ctx.now)
     answer: dict[str, Any] = {
         "status": status,
         "card": card_links(ctx.public_url, card.public_token, google) if card else None,
@@ -181,7 +220,11 @@ def _answer(
 
 
 def _apply(
-    session: Session, program: Program, delivery: Delivery, ctx: Context
+    session: Session,
+    program: Program,
+    delivery: Delivery,
+    ctx: Context,
+    known: order_batch.Known | None = None,
 ) -> tuple[dict[str, Any], str, str | None]:
     config = program_config(program)
     google = "google" in config.document
@@ -194,13 +237,14 @@ def _apply(
     results: list[str] = []
     card: Card | None = None
     detail = None
+    settled = False
     for event in delivery.events:
         if event.test and not config.test_mode:
             detail = "a test order; the programme is not in test mode"
             results.append("ignored")
             continue
-        done = _event(session, program, event, delivery, ctx)
-        card, detail = done.card, done.detail
+        done = _event(session, program, event, delivery, ctx, known)
+        card, detail, settled = done.card, done.detail, done.settled
         results.append(done.status)
     if "applied" in results:
         status = "applied"
@@ -210,24 +254,40 @@ def _apply(
         status = "ignored"
     outcome = "unattributed" if "unattributed" in results else status
     return (
-        _answer(session, status, card, ctx, google, detail if status == "ignored" else None),
+        _answer(
+            session, status, card, ctx, google, detail if status == "ignored" else None, settled
+        ),
         outcome,
         detail,
     )
 
 
+def _details(info: CustomerInfo) -> CustomerDetails:
+    return CustomerDetails(
+        info.external_id, info.email, info.phone, info.name, info.birthday, info.locale
+    )
+
+
 def _event(
-    session: Session, program: Program, event: OrderEvent, delivery: Delivery, ctx: Context
+    session: Session,
+    program: Program,
+    event: OrderEvent,
+    delivery: Delivery,
+    ctx: Context,
+    known: order_batch.Known | None,
 ) -> awards.Outcome:
     """One order event, handed to the domain (loyalty.awards) in its terms."""
     if event.kind == "paid":
         assert event.facts is not None
-        info = event.customer
-        customer = CustomerDetails(
-            info.external_id, info.email, info.phone, info.name, info.birthday, info.locale
-        )
         done = awards.apply_paid(
-            session, program, event.facts, customer, ctx.now, delivery.triggered_at, event.codes
+            session,
+            program,
+            event.facts,
+            _details(event.customer),
+            ctx.now,
+            delivery.triggered_at,
+            event.codes,
+            known,
         )
         if done.status == "applied" and done.card is not None and event.referral:
             referrals.attribute(session, program, done.card, event.referral, ctx.now, via="order")
