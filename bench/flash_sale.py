@@ -52,15 +52,17 @@ def shop_secret(shop: int) -> str:
 
 
 def delivery(index: int, shops: int) -> bytes:
-    """One HTTP/1.1 request: order ``index`` of shop ``index % shops``; one order in three
-    from a repeat customer of that shop; every customer their own email and phone."""
-    shop = index % shops
-    customer_no = index if index % 3 else index // 3
+    """One HTTP/1.1 request: order ``index`` of shop ``index % shops``; of each shop's orders
+    about one in five from a repeat customer of that shop (bench/webhooks.py's rule, per shop);
+    every customer their own email and phone."""
+    shop, nth = index % shops, index // shops  # the shop's nth order
+    customer_no = nth if nth % 3 else nth // 3
     order = dict(TEMPLATE, id=10**18 + index)
     email = f"c{customer_no}@shop{shop}.example"
-    order["customer"] = dict(TEMPLATE["customer"], id=10**17 + customer_no, email=email, phone=None)
+    customer_id = 10**17 + shop * 10**9 + customer_no
+    order["customer"] = dict(TEMPLATE["customer"], id=customer_id, email=email, phone=None)
     order["email"] = order["contact_email"] = email
-    order["phone"] = f"+1613{customer_no % 10**7:07d}"
+    order["phone"] = f"+1613{(shop * 10**5 + customer_no) % 10**7:07d}"
     order["processed_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     body = json.dumps(order).encode()
     headers = {

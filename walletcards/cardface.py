@@ -109,8 +109,6 @@ def card_face(
     now: datetime,
     secret_key: str,
     locale: str | None = None,
-    *,
-    fetched: bool = False,  # the phone is fetching this version: face_facts records the proof
 ) -> CardFace:
     config = program_config(program)
     rules = config.rules
@@ -151,7 +149,7 @@ def card_face(
         if rules.expiry is not None and rules.expiry_warn_days > 0
         else None
     )
-    facts = face_facts(session, card, now, horizon, lang, config.locale, fetched=fetched)
+    facts = face_facts(session, card, now, horizon, lang, config.locale)  # one query
     expiring_points, expiring_on, expiring = 0, None, None
     if facts.expiring is not None:
         expiring_points, first = facts.expiring

@@ -6,11 +6,6 @@ one ``SELECT`` (the card's lots aggregated, an ``EXISTS`` for open reservations,
 message joined by its id), and the open reservations are read only when there are any. The
 answers are those of ``ledger.settled_balance``, ``ledger.expiring_before(card_id=…)``,
 ``reservations.open_for_card`` and ``messages.delivery.latest_message`` (tests compare them).
-
-The pass GET (``fetched=True``) also records that the phone fetched this card version, the
-messages' proof (``messages.delivery.mark_fetched``, not durable): on PostgreSQL by the same
-statement, its ``UPDATE`` a data-modifying CTE (one round trip less); on SQLite by a second
-statement in the same transaction.
 """
 
 from __future__ import annotations
@@ -36,7 +31,7 @@ from walletcards.db import UTCDateTime
 from walletcards.loyalty.lots import Balance
 from walletcards.loyalty.models import Card, Lot
 from walletcards.loyalty.redemption_models import Redemption
-from walletcards.messages.delivery import fetched_update, mark_fetched, message_text
+from walletcards.messages.delivery import message_text
 from walletcards.messages.models import SENT, Message, MessageRecipient
 
 
@@ -48,27 +43,14 @@ class FaceFacts(NamedTuple):
 
 
 def face_facts(
-    session: Session,
-    card: Card,
-    now: datetime,
-    horizon: datetime | None,
-    lang: str,
-    default: str,
-    *,
-    fetched: bool = False,
+    session: Session, card: Card, now: datetime, horizon: datetime | None, lang: str, default: str
 ) -> FaceFacts:
     """``horizon``: points expiring before it are "expiring" (None: the programme warns of
-    none); ``lang`` / ``default``: the message's language and the programme's fallback;
-    ``fetched``: the phone is fetching this version of the card (see the module's docstring)."""
+    none); ``lang`` / ``default``: the message's language and the programme's fallback."""
     params: dict[str, Any] = {"card": card.id, "now": now}
     if horizon is not None:
         params["horizon"] = horizon
-    folded = fetched and session.get_bind().dialect.name == "postgresql"
-    if folded:
-        params["version"] = card.version
-    row: Any = session.execute(_statement(horizon is not None, folded), params).one()
-    if fetched and not folded:
-        mark_fetched(session, card.id, card.version, now, durable=False)
+    row: Any = session.execute(_statement(horizon is not None), params).one()
     first = row.first
     expiring = (int(row.s), first) if first is not None else None
     message: tuple[str | None, str | None] = (None, None)
@@ -77,17 +59,16 @@ def face_facts(
     return FaceFacts(Balance(int(row.a), int(row.p)), expiring, bool(row.reserved), message)
 
 
-def _statement(warns: bool, fetched: bool) -> Select[Any]:
-    """The query, built once per process (with and without a horizon, with and without the
-    proof's UPDATE): its cache key too is computed once, where building it per GET cost about
-    a millisecond of CPU."""
-    found = _STATEMENTS.get((warns, fetched))
+def _statement(warns: bool) -> Select[Any]:
+    """The query, built once per process (with and without a horizon): its cache key too is
+    computed once, where building it per GET cost about a millisecond of CPU."""
+    found = _STATEMENTS.get(warns)
     if found is None:
-        found = _STATEMENTS[warns, fetched] = _build(warns, fetched)
+        found = _STATEMENTS[warns] = _build(warns)
     return found
 
 
-def _build(warns: bool, fetched: bool) -> Select[Any]:
+def _build(warns: bool) -> Select[Any]:
     card_id: BindParameter[int] = bindparam("card")
     now = bindparam("now", type_=UTCDateTime())
     spendable = Lot.released.is_(True) | (Lot.available_at <= now)
@@ -119,7 +100,7 @@ def _build(warns: bool, fetched: bool) -> Select[Any]:
         .scalar_subquery()
     )
     reserved = exists().where(Redemption.card_id == card_id, Redemption.status == "reserved")
-    query = (
+    return (
         select(
             lots.c.a,
             lots.c.p,
@@ -133,10 +114,6 @@ def _build(warns: bool, fetched: bool) -> Select[Any]:
         .select_from(lots)
         .outerjoin(Message, Message.id == latest)
     )
-    if fetched:  # PostgreSQL runs a data-modifying CTE whether the query reads it or not
-        proof = fetched_update(card_id, bindparam("version"), now, relaxed=True)
-        query = query.add_cte(proof.cte("fetched"))
-    return query
 
 
-_STATEMENTS: dict[tuple[bool, bool], Select[Any]] = {}
+_STATEMENTS: dict[bool, Select[Any]] = {}

@@ -26,7 +26,7 @@ from walletcards.orders.models import InboxDelivery
 
 PAID = fixture("shopify_order_paid.json")
 WOO = fixture("woocommerce_order_processing.json")
-STATEMENTS_PER_NEW_CUSTOMER = 14  # 9.1 on PostgreSQL (bench/apply.py; was 16, and 27); 12.2 here
+STATEMENTS_PER_NEW_CUSTOMER = 14  # 10.1 on PostgreSQL (bench/apply.py; was 16, and 27); 13.2 here
 
 
 def order(index: int, customer: int | None = None) -> dict[str, Any]:
@@ -138,7 +138,7 @@ def test_a_batch_looks_its_orders_up_at_once_and_answers_as_one_by_one(
     """Applied together, a batch locks and looks up its orders in one go (loyalty/order_batch.py):
     an order applied before is a duplicate, one cancelled before it was paid earns nothing,
     a code naming a reservation is captured, and each recorded balance is the card's settled
-    balance (read from its kept columns, not summed over its lots)."""
+    balance."""
     accept(client, order(0))
     cancelled = {**fixture("shopify_order_cancelled.json"), "id": 10**15 + 7}
     assert post_shopify(client, "orders/cancelled", cancelled).json == {"status": "accepted"}
@@ -193,6 +193,24 @@ def test_a_batch_looks_its_orders_up_at_once_and_answers_as_one_by_one(
         spent = session.execute(select(Redemption)).scalar_one()
         assert (spent.status, spent.order_ref) == ("captured", f"shopify:{SHOP}:order:{10**15 + 8}")
         for answer in answers[1:]:
+            token = answer["card"]["url"].rsplit("/", 1)[-1]
+            card = session.execute(select(Card).where(Card.public_token == token)).scalar_one()
+            assert answer["balance"] == settled_balance(session, card, clock.now())._asdict()
+        assert verify(session) == []
+
+
+def test_an_old_order_applied_in_a_batch_answers_without_its_expired_points(
+    client: FlaskClient, database: Database, drain_inbox: DrainInbox, clock: FixedClock
+) -> None:
+    """Paid 59 days ago, applied now: its welcome points (spendable after 14 days, for 30)
+    have expired already, and the recorded balance must not count them."""
+    old = order(0)
+    old["processed_at"] = (clock.now() - timedelta(days=59)).isoformat()
+    batch = [accept(client, old), accept(client, order(1))]
+    assert drain_inbox() == 2
+    with database.transaction() as session:
+        for webhook_id in batch:
+            answer = recorded(database, "shopify", webhook_id)
             token = answer["card"]["url"].rsplit("/", 1)[-1]
             card = session.execute(select(Card).where(Card.public_token == token)).scalar_one()
             assert answer["balance"] == settled_balance(session, card, clock.now())._asdict()

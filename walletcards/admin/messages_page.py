@@ -51,6 +51,8 @@ bp.before_request(check_request)
 FIELDS = ("link", "kind", "audience", "segment", "send_at", "email")
 FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ALREADY_SENT = "This form was already sent with other content; reload the page for a new message."
+NO_FORM_KEY = "This form has expired. Check the message below and send it again."
+BEING_SENT = "This form is being sent; open the message list to see it."
 
 
 def _signed_in(session: Session) -> tuple[Staff, Program] | None:
@@ -158,10 +160,11 @@ def _sent_with(session: Session, staff: Staff, key: str, digest: str) -> str | N
 
 
 def _refused(exc: ApiError) -> Response:
-    """The form again with what was typed and the reason."""
+    """The form again with what was typed and the reason (a fresh form key with it)."""
     with web.database().transaction() as session:
         signed_in = _signed_in(session)
-        assert signed_in is not None
+        if signed_in is None:
+            return redirect("/admin/", code=303)  # type: ignore[return-value]
         staff, program = signed_in
         typed: dict[str, Any] = {key: request.form.get(key, "") for key in FIELDS}
         for lang in program_config(program).languages:
@@ -176,8 +179,8 @@ def create() -> Response:
     if not staff_session.csrf_ok(request.form.get("csrf_token")):
         raise ApiError(403, "csrf", "missing or wrong CSRF token; reload the page")
     key = request.form.get("form_key", "")
-    if not FORM_KEY.fullmatch(key):
-        raise ApiError(400, "form_key", "the form has no valid form_key; reload the page")
+    if not FORM_KEY.fullmatch(key):  # e.g. a page rendered before this field existed
+        return _refused(ApiError(400, "form_key", NO_FORM_KEY))
     digest, now = _form_digest(request.form), web.clock().now()
     for _ in range(2):
         try:
@@ -210,7 +213,7 @@ def create() -> Response:
             if exc.status not in (409, 422):
                 raise
             return _refused(exc)
-    raise ApiError(409, "form_already_sent", "this form is being sent; reload the page")
+    return _refused(ApiError(409, "form_already_sent", BEING_SENT))
 
 
 @bp.get("/<message_id>")

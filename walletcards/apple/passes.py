@@ -79,20 +79,12 @@ def factory_for(program: Program, public_url: str, now: datetime) -> PassFactory
 
 
 def render_pass(
-    session: Session,
-    program: Program,
-    card: Card,
-    public_url: str,
-    secret_key: str,
-    now: datetime,
-    *,
-    fetched: bool = False,
+    session: Session, program: Program, card: Card, public_url: str, secret_key: str, now: datetime
 ) -> list[bytes]:
     """The card's current .pkpass, as chunks to send: face from the ledger, pass.json,
-    manifest, signature (the images' part is shared across passes, never copied).
-    ``fetched``: a phone's GET, whose proof the face's query records (face_facts.py)."""
+    manifest, signature (the images' part is shared across passes, never copied)."""
     factory = factory_for(program, public_url, now)
-    face = card_face(session, program, card, now, secret_key, fetched=fetched)
+    face = card_face(session, program, card, now, secret_key)
     url = str(card_links(public_url, card.public_token, False)["url"])
     pass_json = factory.design.pass_json(face, card.serial, card.auth_token, url)
     return factory.design.build_chunks(pass_json, factory.signer)

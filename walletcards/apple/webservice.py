@@ -2,9 +2,8 @@
 ``webServiceURL``). Status codes and bodies as Apple specifies (FACTS: Apple Wallet):
 register 201/200/401, unregister 200/401, serials since a tag 200/204 with ``lastUpdated`` as
 a string, latest pass 200/304 with Last-Modified (HEAD too), log 200. The latest pass is the
-storm after a broadcast: two queries (the second also the proof's UPDATE on PostgreSQL), a 304
-after the first, and at most PASS_BUILDS at once per process (then 503 with Retry-After;
-docs/messages.md).
+storm after a broadcast: two queries and one UPDATE, a 304 after the first, and at most
+PASS_BUILDS at once per process (then 503 with Retry-After; docs/messages.md).
 
 Every path parameter and body is checked for shape and size before it reaches the database
 (:mod:`walletcards.apple.identifiers`): a malformed device library identifier or push token
@@ -42,6 +41,7 @@ from walletcards.apple.throttle import TokenBuckets, client_key
 from walletcards.db import lock_names
 from walletcards.errors import ApiError, error_response
 from walletcards.loyalty.models import Card, Customer, Program
+from walletcards.messages.delivery import mark_fetched
 from walletcards.web import json_object
 
 bp = Blueprint("passkit", __name__, url_prefix="/passkit/v1")
@@ -192,7 +192,7 @@ def serials(device: str, ptid: str) -> tuple[Response, int]:
 
 @bp.route("/passes/<ptid>/<serial>", methods=["GET", "HEAD"])
 def latest_pass(ptid: str, serial: str) -> Response | tuple[Response, int]:
-    """The pass (one query for the card, one for its face that also records the proof), or 304
+    """The pass (one query for the card, one for its face, one UPDATE for the proof), or 304
     when the phone's copy is current (one query, nothing rendered). At most PASS_BUILDS
     requests per process do this at once; the rest wait up to PASS_WAIT seconds, then get
     503 with Retry-After (Wallet tries again later)."""
@@ -222,18 +222,13 @@ def _latest_pass(ptid: str, serial: str) -> Response:
             except (TypeError, ValueError):
                 pass  # an unreadable date: send the pass
         now = web.clock().now()
-        # a GET: the phone gets this version, the proof of its messages, recorded by the face's
-        # query (on PostgreSQL a CTE of it, committed without waiting for the disk: a database
-        # crash may lose the last fraction of a second of fetches; the phone has the pass)
         chunks = render_pass(
-            session,
-            program,
-            card,
-            settings.public_url,
-            settings.secret_key.reveal(),
-            now,
-            fetched=request.method == "GET",
+            session, program, card, settings.public_url, settings.secret_key.reveal(), now
         )
+        if request.method == "GET":  # the phone has this version: the proof of its messages
+            # the proof need not wait for the disk: a database crash may lose the last
+            # fraction of a second of fetches (the phone has the pass either way)
+            mark_fetched(session, card.id, card.version, now, durable=False)
     return Response(
         chunks,
         mimetype=MEDIA_TYPE,

@@ -130,7 +130,7 @@ def apply_paid(
     _check_currency(program, facts)
     award = _award(session, program, rules, card, facts, now, None, new_card=new_card)
     refunds.apply_kept(session, program, card, award.order, kept, now)
-    return Outcome("applied", card, settled=True)
+    return Outcome("applied", card)
 
 
 def _locked_card(

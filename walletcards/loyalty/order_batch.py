@@ -63,17 +63,19 @@ def look_up(
     new_cards: int = 0,
     identities: Iterable[str] = (),
 ) -> Known:
-    """Lock the orders named once in ``names`` (all the batch's order events) and read what
-    applying them needs: existing orders, kept reversals, which of ``codes`` name a
-    redemption of the programme, and up to ``new_cards`` free member numbers. The customers'
-    ``identities`` (:func:`~walletcards.loyalty.customers.identity_lock_names` of every paid
-    order's customer) are locked in the same statement, after the orders, as one order alone
-    takes them."""
+    """Lock every order named in ``names`` (all the batch's order events) and read what
+    applying those named once needs: existing orders, kept reversals, which of ``codes`` name
+    a redemption of the programme, and up to ``new_cards`` free member numbers (an order
+    named twice looks itself up as it is applied; its lock is taken here all the same, so no
+    order lock follows an identity lock). The customers' ``identities``
+    (:func:`~walletcards.loyalty.customers.identity_lock_names` of every paid order's
+    customer) are locked in the same statement, after the orders, as one order alone takes
+    them."""
     counts = Counter(names)
     once = sorted(name for name, count in counts.items() if count == 1)
     lock_names(
         session,
-        sorted(order_lock_name(program_id, *name) for name in once) + sorted(set(identities)),
+        sorted(order_lock_name(program_id, *name) for name in counts) + sorted(set(identities)),
     )
     orders: dict[OrderName, Order] = {}
     kept: dict[OrderName, list[EarlyReversal]] = {}

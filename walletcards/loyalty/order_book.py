@@ -34,9 +34,6 @@ class Outcome:
     status: Literal["applied", "duplicate", "ignored", "unattributed"]
     card: Card | None = None
     detail: str | None = None
-    # the card was locked and settled as of the event's ``now`` in this transaction: its kept
-    # available and pending columns are its balance then (no sum over its lots needed)
-    settled: bool = False
 
 
 def order_key(source: str, external_id: str) -> str:

@@ -11,9 +11,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import BindParameter, Table, Update, bindparam, func, select, update
+from sqlalchemy import Table, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from walletcards.messages.models import SENT, Message, MessageRecipient
@@ -91,34 +90,19 @@ _FETCHED: dict[bool, Update] = {}
 def _fetched_statement(relaxed: bool) -> Update:
     """mark_fetched's UPDATE, built once per process (and its cache key with it)."""
     found = _FETCHED.get(relaxed)
-    if found is None:
-        found = _FETCHED[relaxed] = fetched_update(
-            bindparam("b_card"), bindparam("b_version"), bindparam("b_now"), relaxed=relaxed
-        )
-    return found
-
-
-def fetched_update(
-    card_id: BindParameter[Any],
-    version: BindParameter[Any],
-    now: BindParameter[Any],
-    *,
-    relaxed: bool,
-) -> Update:
-    """The proof's ``UPDATE`` over the given parameters (also a data-modifying CTE of the
-    card face's query: ``face_facts.face_facts(..., fetched=True)``). ``relaxed``
-    (PostgreSQL): its transaction's commit does not wait for the disk — ``set_config`` in a
-    CTE the ``WHERE`` reads, so the same statement sets it."""
+    if found is not None:
+        return found
     table = MessageRecipient.__table__
     assert isinstance(table, Table)
     query = update(table).where(
-        table.c.card_id == card_id,
+        table.c.card_id == bindparam("b_card"),
         table.c.status == SENT,
-        table.c.card_version <= version,
+        table.c.card_version <= bindparam("b_version"),
         table.c.fetched_at.is_(None),
     )
     if relaxed:
         setting = select(func.set_config("synchronous_commit", "off", True).label("setting"))
         cte = setting.cte("relaxed")
         query = query.add_cte(cte).where(select(cte.c.setting).scalar_subquery() == "off")
-    return query.values(fetched_at=now)
+    found = _FETCHED[relaxed] = query.values(fetched_at=bindparam("b_now"))
+    return found

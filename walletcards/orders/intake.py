@@ -200,15 +200,10 @@ def _answer(
     ctx: Context,
     google: bool,
     detail: str | None = None,
-    settled: bool = False,
 ) -> dict[str, Any]:
-    """``settled``: ``card`` was settled as of ``ctx.now`` in this transaction, so its kept
-    columns are its balance (every lot released or expired by then is)."""
-    balance = None
-    if card is not None and settled:
-        balance = ledger.Balance(card.available, card.pending)
-    elif card is not None:
-        balance = ledger.settled_balance(session, card, ctx.now)
+    # the settled sum, not the card's kept columns: a lot credited for an old order may have
+    # expired by now, which the columns count until the card is next settled
+    balance = ledger.settled_balance(session, card, ctx.now) if card else None
     answer: dict[str, Any] = {
         "status": status,
         "card": card_links(ctx.public_url, card.public_token, google) if card else None,
@@ -237,14 +232,13 @@ def _apply(
     results: list[str] = []
     card: Card | None = None
     detail = None
-    settled = False
     for event in delivery.events:
         if event.test and not config.test_mode:
             detail = "a test order; the programme is not in test mode"
             results.append("ignored")
             continue
         done = _event(session, program, event, delivery, ctx, known)
-        card, detail, settled = done.card, done.detail, done.settled
+        card, detail = done.card, done.detail
         results.append(done.status)
     if "applied" in results:
         status = "applied"
@@ -254,9 +248,7 @@ def _apply(
         status = "ignored"
     outcome = "unattributed" if "unattributed" in results else status
     return (
-        _answer(
-            session, status, card, ctx, google, detail if status == "ignored" else None, settled
-        ),
+        _answer(session, status, card, ctx, google, detail if status == "ignored" else None),
         outcome,
         detail,
     )
