@@ -163,6 +163,24 @@ def require_own_manager(staff: Staff, program: Program, slug: str) -> None:
     require_manager(staff)
 
 
+KEY_REUSED = ("idempotency_conflict", "this Idempotency-Key was used for another request")
+
+
+def stored_answer(
+    session: Session, staff: Staff, key: str, digest: str, reused: tuple[str, str]
+) -> TillRequest | None:
+    """The answer ``staff`` got under idempotency ``key``, or None; a 409 with ``reused``
+    (code, message) when the key came with another request (``digest``)."""
+    earlier = session.execute(
+        select(TillRequest).where(
+            TillRequest.staff_id == staff.id, TillRequest.idempotency_key == key
+        )
+    ).scalar_one_or_none()
+    if earlier is not None and earlier.request_hash != digest:
+        raise ApiError(409, *reused)
+    return earlier
+
+
 def idempotent_write(
     action: str, run: Write, *, status: int = 200, integration: bool = False
 ) -> tuple[Response, int]:
@@ -181,18 +199,8 @@ def idempotent_write(
         try:
             with database().transaction() as session:
                 staff, program = staff_member(session, integration=integration)
-                earlier = session.execute(
-                    select(TillRequest).where(
-                        TillRequest.staff_id == staff.id, TillRequest.idempotency_key == key
-                    )
-                ).scalar_one_or_none()
+                earlier = stored_answer(session, staff, key, digest, KEY_REUSED)
                 if earlier is not None:
-                    if earlier.request_hash != digest:
-                        raise ApiError(
-                            409,
-                            "idempotency_conflict",
-                            "this Idempotency-Key was used for another request",
-                        )
                     return jsonify(earlier.response), earlier.status
                 claim = TillRequest(
                     staff_id=staff.id,

@@ -24,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -53,6 +52,8 @@ FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ALREADY_SENT = "This form was already sent with other content; reload the page for a new message."
 NO_FORM_KEY = "This form has expired. Check the message below and send it again."
 BEING_SENT = "This form is being sent; open the message list to see it."
+# the same page sent again with other words (sent, then edited after going back)
+REUSED = ("form_already_sent", ALREADY_SENT)
 
 
 def _signed_in(session: Session) -> tuple[Staff, Program] | None:
@@ -143,22 +144,6 @@ def _form_digest(form: MultiDict[str, str]) -> str:
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
-def _sent_with(session: Session, staff: Staff, key: str, digest: str) -> str | None:
-    """The message this form key already made (its id), or None; another form's content
-    under the same key (the page sent, then edited after going back) is a conflict."""
-    earlier = session.execute(
-        select(TillRequest).where(
-            TillRequest.staff_id == staff.id,
-            TillRequest.idempotency_key == f"admin-message:{key}",
-        )
-    ).scalar_one_or_none()
-    if earlier is None:
-        return None
-    if earlier.request_hash != digest:
-        raise ApiError(409, "form_already_sent", ALREADY_SENT)
-    return str(earlier.response["message_id"])
-
-
 def _refused(exc: ApiError) -> Response:
     """The form again with what was typed and the reason (a fresh form key with it)."""
     with web.database().transaction() as session:
@@ -189,7 +174,8 @@ def create() -> Response:
                 if signed_in is None:
                     return redirect("/admin/", code=303)  # type: ignore[return-value]
                 staff, program = signed_in
-                message_id = _sent_with(session, staff, key, digest)
+                earlier = web.stored_answer(session, staff, f"admin-message:{key}", digest, REUSED)
+                message_id = None if earlier is None else str(earlier.response["message_id"])
                 if message_id is None:
                     claim = TillRequest(
                         staff_id=staff.id,
